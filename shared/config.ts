@@ -1,0 +1,64 @@
+// A station's configuration: the schema of `PUT /v1/stations/{station}` bodies, with defaults.
+// Every field is optional on the wire; the parsed value has every default filled in.
+import * as v from "valibot";
+import {
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_MAX_DELIVERIES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_ACK_TIMEOUT_MS,
+  MAX_DEDUP_WINDOW_MS,
+  MAX_MAX_DELIVERIES,
+  MAX_MESSAGE_BYTES_LIMIT,
+  MIN_ACK_TIMEOUT_MS,
+} from "./limits";
+import { STATION_NAME_PATTERN } from "./names";
+import { intInRange, positiveInt } from "./numbers";
+
+/** What a station holds: a plain log of messages, or a collaborative document (yjs updates). */
+export const StationKind = { Log: "log", Doc: "doc" } as const;
+export type StationKind = (typeof StationKind)[keyof typeof StationKind];
+
+export const RetentionSchema = v.strictObject({
+  /** Messages older than this are trimmed. */
+  maxAgeMs: v.optional(positiveInt),
+  /** At most this many messages are kept; the oldest go first. */
+  maxMessages: v.optional(positiveInt),
+  /** At most this many bytes (bodies, headers, keys) are kept; the oldest go first. */
+  maxBytes: v.optional(positiveInt),
+  /** A message is deleted once every group has acked it. */
+  untilAcked: v.optional(v.boolean(), false),
+});
+
+export const SchemaRefSchema = v.strictObject({
+  name: v.pipe(v.string(), v.regex(STATION_NAME_PATTERN, "Invalid schema name")),
+  /** A fixed version, or `latest` to follow new versions. */
+  version: v.optional(v.union([positiveInt, v.literal("latest")]), "latest"),
+});
+
+export const DlsPolicySchema = v.strictObject({
+  /** Schema-failing messages go to the DLS (and the rest are stored) instead of refusing the batch. */
+  onSchemaFailure: v.optional(v.boolean(), false),
+  /** Messages that ran out of deliveries go to the DLS (otherwise they are dropped, counted). */
+  onMaxDeliveries: v.optional(v.boolean(), true),
+});
+
+export const StationConfigSchema = v.strictObject({
+  kind: v.optional(v.picklist([StationKind.Log, StationKind.Doc]), StationKind.Log),
+  retention: v.optional(RetentionSchema, {}),
+  maxMessageBytes: v.optional(intInRange(1, MAX_MESSAGE_BYTES_LIMIT), DEFAULT_MAX_MESSAGE_BYTES),
+  dedupWindowMs: v.optional(intInRange(0, MAX_DEDUP_WINDOW_MS), DEFAULT_DEDUP_WINDOW_MS),
+  ackTimeoutMs: v.optional(intInRange(MIN_ACK_TIMEOUT_MS, MAX_ACK_TIMEOUT_MS), DEFAULT_ACK_TIMEOUT_MS),
+  maxDeliveries: v.optional(intInRange(1, MAX_MAX_DELIVERIES), DEFAULT_MAX_DELIVERIES),
+  schema: v.optional(v.nullable(SchemaRefSchema), null),
+  dls: v.optional(DlsPolicySchema, {}),
+});
+
+export type StationConfigInput = v.InferInput<typeof StationConfigSchema>;
+export type StationConfig = v.InferOutput<typeof StationConfigSchema>;
+export type Retention = StationConfig["retention"];
+
+/** The config a station gets from an empty `PUT` body. */
+export function defaultStationConfig(): StationConfig {
+  return v.parse(StationConfigSchema, {});
+}

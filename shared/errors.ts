@@ -1,0 +1,91 @@
+// Error codes: the stable strings both sides branch on, never on message text.
+// Each code has one HTTP status; the worker maps codes to statuses here and nowhere else.
+
+export const ErrorCode = {
+  /** The request body is not JSON. */
+  InvalidJson: "invalid_json",
+  /** The body, query or a path segment does not fit the contract; `issues` says where. */
+  InvalidRequest: "invalid_request",
+  /** A station, group, consumer or producer name breaks its rule. */
+  InvalidName: "invalid_name",
+  /** No or unknown bearer token. */
+  Unauthorized: "unauthorized",
+  /** The token is valid but does not reach this station or action. */
+  Forbidden: "forbidden",
+  StationNotFound: "station_not_found",
+  NotFound: "not_found",
+  /** A producer's batch skips ahead of its last stored seq; `expectedSeq` says where to resume. */
+  SeqGap: "seq_gap",
+  /** The request conflicts with the state (e.g. seqs not strictly increasing within a batch). */
+  Conflict: "conflict",
+  /** One message's encoded body is larger than the station's `maxMessageBytes`. */
+  MessageTooLarge: "message_too_large",
+  /** The batch holds too many messages, or the request body is too large. */
+  PayloadTooLarge: "payload_too_large",
+  UnsupportedMediaType: "unsupported_media_type",
+  /** A message body fails the station's schema. */
+  SchemaViolation: "schema_violation",
+  RateLimited: "rate_limited",
+  /** The station's storage quota is used up; nothing already stored is lost. */
+  QuotaExceeded: "quota_exceeded",
+  /** The worker lacks a secret it needs (fail closed). */
+  NotConfigured: "not_configured",
+  MethodNotAllowed: "method_not_allowed",
+  /** A bug. Never expected; reported without internals. */
+  Internal: "internal",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  invalid_json: 400,
+  invalid_request: 422,
+  invalid_name: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  station_not_found: 404,
+  not_found: 404,
+  seq_gap: 409,
+  conflict: 409,
+  message_too_large: 413,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  schema_violation: 422,
+  rate_limited: 429,
+  quota_exceeded: 507,
+  not_configured: 503,
+  method_not_allowed: 405,
+  internal: 500,
+};
+
+/** The body of every refused request: `{"error": {"code", "message", …details}}`. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  [detail: string]: unknown;
+}
+
+export interface ErrorBody {
+  error: WireError;
+}
+
+/** An expected outcome that can fail: a value, never an exception (also across Durable Object RPC). */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: WireError };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T = never>(code: ErrorCode, message: string, details: Record<string, unknown> = {}): Result<T> {
+  return { ok: false, error: wireError(code, message, details) };
+}
+
+/** Builds a WireError with `code` and `message` first; details cannot override them. */
+export function wireError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): WireError {
+  return Object.assign({ code, message }, details, { code, message });
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== "object" || value === null) return false;
+  const error = (value as { error?: unknown }).error;
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string";
+}

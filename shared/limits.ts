@@ -1,0 +1,52 @@
+// Every bound the protocol puts on input, in one place. The worker enforces them; the SDK
+// uses them to size its batches so that it never sends what the server would refuse.
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+/** Most messages in one produce batch. */
+export const MAX_BATCH_MESSAGES = 1000;
+/** Most bytes in one produce request body (the JSON text as sent). */
+export const MAX_PRODUCE_REQUEST_BYTES = 16 * MiB;
+/** Most bytes in any other request body. */
+export const MAX_REQUEST_BYTES = 256 * KiB;
+
+/** Default bound on one message's encoded body (UTF-8 bytes of its JSON). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1 * MiB;
+/** Highest `maxMessageBytes` a station may ask for: a SQLite row caps at 2 MB, headers and key need room. */
+export const MAX_MESSAGE_BYTES_LIMIT = 1_900_000;
+
+/** Headers on one message: count, name length, value length, total encoded size. */
+export const MAX_HEADERS = 64;
+export const MAX_HEADER_NAME_LENGTH = 256;
+export const MAX_HEADER_VALUE_LENGTH = 4 * KiB;
+export const MAX_HEADERS_BYTES = 16 * KiB;
+
+/** A message's partition/ordering key and its dedup id. */
+export const MAX_KEY_LENGTH = 1024;
+export const MAX_MESSAGE_ID_LENGTH = 256;
+
+/** Replay reads. */
+export const DEFAULT_READ_LIMIT = 100;
+export const MAX_READ_LIMIT = 1000;
+
+/** Dedup window for messages that carry `id` but no `seq`: like Memphis and JetStream, 2 minutes. */
+export const DEFAULT_DEDUP_WINDOW_MS = 2 * 60 * 1000;
+export const MAX_DEDUP_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Group defaults; a station sets its own, a group may override. */
+export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+export const MIN_ACK_TIMEOUT_MS = 100;
+export const MAX_ACK_TIMEOUT_MS = 12 * 60 * 60 * 1000;
+export const DEFAULT_MAX_DELIVERIES = 10;
+export const MAX_MAX_DELIVERIES = 1000;
+
+/** Fetch and long-poll. */
+export const MAX_FETCH_MESSAGES = 1000;
+export const MAX_WAIT_MS = 30_000;
+export const MAX_NACK_DELAY_MS = 24 * 60 * 60 * 1000;
+/** Most offsets in one ack or nack. */
+export const MAX_ACK_OFFSETS = 1000;
+
+/** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
+export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,114 @@
+// Produce and replay on the wire: the request a producer sends, the answer it gets back,
+// and the shape of a message read back from a station.
+import * as v from "valibot";
+import {
+  MAX_BATCH_MESSAGES,
+  MAX_HEADER_NAME_LENGTH,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_HEADERS,
+  MAX_HEADERS_BYTES,
+  MAX_KEY_LENGTH,
+  MAX_MESSAGE_ID_LENGTH,
+  MAX_READ_LIMIT,
+} from "./limits";
+import { PRODUCER_ID_PATTERN } from "./names";
+import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+import { utf8Length } from "./utf8";
+
+/** Header names: visible ASCII token characters (as in HTTP), so they are safe as keys anywhere. */
+const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** No C0 controls but tab, no DEL: names and ids end up in logs and UIs. */
+const NO_CONTROL_CHARS = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+export const HeadersSchema = v.pipe(
+  v.record(
+    v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_HEADER_NAME_LENGTH), v.regex(HEADER_NAME_PATTERN, "Invalid header name")),
+    v.pipe(v.string(), v.maxLength(MAX_HEADER_VALUE_LENGTH), v.regex(NO_CONTROL_CHARS, "Header values may not hold control characters")),
+  ),
+  v.check((headers) => Object.keys(headers).length <= MAX_HEADERS, `At most ${MAX_HEADERS} headers`),
+  v.check((headers) => headersBytes(headers) <= MAX_HEADERS_BYTES, `Headers may hold at most ${MAX_HEADERS_BYTES} bytes`),
+);
+export type Headers = v.InferOutput<typeof HeadersSchema>;
+
+export const ProducerIdSchema = v.pipe(v.string(), v.regex(PRODUCER_ID_PATTERN, "Invalid producer id"));
+
+export const OutgoingMessageSchema = v.pipe(
+  v.strictObject({
+    /** The producer's sequence number for this station: 1, 2, 3… Needs `producer`. */
+    seq: v.optional(positiveInt),
+    /** Any JSON value. */
+    body: v.unknown(),
+    headers: v.optional(HeadersSchema),
+    /** Ordering/partition key, opaque to the station. */
+    key: v.optional(v.pipe(v.string(), v.maxLength(MAX_KEY_LENGTH))),
+    /** Dedup id for producers without `seq`, honoured within the station's `dedupWindowMs`. */
+    id: v.optional(
+      v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_ID_LENGTH), v.regex(NO_CONTROL_CHARS, "Ids may not hold control characters")),
+    ),
+  }),
+  v.check((message) => "body" in message && message.body !== undefined, "A message needs a body"),
+);
+export type OutgoingMessage = v.InferOutput<typeof OutgoingMessageSchema>;
+
+export const ProduceRequestSchema = v.pipe(
+  v.strictObject({
+    producer: v.optional(ProducerIdSchema),
+    messages: v.pipe(
+      v.array(OutgoingMessageSchema),
+      v.minLength(1, "A batch holds at least one message"),
+      v.maxLength(MAX_BATCH_MESSAGES, `A batch holds at most ${MAX_BATCH_MESSAGES} messages`),
+    ),
+  }),
+);
+export type ProduceRequest = v.InferOutput<typeof ProduceRequestSchema>;
+
+/** What the station did with one message of a batch, in batch order. */
+export const ProduceResultSchema = v.object({
+  seq: v.nullable(positiveInt),
+  /** The message's offset; `null` only for a duplicate whose original was trimmed by retention,
+   *  or for a message sent to the dead-letter station instead of the log. */
+  offset: v.nullable(positiveInt),
+  duplicate: v.boolean(),
+  deadLettered: v.optional(v.boolean()),
+});
+export type ProduceResult = v.InferOutput<typeof ProduceResultSchema>;
+
+export const ProduceResponseSchema = v.object({ results: v.array(ProduceResultSchema) });
+export type ProduceResponse = v.InferOutput<typeof ProduceResponseSchema>;
+
+/** A message as read back from a station (replay, fetch, push, webhook). */
+export const MessageSchema = v.object({
+  offset: positiveInt,
+  producer: v.nullable(v.string()),
+  seq: v.nullable(positiveInt),
+  id: v.nullable(v.string()),
+  key: v.nullable(v.string()),
+  headers: v.record(v.string(), v.string()),
+  body: v.unknown(),
+  /** Milliseconds since the Unix epoch, when the station stored it. */
+  producedAt: nonNegativeInt,
+  /** How many times this message was handed out to the reading group (0 for replay). */
+  deliveries: nonNegativeInt,
+});
+export type Message = v.InferOutput<typeof MessageSchema>;
+
+/** `GET /v1/stations/{station}/messages?from=&limit=` */
+export const ReadQuerySchema = v.strictObject({
+  from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, "from must be an offset"), v.transform(Number), positiveInt)),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,16}$/, "limit must be a count"), v.transform(Number), intInRange(1, MAX_READ_LIMIT)),
+  ),
+});
+
+export const ReadResponseSchema = v.object({
+  messages: v.array(MessageSchema),
+  /** Where to read next. */
+  nextOffset: positiveInt,
+});
+export type ReadResponse = v.InferOutput<typeof ReadResponseSchema>;
+
+export function headersBytes(headers: Record<string, string>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) bytes += utf8Length(name) + utf8Length(value);
+  return bytes;
+}

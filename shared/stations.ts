@@ -1,0 +1,44 @@
+// Station info on the wire: `GET /v1/stations/{station}` and the list.
+import type { StationConfig } from "./config";
+
+export interface StationStats {
+  /** Lowest offset still stored; `lastOffset + 1` when the station holds none. */
+  firstOffset: number;
+  /** Highest offset ever assigned; 0 before the first message. Offsets are never reused. */
+  lastOffset: number;
+  /** Messages stored now. */
+  messages: number;
+  /** Bytes stored now (bodies, headers, keys). */
+  bytes: number;
+  /** Messages ever produced (never decreases with retention). */
+  produced: number;
+  /** Dead letters stored now. */
+  deadLetters: number;
+}
+
+export interface GroupSummary {
+  name: string;
+  /** Every offset at or below it is acked by the group. */
+  ackFloor: number;
+  /** Messages leased to a consumer now. */
+  pending: number;
+  /** Messages not yet handed out. */
+  lag: number;
+  deadLetters: number;
+}
+
+export interface StationInfo {
+  name: string;
+  config: StationConfig;
+  stats: StationStats;
+  groups: GroupSummary[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface StationListEntry {
+  name: string;
+  config: StationConfig;
+  createdAt: number;
+  updatedAt: number;
+}

@@ -1,0 +1,18 @@
+// The Catalog object's SQLite schema, one ordered list of migrations per part.
+// Never edit a shipped migration: append a new one.
+import { applyMigrations, type Migrations } from "../storage/migrations";
+
+const MIGRATIONS: Migrations = {
+  stations: [
+    `CREATE TABLE stations (
+      name TEXT PRIMARY KEY,
+      config TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;`,
+  ],
+};
+
+export function migrateCatalog(sql: SqlStorage): void {
+  applyMigrations(sql, MIGRATIONS);
+}

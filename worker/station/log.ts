@@ -1,0 +1,49 @@
+// The log itself: appending messages at the next offsets, reading ranges, trimming the head.
+// Offsets are dense and never reused; every function here runs inside the caller's transaction.
+import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
+import type { PreparedMessage } from "./batch";
+import type { StationRecord } from "./station-record";
+
+export function appendMessage(sql: SqlStorage, record: StationRecord, producer: string | null, message: PreparedMessage, now: number): number {
+  const offset = record.nextOffset;
+  sql.exec(
+    `INSERT INTO messages (msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    offset,
+    producer,
+    message.seq,
+    message.id,
+    message.key,
+    message.headers,
+    message.body,
+    now,
+    message.bytes,
+  );
+  record.nextOffset = offset + 1;
+  record.messageCount += 1;
+  record.byteCount += message.bytes;
+  record.producedCount += 1;
+  return offset;
+}
+
+export function readMessages(sql: SqlStorage, fromOffset: number, limit: number): MessageRow[] {
+  return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?`, fromOffset, limit).toArray();
+}
+
+export function readMessage(sql: SqlStorage, offset: number): MessageRow | null {
+  return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, offset).toArray()[0] ?? null;
+}
+
+/** Deletes every message below `offset` and moves the head there. */
+export function trimBelow(sql: SqlStorage, record: StationRecord, offset: number): number {
+  const target = Math.min(offset, record.nextOffset);
+  if (target <= record.firstOffset) return 0;
+  const gone = sql
+    .exec<{ n: number; bytes: number | null }>("SELECT count(*) AS n, sum(bytes) AS bytes FROM messages WHERE msg_offset < ?", target)
+    .one();
+  sql.exec("DELETE FROM messages WHERE msg_offset < ?", target);
+  record.firstOffset = target;
+  record.messageCount -= gone.n;
+  record.byteCount -= gone.bytes ?? 0;
+  return gone.n;
+}

@@ -1,0 +1,31 @@
+// SQL rows of the log (snake_case) and their one conversion to the wire shape.
+import type { Message } from "../../shared/messages";
+
+export interface MessageRow {
+  msg_offset: number;
+  producer: string | null;
+  seq: number | null;
+  msg_id: string | null;
+  msg_key: string | null;
+  headers: string | null;
+  body: string;
+  produced_at: number;
+  bytes: number;
+  [column: string]: SqlStorageValue;
+}
+
+export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes";
+
+export function toMessage(row: MessageRow, deliveries = 0): Message {
+  return {
+    offset: row.msg_offset,
+    producer: row.producer,
+    seq: row.seq,
+    id: row.msg_id,
+    key: row.msg_key,
+    headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
+    body: JSON.parse(row.body) as unknown,
+    producedAt: row.produced_at,
+    deliveries,
+  };
+}

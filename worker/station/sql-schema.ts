@@ -1,0 +1,49 @@
+// The Station object's SQLite schema and its migrations, in one place. Each part of the
+// station (log, groups, webhooks…) has its own ordered list; a migration runs once, in
+// order, in the object's constructor, and `schema_versions` records how far each part got.
+// Never edit a shipped migration: append a new one.
+import { applyMigrations, type Migrations } from "../storage/migrations";
+
+const MIGRATIONS: Migrations = {
+  log: [
+    `CREATE TABLE station (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      name TEXT NOT NULL,
+      config TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      next_offset INTEGER NOT NULL,
+      first_offset INTEGER NOT NULL,
+      message_count INTEGER NOT NULL,
+      byte_count INTEGER NOT NULL,
+      produced_count INTEGER NOT NULL
+    );
+    CREATE TABLE messages (
+      msg_offset INTEGER PRIMARY KEY,
+      producer TEXT,
+      seq INTEGER,
+      msg_id TEXT,
+      msg_key TEXT,
+      headers TEXT,
+      body TEXT NOT NULL,
+      produced_at INTEGER NOT NULL,
+      bytes INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX messages_by_producer_seq ON messages (producer, seq) WHERE seq IS NOT NULL;
+    CREATE TABLE producers (
+      producer TEXT PRIMARY KEY,
+      last_seq INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE dedup_ids (
+      msg_id TEXT PRIMARY KEY,
+      msg_offset INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX dedup_ids_by_expiry ON dedup_ids (expires_at);`,
+  ],
+};
+
+export function migrate(sql: SqlStorage): void {
+  applyMigrations(sql, MIGRATIONS);
+}

@@ -1,0 +1,90 @@
+// The station's own row: its name, config and the log's counters, kept in memory and written
+// back in the same transaction as the messages they count.
+import type { StationConfig } from "../../shared/config";
+import type { StationStats } from "../../shared/stations";
+
+interface StationRow {
+  name: string;
+  config: string;
+  created_at: number;
+  updated_at: number;
+  next_offset: number;
+  first_offset: number;
+  message_count: number;
+  byte_count: number;
+  produced_count: number;
+  [column: string]: SqlStorageValue;
+}
+
+export class StationRecord {
+  name: string;
+  config: StationConfig;
+  createdAt: number;
+  updatedAt: number;
+  /** The offset the next message gets. Offsets are dense and never reused. */
+  nextOffset: number;
+  /** Every offset below it has been trimmed. */
+  firstOffset: number;
+  messageCount: number;
+  byteCount: number;
+  producedCount: number;
+
+  private constructor(row: StationRow) {
+    this.name = row.name;
+    this.config = JSON.parse(row.config) as StationConfig;
+    this.createdAt = row.created_at;
+    this.updatedAt = row.updated_at;
+    this.nextOffset = row.next_offset;
+    this.firstOffset = row.first_offset;
+    this.messageCount = row.message_count;
+    this.byteCount = row.byte_count;
+    this.producedCount = row.produced_count;
+  }
+
+  static load(sql: SqlStorage): StationRecord | null {
+    const row = sql.exec<StationRow>("SELECT * FROM station WHERE id = 1").toArray()[0];
+    return row ? new StationRecord(row) : null;
+  }
+
+  static create(sql: SqlStorage, name: string, config: StationConfig, now: number): StationRecord {
+    sql.exec(
+      `INSERT INTO station (id, name, config, created_at, updated_at, next_offset, first_offset, message_count, byte_count, produced_count)
+       VALUES (1, ?, ?, ?, ?, 1, 1, 0, 0, 0)`,
+      name,
+      JSON.stringify(config),
+      now,
+      now,
+    );
+    return StationRecord.load(sql)!;
+  }
+
+  get lastOffset(): number {
+    return this.nextOffset - 1;
+  }
+
+  /** Writes the counters (and config) back; call inside the transaction that changed them. */
+  save(sql: SqlStorage): void {
+    sql.exec(
+      `UPDATE station SET config = ?, updated_at = ?, next_offset = ?, first_offset = ?,
+         message_count = ?, byte_count = ?, produced_count = ? WHERE id = 1`,
+      JSON.stringify(this.config),
+      this.updatedAt,
+      this.nextOffset,
+      this.firstOffset,
+      this.messageCount,
+      this.byteCount,
+      this.producedCount,
+    );
+  }
+
+  stats(deadLetters: number): StationStats {
+    return {
+      firstOffset: this.firstOffset,
+      lastOffset: this.lastOffset,
+      messages: this.messageCount,
+      bytes: this.byteCount,
+      produced: this.producedCount,
+      deadLetters,
+    };
+  }
+}

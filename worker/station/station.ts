@@ -1,0 +1,152 @@
+// The Station Durable Object: one per station, the single writer of its log. A thin shell:
+// lifecycle, RPC methods and transactions; the log, producers, retention and the alarm live
+// in modules it delegates to. Every RPC returns a Result (only name and message of an Error
+// survive the stub), and every write happens in one storage transaction.
+import { DurableObject } from "cloudflare:workers";
+import type { StationConfig } from "../../shared/config";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import { DEFAULT_READ_LIMIT } from "../../shared/limits";
+import type { ProduceResponse, ReadResponse } from "../../shared/messages";
+import type { StationInfo } from "../../shared/stations";
+import type { Env } from "../env";
+import type { PreparedBatch } from "./batch";
+import { nextIdExpiry, pruneExpiredIds } from "./dedup";
+import { readMessages } from "./log";
+import { produceBatch } from "./produce";
+import { enforceRetention, retentionDueAt } from "./retention";
+import { toMessage } from "./rows";
+import { Scheduler } from "./scheduler";
+import { migrate } from "./sql-schema";
+import { StationRecord } from "./station-record";
+
+/** Thrown inside a transaction to roll it back and hand a refusal to the caller. */
+class Rollback {
+  constructor(readonly result: Result<never>) {}
+}
+
+export class Station extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private record: StationRecord | null;
+  private readonly scheduler: Scheduler;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(this.sql);
+    this.record = StationRecord.load(this.sql);
+    this.scheduler = new Scheduler(ctx.storage, [
+      {
+        name: "retention",
+        dueAt: (now) => (this.record ? retentionDueAt(this.sql, this.record, now) : null),
+        run: (now) => {
+          this.transact((record) => ok(enforceRetention(this.sql, record, now)));
+        },
+      },
+      {
+        name: "dedup-expiry",
+        dueAt: () => nextIdExpiry(this.sql),
+        run: (now) => pruneExpiredIds(this.sql, now),
+      },
+    ]);
+  }
+
+  /** Creates the station, or replaces its config. `created` tells which. */
+  async configure(name: string, config: StationConfig): Promise<Result<{ created: boolean; info: StationInfo }>> {
+    const now = Date.now();
+    const created = this.record === null;
+    if (this.record === null) {
+      this.record = StationRecord.create(this.sql, name, config, now);
+    } else {
+      this.record.config = config;
+      this.record.updatedAt = now;
+      this.record.save(this.sql);
+    }
+    await this.scheduler.reschedule(now);
+    return ok({ created, info: this.describe(this.record) });
+  }
+
+  async info(): Promise<Result<StationInfo>> {
+    if (!this.record) return this.notFound();
+    return ok(this.describe(this.record));
+  }
+
+  async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
+    const now = Date.now();
+    const result = this.transact((record) => produceBatch(this.sql, record, batch, now));
+    if (result.ok) await this.afterAppend(now);
+    return result;
+  }
+
+  async read(fromOffset: number | undefined, limit: number = DEFAULT_READ_LIMIT): Promise<Result<ReadResponse>> {
+    const record = this.record;
+    if (!record) return this.notFound();
+    const from = Math.max(fromOffset ?? record.firstOffset, record.firstOffset);
+    const rows = readMessages(this.sql, from, limit);
+    const last = rows.at(-1);
+    return ok({
+      messages: rows.map((row) => toMessage(row)),
+      nextOffset: last ? last.msg_offset + 1 : Math.min(from, record.nextOffset),
+    });
+  }
+
+  /** Deletes the station and everything it holds. */
+  async destroy(): Promise<Result<{ deleted: true }>> {
+    if (!this.record) return this.notFound();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    migrate(this.sql);
+    this.record = null;
+    return ok({ deleted: true });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.scheduler.runDue(Date.now());
+  }
+
+  /** After new messages: retention or dedup expiry may now be due. */
+  private async afterAppend(now: number): Promise<void> {
+    const record = this.record!;
+    const { retention, dedupWindowMs } = record.config;
+    if (retention.maxAgeMs !== undefined || retention.maxMessages !== undefined || retention.maxBytes !== undefined) {
+      const due = retentionDueAt(this.sql, record, now);
+      if (due !== null) await this.scheduler.wakeBy(due);
+    }
+    if (dedupWindowMs > 0) await this.scheduler.wakeBy(now + dedupWindowMs);
+  }
+
+  /**
+   * Runs `work` in one storage transaction. A refusal (a failed Result) rolls back like an
+   * exception does, and the in-memory record is reloaded whenever a transaction is undone,
+   * so a batch is stored whole or not at all, in storage and in memory alike.
+   */
+  private transact<T>(work: (record: StationRecord) => Result<T>): Result<T> {
+    const record = this.record;
+    if (!record) return this.notFound();
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const result = work(record);
+        if (!result.ok) throw new Rollback(result);
+        return result;
+      });
+    } catch (error) {
+      this.record = StationRecord.load(this.sql);
+      if (error instanceof Rollback) return error.result;
+      throw error;
+    }
+  }
+
+  private describe(record: StationRecord): StationInfo {
+    return {
+      name: record.name,
+      config: record.config,
+      stats: record.stats(0),
+      groups: [],
+      createdAt: record.createdAt,
+      updatedAt: record.updatedAt,
+    };
+  }
+
+  private notFound(): Result<never> {
+    return fail(ErrorCode.StationNotFound, "No such station: create it with PUT /v1/stations/{station}");
+  }
+}
