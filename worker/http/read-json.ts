@@ -11,6 +11,8 @@ export interface ReadJsonOptions {
   maxBytes: number;
   /** An empty body stands for `{}` (e.g. `PUT` a station with all defaults). */
   allowEmpty?: boolean;
+  /** Runs on the parsed JSON before the schema: for refusals that need their own status (413). */
+  precheck?: (parsed: unknown) => void;
 }
 
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S, options: ReadJsonOptions): Promise<v.InferOutput<S>> {
@@ -26,6 +28,7 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S,
   } catch {
     throw new ApiError(ErrorCode.InvalidJson, "The request body is not valid JSON");
   }
+  options.precheck?.(parsed);
   return unwrapValidation(schema, parsed);
 }
 
