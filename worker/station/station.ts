@@ -73,7 +73,7 @@ export class Station extends DurableObject<Env> {
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
     const result = this.transact((record) => produceBatch(this.sql, record, batch, now));
-    if (result.ok) await this.afterAppend(now);
+    if (result.ok) await this.afterAppend(now, batch);
     return result;
   }
 
@@ -104,14 +104,15 @@ export class Station extends DurableObject<Env> {
   }
 
   /** After new messages: retention or dedup expiry may now be due. */
-  private async afterAppend(now: number): Promise<void> {
+  private async afterAppend(now: number, batch: PreparedBatch): Promise<void> {
     const record = this.record!;
     const { retention, dedupWindowMs } = record.config;
     if (retention.maxAgeMs !== undefined || retention.maxMessages !== undefined || retention.maxBytes !== undefined) {
       const due = retentionDueAt(this.sql, record, now);
       if (due !== null) await this.scheduler.wakeBy(due);
     }
-    if (dedupWindowMs > 0) await this.scheduler.wakeBy(now + dedupWindowMs);
+    const rememberedIds = batch.messages.some((m) => m.seq === null && m.id !== null);
+    if (dedupWindowMs > 0 && rememberedIds) await this.scheduler.wakeBy(now + dedupWindowMs);
   }
 
   /**
