@@ -23,8 +23,12 @@ export const ErrorCode = {
   /** The batch holds too many messages, or the request body is too large. */
   PayloadTooLarge: "payload_too_large",
   UnsupportedMediaType: "unsupported_media_type",
-  /** A message body fails the station's schema. */
+  /** A message body fails the station's schema; `violations` names each failing message. */
   SchemaViolation: "schema_violation",
+  /** A schema given to `PUT /v1/schemas/{name}` is not a valid JSON Schema of a supported draft. */
+  InvalidSchema: "invalid_schema",
+  /** No such schema, or no such version of it. */
+  SchemaNotFound: "schema_not_found",
   RateLimited: "rate_limited",
   /** The station's storage quota is used up; nothing already stored is lost. */
   QuotaExceeded: "quota_exceeded",
@@ -50,6 +54,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   schema_violation: 422,
+  invalid_schema: 422,
+  schema_not_found: 404,
   rate_limited: 429,
   quota_exceeded: 507,
   not_configured: 503,
