@@ -12,6 +12,7 @@ import {
   MAX_MESSAGE_BYTES_LIMIT,
   MIN_ACK_TIMEOUT_MS,
 } from "./limits";
+import { DocConfigSchema } from "./docs";
 import { STATION_NAME_PATTERN } from "./names";
 import { intInRange, positiveInt } from "./numbers";
 
@@ -52,6 +53,8 @@ export const StationConfigSchema = v.strictObject({
   maxDeliveries: v.optional(intInRange(1, MAX_MAX_DELIVERIES), DEFAULT_MAX_DELIVERIES),
   schema: v.optional(v.nullable(SchemaRefSchema), null),
   dls: v.optional(DlsPolicySchema, {}),
+  /** For `kind: "doc"`: when updates are merged into a snapshot (shared/docs.ts). */
+  doc: v.optional(DocConfigSchema, {}),
 });
 
 export type StationConfigInput = v.InferInput<typeof StationConfigSchema>;

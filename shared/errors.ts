@@ -35,6 +35,10 @@ export const ErrorCode = {
   /** The worker lacks a secret it needs (fail closed). */
   NotConfigured: "not_configured",
   MethodNotAllowed: "method_not_allowed",
+  /** A message to a `kind: "doc"` station is not a yjs update as `{"$binary": "<base64>"}`; `index` names it. */
+  InvalidDocUpdate: "invalid_doc_update",
+  /** A document route on a station that is not `kind: "doc"`. */
+  NotADoc: "not_a_doc",
   /** A bug. Never expected; reported without internals. */
   Internal: "internal",
 } as const;
@@ -60,6 +64,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   quota_exceeded: 507,
   not_configured: 503,
   method_not_allowed: 405,
+  invalid_doc_update: 422,
+  not_a_doc: 409,
   internal: 500,
 };
 
