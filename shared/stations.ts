@@ -1,5 +1,6 @@
 // Station info on the wire: `GET /v1/stations/{station}` and the list.
 import type { StationConfig } from "./config";
+import type { ThroughputBucket } from "./throughput";
 
 export interface StationStats {
   /** Lowest offset still stored; `lastOffset + 1` when the station holds none. */
@@ -14,6 +15,8 @@ export interface StationStats {
   produced: number;
   /** Dead letters stored now. */
   deadLetters: number;
+  /** Messages ever handed out to consumers and webhook endpoints (each redelivery counts). */
+  delivered: number;
 }
 
 export interface GroupSummary {
@@ -32,6 +35,8 @@ export interface StationInfo {
   config: StationConfig;
   stats: StationStats;
   groups: GroupSummary[];
+  /** Produced and delivered counts of the last minutes, per bucket, oldest first (shared/throughput.ts). */
+  throughput: ThroughputBucket[];
   createdAt: number;
   updatedAt: number;
 }

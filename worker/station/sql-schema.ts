@@ -42,6 +42,34 @@ const MIGRATIONS: Migrations = {
     ) WITHOUT ROWID;
     CREATE INDEX dedup_ids_by_expiry ON dedup_ids (expires_at);`,
   ],
+  // The recent-throughput ring and the delivered total (worker/station/throughput.ts).
+  throughput: [
+    `CREATE TABLE throughput (
+      bucket_at INTEGER PRIMARY KEY,
+      produced INTEGER NOT NULL,
+      delivered INTEGER NOT NULL
+    );
+    CREATE TABLE throughput_totals (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      delivered INTEGER NOT NULL
+    );`,
+  ],
+  // Collaborative documents: the merged snapshot of a doc station, chunked under the 2 MB
+  // row limit, and the offset it covers (worker/station/doc-snapshot.ts).
+  docs: [
+    `CREATE TABLE doc_snapshot (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      covers_offset INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      chunks INTEGER NOT NULL,
+      compactions INTEGER NOT NULL,
+      compacted_at INTEGER NOT NULL
+    );
+    CREATE TABLE doc_snapshot_chunks (
+      chunk INTEGER PRIMARY KEY,
+      data BLOB NOT NULL
+    );`,
+  ],
 };
 
 export function migrate(sql: SqlStorage): void {

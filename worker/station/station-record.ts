@@ -77,7 +77,7 @@ export class StationRecord {
     );
   }
 
-  stats(deadLetters: number): StationStats {
+  stats(deadLetters: number, delivered: number): StationStats {
     return {
       firstOffset: this.firstOffset,
       lastOffset: this.lastOffset,
@@ -85,6 +85,7 @@ export class StationRecord {
       bytes: this.byteCount,
       produced: this.producedCount,
       deadLetters,
+      delivered,
     };
   }
 }

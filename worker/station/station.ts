@@ -18,6 +18,7 @@ import { toMessage } from "./rows";
 import { Scheduler } from "./scheduler";
 import { migrate } from "./sql-schema";
 import { StationRecord } from "./station-record";
+import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
 
 /** Thrown inside a transaction to roll it back and hand a refusal to the caller. */
 class Rollback {
@@ -72,7 +73,12 @@ export class Station extends DurableObject<Env> {
 
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
-    const result = this.transact((record) => produceBatch(this.sql, record, batch, now));
+    const result = this.transact((record) => {
+      const producedBefore = record.producedCount;
+      const produced = produceBatch(this.sql, record, batch, now);
+      if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
+      return produced;
+    });
     if (result.ok) await this.afterAppend(now, batch);
     return result;
   }
@@ -140,8 +146,9 @@ export class Station extends DurableObject<Env> {
     return {
       name: record.name,
       config: record.config,
-      stats: record.stats(0),
+      stats: record.stats(0, deliveredTotal(this.sql)),
       groups: [],
+      throughput: readThroughput(this.sql, Date.now()),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     };
