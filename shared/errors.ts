@@ -39,6 +39,14 @@ export const ErrorCode = {
   InvalidDocUpdate: "invalid_doc_update",
   /** A document route on a station that is not `kind: "doc"`. */
   NotADoc: "not_a_doc",
+  /** No such consumer group (create one with `PUT …/groups/{group}` or a first fetch). */
+  GroupNotFound: "group_not_found",
+  /** No such dead letter (dropped or resent already). */
+  DeadLetterNotFound: "dead_letter_not_found",
+  /** A group's `start` differs from the one it was created with; it applies at creation only. */
+  GroupStartFixed: "group_start_fixed",
+  /** A dead letter that cannot be put back: it has no offset (schema) or no group to go to. */
+  NotResendable: "not_resendable",
   /** A bug. Never expected; reported without internals. */
   Internal: "internal",
 } as const;
@@ -66,6 +74,10 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   method_not_allowed: 405,
   invalid_doc_update: 422,
   not_a_doc: 409,
+  group_not_found: 404,
+  dead_letter_not_found: 404,
+  group_start_fixed: 409,
+  not_resendable: 409,
   internal: 500,
 };
 

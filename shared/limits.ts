@@ -43,10 +43,23 @@ export const MAX_MAX_DELIVERIES = 1000;
 
 /** Fetch and long-poll. */
 export const MAX_FETCH_MESSAGES = 1000;
+/** Messages a fetch leases when the body names no `max`. */
+export const DEFAULT_FETCH_MESSAGES = 10;
+/** Most stored bytes one fetch hands out (at least one message always goes, whatever its size). */
+export const MAX_FETCH_BYTES = 8 * MiB;
+/** Most stored bytes in one pushed WebSocket frame (at least one message always goes). */
+export const MAX_PUSH_FRAME_BYTES = 1 * MiB;
+/** Most credit a WebSocket subscriber may hold unspent; more is capped, not refused. */
+export const MAX_SUBSCRIBE_CREDIT = 1000;
 export const MAX_WAIT_MS = 30_000;
 export const MAX_NACK_DELAY_MS = 24 * 60 * 60 * 1000;
 /** Most offsets in one ack or nack. */
 export const MAX_ACK_OFFSETS = 1000;
+
+/** Dead-letter station: browse page size, and most ids in one resend. */
+export const DEFAULT_DLS_LIMIT = 100;
+export const MAX_DLS_LIMIT = 1000;
+export const MAX_RESEND_IDS = 1000;
 
 /** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,112 @@
+// The dead-letter station (DLS) on the wire: why a message landed there, the dead letters
+// `GET …/dls` answers with, its query, and the resend body. Every part of a station that
+// gives up on a message (groups, schemas, webhooks) files it here with its reason.
+import * as v from "valibot";
+import { MAX_DLS_LIMIT, MAX_RESEND_IDS } from "./limits";
+import { GROUP_NAME_PATTERN } from "./names";
+import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+
+/** Why a message is a dead letter. */
+export const DeadLetterReason = {
+  /** A group handed it out `maxDeliveries` times and never got an ack. */
+  MaxDeliveries: "max_deliveries",
+  /** Its body failed the station's schema (with `dls.onSchemaFailure`); it never got an offset. */
+  SchemaViolation: "schema_violation",
+  /** A webhook endpoint failed its last retry; `group` is the endpoint's group. */
+  WebhookFailed: "webhook_failed",
+} as const;
+export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
+export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = Object.values(DeadLetterReason);
+
+/** The message a dead letter keeps: the stored message, with `offset` null if it never got one. */
+export const DeadLetterMessageSchema = v.object({
+  offset: v.nullable(positiveInt),
+  producer: v.nullable(v.string()),
+  seq: v.nullable(positiveInt),
+  id: v.nullable(v.string()),
+  key: v.nullable(v.string()),
+  headers: v.record(v.string(), v.string()),
+  body: v.unknown(),
+  producedAt: nonNegativeInt,
+  deliveries: nonNegativeInt,
+});
+export type DeadLetterMessage = v.InferOutput<typeof DeadLetterMessageSchema>;
+
+export const DeadLetterSchema = v.object({
+  /** Unique within the station, increasing, never reused. */
+  id: positiveInt,
+  offset: v.nullable(positiveInt),
+  /** The group that gave up on it; null when no group was involved (schema). */
+  group: v.nullable(v.string()),
+  reason: v.picklist(DEAD_LETTER_REASONS),
+  /** Hand-outs before it landed here (0 for schema failures). */
+  deliveries: nonNegativeInt,
+  message: DeadLetterMessageSchema,
+  /** What the reason's owner recorded (e.g. the schema error, the endpoint's last status). */
+  detail: v.nullable(v.record(v.string(), v.unknown())),
+  /** When it landed here, milliseconds since the Unix epoch. */
+  deadAt: nonNegativeInt,
+});
+export type DeadLetter = v.InferOutput<typeof DeadLetterSchema>;
+
+/** `GET …/dls`: oldest first; `next` is the `after` of the following page, null at the end. */
+export const DeadLettersResponseSchema = v.object({
+  deadLetters: v.array(DeadLetterSchema),
+  next: v.nullable(positiveInt),
+});
+export type DeadLettersResponse = v.InferOutput<typeof DeadLettersResponseSchema>;
+
+const countParam = (max: number, what: string) =>
+  v.pipe(v.string(), v.regex(/^\d{1,16}$/, `${what} must be a number`), v.transform(Number), intInRange(1, max));
+
+/** `GET …/dls?group=&reason=&limit=&after=` */
+export const DeadLetterQuerySchema = v.strictObject({
+  group: v.optional(v.pipe(v.string(), v.regex(GROUP_NAME_PATTERN, "Invalid group name"))),
+  reason: v.optional(v.picklist(DEAD_LETTER_REASONS, `reason must be one of ${DEAD_LETTER_REASONS.join(", ")}`)),
+  limit: v.optional(countParam(MAX_DLS_LIMIT, "limit")),
+  /** Only dead letters with a greater id. */
+  after: v.optional(countParam(Number.MAX_SAFE_INTEGER, "after")),
+});
+export type DeadLetterQuery = v.InferOutput<typeof DeadLetterQuerySchema>;
+
+/** A dead letter id as a path segment. */
+export const DeadLetterIdParamSchema = countParam(Number.MAX_SAFE_INTEGER, "id");
+
+/**
+ * `POST …/dls/resend`: put dead letters back. `{ids: [..]}` names them; `{all: true}` takes
+ * every dead letter (of `group` / `reason` if given). A resent letter leaves the DLS.
+ */
+export const ResendRequestSchema = v.union([
+  v.strictObject({
+    ids: v.pipe(
+      v.array(positiveInt),
+      v.minLength(1, "Name at least one id"),
+      v.maxLength(MAX_RESEND_IDS, `At most ${MAX_RESEND_IDS} ids per request`),
+    ),
+  }),
+  v.strictObject({
+    all: v.literal(true),
+    group: v.optional(v.pipe(v.string(), v.regex(GROUP_NAME_PATTERN, "Invalid group name"))),
+    reason: v.optional(v.picklist(DEAD_LETTER_REASONS)),
+  }),
+]);
+export type ResendRequest = v.InferOutput<typeof ResendRequestSchema>;
+
+/** A dead letter left where it is, and why (`code` is an error code of shared/errors.ts). */
+export interface ResendRefusal {
+  id: number;
+  code: string;
+  message: string;
+}
+
+export interface ResendResponse {
+  resent: number;
+  /** Ids that were asked for and are not dead letters (any more). */
+  missing: number[];
+  refused: ResendRefusal[];
+}
+
+export interface DropResponse {
+  dropped: number;
+  id: number;
+}

@@ -1,0 +1,138 @@
+// Consumer groups on the wire: fetch, ack and nack bodies and answers, a group's config and
+// stats, and the WebSocket frames of `…/groups/{group}/subscribe`. Both sides import these.
+import * as v from "valibot";
+import {
+  DEFAULT_FETCH_MESSAGES,
+  MAX_ACK_OFFSETS,
+  MAX_ACK_TIMEOUT_MS,
+  MAX_FETCH_MESSAGES,
+  MAX_MAX_DELIVERIES,
+  MAX_NACK_DELAY_MS,
+  MAX_WAIT_MS,
+  MIN_ACK_TIMEOUT_MS,
+} from "./limits";
+import { type Message, MessageSchema } from "./messages";
+import { CONSUMER_NAME_PATTERN } from "./names";
+import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+import type { GroupSummary } from "./stations";
+
+/** The consumer a fetch leases to when the body names none. */
+export const DEFAULT_CONSUMER = "anonymous";
+
+export const ConsumerNameSchema = v.pipe(v.string(), v.regex(CONSUMER_NAME_PATTERN, "Invalid consumer name"));
+
+/** A bounded list of offsets; duplicates are allowed and count once. */
+export const OffsetListSchema = v.pipe(
+  v.array(positiveInt),
+  v.minLength(1, "Name at least one offset"),
+  v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`),
+);
+
+/** `POST …/groups/{group}/fetch`: lease up to `max` messages to `consumer`, waiting up to `waitMs`. */
+export const FetchRequestSchema = v.strictObject({
+  consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
+  max: v.optional(intInRange(1, MAX_FETCH_MESSAGES), DEFAULT_FETCH_MESSAGES),
+  /** 0 answers at once; otherwise an empty answer waits until a message arrives or the time is up. */
+  waitMs: v.optional(intInRange(0, MAX_WAIT_MS), 0),
+});
+export type FetchRequest = v.InferOutput<typeof FetchRequestSchema>;
+
+/** Leased messages in offset order; each `deliveries` counts this hand-out. */
+export const FetchResponseSchema = v.object({ messages: v.array(MessageSchema) });
+export type FetchResponse = { messages: Message[] };
+
+/** `POST …/groups/{group}/ack`: idempotent; offsets not in flight are ignored. */
+export const AckRequestSchema = v.strictObject({ offsets: OffsetListSchema });
+export type AckRequest = v.InferOutput<typeof AckRequestSchema>;
+/** How many of the offsets this request acked (an offset acked before does not count again). */
+export const AckResponseSchema = v.object({ acked: nonNegativeInt });
+export type AckResponse = v.InferOutput<typeof AckResponseSchema>;
+
+/** `POST …/groups/{group}/nack`: give leased messages back, handed out again after `delayMs`. */
+export const NackRequestSchema = v.strictObject({
+  offsets: OffsetListSchema,
+  delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
+});
+export type NackRequest = v.InferOutput<typeof NackRequestSchema>;
+/** How many leased messages went back (those past `maxDeliveries` went to the DLS and count too). */
+export const NackResponseSchema = v.object({ nacked: nonNegativeInt });
+export type NackResponse = v.InferOutput<typeof NackResponseSchema>;
+
+/**
+ * Where a new group starts reading: `earliest` (the default: every message still stored),
+ * `latest` (only messages produced after it was created), `{offset: N}` (from offset N), or
+ * `{last: N}` (the last N messages).
+ */
+export const StartPositionSchema = v.union([
+  v.literal("earliest"),
+  v.literal("latest"),
+  v.strictObject({ offset: positiveInt }),
+  v.strictObject({ last: intInRange(1, Number.MAX_SAFE_INTEGER) }),
+]);
+export type StartPosition = v.InferOutput<typeof StartPositionSchema>;
+
+/**
+ * `PUT …/groups/{group}`: create a group or change its overrides. `null` (or absent) follows
+ * the station's `ackTimeoutMs` / `maxDeliveries`. `start` applies when the group is created.
+ */
+export const GroupConfigSchema = v.strictObject({
+  start: v.optional(StartPositionSchema),
+  ackTimeoutMs: v.optional(v.nullable(intInRange(MIN_ACK_TIMEOUT_MS, MAX_ACK_TIMEOUT_MS))),
+  maxDeliveries: v.optional(v.nullable(intInRange(1, MAX_MAX_DELIVERIES))),
+});
+export type GroupConfig = v.InferOutput<typeof GroupConfigSchema>;
+
+/** A group as `GET …/groups/{group}` and the station's `groups` list show it. */
+export interface GroupInfo extends GroupSummary {
+  /** The next offset never handed out to this group. */
+  nextOffset: number;
+  /** Handed out before, waiting to be handed out again (nacked or lease ran out). */
+  redeliveries: number;
+  /** Hand-outs ever (each redelivery counts). */
+  delivered: number;
+  /** Acks ever. */
+  acked: number;
+  /** The settings in force: the group's overrides, else the station's. */
+  ackTimeoutMs: number;
+  maxDeliveries: number;
+  /** The overrides as set (null follows the station). */
+  overrides: { ackTimeoutMs: number | null; maxDeliveries: number | null };
+  start: StartPosition;
+  createdAt: number;
+}
+
+// ---- WebSocket frames (`GET …/groups/{group}/subscribe?consumer=…&credit=…`) ----
+
+/** Optional correlation a client may put on a frame; the answer to it carries the same `ref`. */
+const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
+
+/** Client → server. `credit` lets the server push `n` more messages; acks and nacks as over HTTP. */
+export const ClientFrameSchema = v.variant("type", [
+  v.strictObject({ type: v.literal("credit"), n: intInRange(1, MAX_FETCH_MESSAGES), ref: RefSchema }),
+  v.strictObject({ type: v.literal("ack"), offsets: OffsetListSchema, ref: RefSchema }),
+  v.strictObject({
+    type: v.literal("nack"),
+    offsets: OffsetListSchema,
+    delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
+    ref: RefSchema,
+  }),
+]);
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+
+/** Server → client. `messages` spends credit; `credit` in it is what is left. */
+export type ServerFrame =
+  | { type: "subscribed"; group: string; consumer: string; credit: number }
+  | { type: "messages"; messages: Message[]; credit: number }
+  | { type: "acked"; acked: number; ref?: string }
+  | { type: "nacked"; nacked: number; ref?: string }
+  | { type: "error"; error: { code: string; message: string; [detail: string]: unknown }; ref?: string };
+
+/** Query of the subscribe route. */
+export const SubscribeQuerySchema = v.strictObject({
+  consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
+  /** Credit granted up front, as if the first frame were `{"type":"credit","n":credit}`. */
+  credit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,7}$/, "credit must be a count"), v.transform(Number), intInRange(0, MAX_FETCH_MESSAGES)),
+    "0",
+  ),
+});
