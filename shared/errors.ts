@@ -47,6 +47,12 @@ export const ErrorCode = {
   GroupStartFixed: "group_start_fixed",
   /** A dead letter that cannot be put back: it has no offset (schema) or no group to go to. */
   NotResendable: "not_resendable",
+  /** A webhook URL that is malformed or not allowed here (SSRF guard); `reason` says which rule. */
+  InvalidWebhookUrl: "invalid_webhook_url",
+  /** No such webhook endpoint on this station. */
+  WebhookNotFound: "webhook_not_found",
+  /** The station has as many webhook endpoints as it may have. */
+  TooManyWebhooks: "too_many_webhooks",
   /** A bug. Never expected; reported without internals. */
   Internal: "internal",
 } as const;
@@ -78,6 +84,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   dead_letter_not_found: 404,
   group_start_fixed: 409,
   not_resendable: 409,
+  invalid_webhook_url: 422,
+  webhook_not_found: 404,
+  too_many_webhooks: 409,
   internal: 500,
 };
 
