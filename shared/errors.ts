@@ -53,6 +53,12 @@ export const ErrorCode = {
   WebhookNotFound: "webhook_not_found",
   /** The station has as many webhook endpoints as it may have. */
   TooManyWebhooks: "too_many_webhooks",
+  /** The request's headers are too many or too large (see shared/limits). */
+  HeadersTooLarge: "headers_too_large",
+  /** The request URL is longer than the worker reads. */
+  UriTooLong: "uri_too_long",
+  /** A Durable Object was briefly unreachable (reset, moved); retry after `Retry-After`. */
+  Unavailable: "unavailable",
   /** A bug. Never expected; reported without internals. */
   Internal: "internal",
 } as const;
@@ -87,6 +93,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_webhook_url: 422,
   webhook_not_found: 404,
   too_many_webhooks: 409,
+  headers_too_large: 431,
+  uri_too_long: 414,
+  unavailable: 503,
   internal: 500,
 };
 

@@ -63,3 +63,32 @@ export const MAX_RESEND_IDS = 1000;
 
 /** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** Scoped tokens: lifetime bounds, grants per token, patterns per grant, encoded length. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 60 * 60;
+export const MIN_TOKEN_TTL_SECONDS = 1;
+export const MAX_TOKEN_TTL_SECONDS = 30 * 24 * 60 * 60;
+export const MAX_TOKEN_GRANTS = 32;
+export const MAX_GRANT_PATTERNS = 64;
+export const MAX_TOKEN_LENGTH = 8 * KiB;
+
+/** Rates (429 `rate_limited` beyond): a scoped token's subject, unless its claims say otherwise… */
+export const DEFAULT_TOKEN_REQUESTS_PER_SECOND = 50;
+export const DEFAULT_TOKEN_BYTES_PER_SECOND = 4 * MiB;
+/** …and a station, whoever calls, unless its config says otherwise. */
+export const DEFAULT_STATION_REQUESTS_PER_SECOND = 2000;
+export const DEFAULT_STATION_BYTES_PER_SECOND = 32 * MiB;
+export const MAX_RATE_REQUESTS_PER_SECOND = 1_000_000;
+export const MAX_RATE_BYTES_PER_SECOND = 1024 * MiB;
+
+/** A station's storage quota (bytes in its log): the default and ceiling unless the operator
+ *  sets STATION_MAX_STORAGE_BYTES; a Durable Object's SQLite database holds at most 10 GB. */
+export const DEFAULT_MAX_STORAGE_BYTES = 1024 * MiB;
+export const MAX_STORAGE_BYTES_LIMIT = 9 * 1024 * MiB;
+
+/** Request headers: count and total size (431 beyond), and URL length (414 beyond). */
+export const MAX_REQUEST_HEADERS = 100;
+export const MAX_REQUEST_HEADERS_BYTES = 32 * KiB;
+export const MAX_URL_LENGTH = 8 * KiB;
+/** Nesting depth of any JSON body: deeper input is refused before it reaches a recursive walk. */
+export const MAX_JSON_DEPTH = 128;
