@@ -11,10 +11,12 @@ import {
   MAX_MAX_DELIVERIES,
   MAX_MESSAGE_BYTES_LIMIT,
   MIN_ACK_TIMEOUT_MS,
+  MAX_STORAGE_BYTES_LIMIT,
 } from "./limits";
 import { DocConfigSchema } from "./docs";
 import { STATION_NAME_PATTERN } from "./names";
 import { intInRange, positiveInt } from "./numbers";
+import { RateLimitSchema } from "./rate-limits";
 
 /** What a station holds: a plain log of messages, or a collaborative document (yjs updates). */
 export const StationKind = { Log: "log", Doc: "doc" } as const;
@@ -55,6 +57,13 @@ export const StationConfigSchema = v.strictObject({
   dls: v.optional(DlsPolicySchema, {}),
   /** For `kind: "doc"`: when updates are merged into a snapshot (shared/docs.ts). */
   doc: v.optional(DocConfigSchema, {}),
+  /** Storage quota: a produce that would take the log past it is refused whole with 507
+   *  `quota_exceeded`. Left out: the worker's ceiling (STATION_MAX_STORAGE_BYTES, default 1 GiB),
+   *  which also caps any value set here. */
+  maxStorageBytes: v.optional(intInRange(1, MAX_STORAGE_BYTES_LIMIT)),
+  /** This station's request and byte rates, whoever calls (429 `rate_limited` beyond);
+   *  shared/limits.ts holds the defaults. */
+  rateLimit: v.optional(RateLimitSchema),
 });
 
 export type StationConfigInput = v.InferInput<typeof StationConfigSchema>;
