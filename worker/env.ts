@@ -9,6 +9,16 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** `1` lets webhook endpoints be http:// and loopback (local development and tests only). */
   WEBHOOK_ALLOW_PRIVATE?: string;
+  /** Secret that signs scoped tokens (JWT, HS256), 32+ characters. Without it only the admin
+   *  token is accepted and `POST /v1/tokens` answers 503 `not_configured` (docs/security.md). */
+  TOKEN_SIGNING_KEY?: string;
+  /** Browser origins allowed to call the API (CORS), comma-separated, exact: `https://app.example`. */
+  ALLOWED_ORIGINS?: string;
+  /** Ceiling (and default) of every station's storage quota, in bytes; 1 GiB when unset. */
+  STATION_MAX_STORAGE_BYTES?: string;
+  /** Optional Workers rate-limiting binding: a per-location ceiling per token subject, shared
+   *  by every isolate (the in-isolate buckets of worker/limits are exact but per isolate). */
+  TOKEN_RATE_LIMITER?: RateLimit;
 }
 
 export interface AppBindings {
