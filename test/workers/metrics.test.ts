@@ -1,0 +1,155 @@
+// GET /metrics against the API's own figures, parsed by a strict exposition parser; the
+// station's throughput ring; and no-store on API answers.
+import { env, exports } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS } from "../../shared/throughput";
+import { renderExposition } from "../../worker/metrics/exposition";
+import { ADMIN_TOKEN, api, createStation, produce, seqBatch } from "./helpers";
+import { parsePrometheusText, type ParsedFamily } from "./prometheus-text";
+
+const BASE = "https://waystation.test";
+const stationStub = (name: string) => env.STATION.get(env.STATION.idFromName(name));
+
+async function scrape(token: string | null = ADMIN_TOKEN) {
+  const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
+  const res: Response = await (exports as any).default.fetch(new Request(`${BASE}/metrics`, { headers }));
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+function valueOf(families: Map<string, ParsedFamily>, name: string, labels: Record<string, string>): number | undefined {
+  const family = families.get(name);
+  if (!family) throw new Error(`No family ${name}`);
+  const want = JSON.stringify(Object.entries(labels).sort());
+  return family.samples.find((s) => JSON.stringify(Object.entries(s.labels).sort()) === want)?.value;
+}
+
+describe("GET /metrics", () => {
+  it("answers strict Prometheus text with HELP and TYPE for every family, never cached", async () => {
+    await createStation();
+    const res = await scrape();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const families = parsePrometheusText(res.text);
+    for (const name of [
+      "waystation_stations",
+      "waystation_station_up",
+      "waystation_station_messages",
+      "waystation_station_bytes",
+      "waystation_station_produced_total",
+      "waystation_station_delivered_total",
+      "waystation_station_dead_letters",
+      "waystation_group_lag",
+      "waystation_group_pending",
+    ]) {
+      const family = families.get(name);
+      expect(family, name).toBeDefined();
+      expect(family!.help, name).toBeTruthy();
+      expect(family!.type, name).toMatch(/^(counter|gauge)$/);
+      if (family!.type === "counter") expect(name).toMatch(/_total$/);
+    }
+  });
+
+  it("reports each station's figures exactly as the API describes them", async () => {
+    const name = await createStation({ retention: { maxMessages: 100 } });
+    await produce(name, { producer: "p", messages: seqBatch(1, 7, (seq) => ({ n: seq, pad: "x".repeat(seq * 10) })) });
+    await produce(name, { producer: "p", messages: seqBatch(6, 2) }); // duplicates: not counted again
+    const info = (await api("GET", `/v1/stations/${name}`)).body;
+    const families = parsePrometheusText((await scrape()).text);
+    const labels = { station: name };
+    expect(valueOf(families, "waystation_station_up", labels)).toBe(1);
+    expect(valueOf(families, "waystation_station_messages", labels)).toBe(info.stats.messages);
+    expect(valueOf(families, "waystation_station_messages", labels)).toBe(7);
+    expect(valueOf(families, "waystation_station_bytes", labels)).toBe(info.stats.bytes);
+    expect(valueOf(families, "waystation_station_first_offset", labels)).toBe(info.stats.firstOffset);
+    expect(valueOf(families, "waystation_station_last_offset", labels)).toBe(info.stats.lastOffset);
+    expect(valueOf(families, "waystation_station_produced_total", labels)).toBe(info.stats.produced);
+    expect(valueOf(families, "waystation_station_delivered_total", labels)).toBe(info.stats.delivered);
+    expect(valueOf(families, "waystation_station_dead_letters", labels)).toBe(info.stats.deadLetters);
+    for (const group of info.groups) {
+      expect(valueOf(families, "waystation_group_lag", { station: name, group: group.name })).toBe(group.lag);
+      expect(valueOf(families, "waystation_group_pending", { station: name, group: group.name })).toBe(group.pending);
+    }
+    const listed = (await api("GET", "/v1/stations")).body.stations.length;
+    expect(valueOf(families, "waystation_stations", {})).toBe(listed);
+  });
+
+  it("forgets a deleted station", async () => {
+    const name = await createStation();
+    await api("DELETE", `/v1/stations/${name}`);
+    const families = parsePrometheusText((await scrape()).text);
+    expect(valueOf(families, "waystation_station_up", { station: name })).toBeUndefined();
+  });
+
+  it("refuses a scrape without a token or with an unknown one", async () => {
+    const none = await scrape(null);
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.text).error.code).toBe("unauthorized");
+    const unknown = await scrape("not-the-admin-token-at-all");
+    expect(unknown.status).toBe(401);
+    expect(JSON.parse(unknown.text).error.code).toBe("unauthorized");
+  });
+});
+
+describe("exposition format", () => {
+  it("escapes label values and help text so they parse back unchanged", () => {
+    const tricky = 'a"b\\c\nd}e,f="g';
+    const text = renderExposition([
+      { name: "t_gauge", type: "gauge", help: "line one\nback\\slash", samples: [{ labels: { station: tricky, group: "" }, value: -1.5 }] },
+      { name: "t_total", type: "counter", help: "c", samples: [{ labels: {}, value: 3 }] },
+      { name: "t_empty", type: "gauge", help: "no samples", samples: [] },
+    ]);
+    const families = parsePrometheusText(text);
+    expect(families.get("t_gauge")!.help).toBe("line one\nback\\slash");
+    expect(families.get("t_gauge")!.samples[0]).toEqual({ name: "t_gauge", labels: { station: tricky, group: "" }, value: -1.5 });
+    expect(families.get("t_total")!.type).toBe("counter");
+    expect(families.get("t_empty")!.samples).toEqual([]);
+  });
+
+  it("refuses to render one family name twice", () => {
+    const family = { name: "dup", type: "gauge" as const, help: "h", samples: [] };
+    expect(() => renderExposition([family, family])).toThrow(/twice/);
+  });
+
+  it("the test parser refuses a family split in two blocks and a sample before its TYPE", () => {
+    expect(() => parsePrometheusText("# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na{x=\"1\"} 2\n")).toThrow(/two blocks/);
+    expect(() => parsePrometheusText("a 1\n# TYPE a gauge\n")).toThrow(/TYPE after samples/);
+    expect(() => parsePrometheusText('a{x="\\q"} 1\n')).toThrow(/escape/);
+  });
+});
+
+describe("station throughput", () => {
+  it("counts produced messages in the current bucket, duplicates and refused batches not", async () => {
+    const name = await createStation();
+    await produce(name, { producer: "p", messages: seqBatch(1, 5) });
+    await produce(name, { producer: "p", messages: seqBatch(4, 3) }); // 4, 5 duplicates; 6 new
+    await produce(name, { producer: "p", messages: seqBatch(9, 1) }); // seq_gap: refused
+    const { throughput } = (await api("GET", `/v1/stations/${name}`)).body;
+    expect(throughput).toHaveLength(THROUGHPUT_BUCKETS);
+    throughput.forEach((bucket: any, i: number) => {
+      expect(bucket.at % THROUGHPUT_BUCKET_MS).toBe(0);
+      if (i > 0) expect(bucket.at - throughput[i - 1].at).toBe(THROUGHPUT_BUCKET_MS);
+    });
+    const total = throughput.reduce((sum: number, b: any) => sum + b.produced, 0);
+    expect(total).toBe(6);
+    expect(throughput.at(-1).at).toBeLessThanOrEqual(Date.now());
+  });
+
+  it("keeps its buckets across an object restart", async () => {
+    const name = await createStation();
+    await produce(name, { producer: "p", messages: seqBatch(1, 4) });
+    await evictDurableObject(stationStub(name));
+    const { throughput } = (await api("GET", `/v1/stations/${name}`)).body;
+    expect(throughput.reduce((sum: number, b: any) => sum + b.produced, 0)).toBe(4);
+  });
+});
+
+describe("API answers", () => {
+  it("are marked no-store, so no cache keeps what a token read", async () => {
+    const name = await createStation();
+    expect((await api("GET", `/v1/stations/${name}`)).headers.get("cache-control")).toBe("no-store");
+    expect((await api("GET", "/v1/stations")).headers.get("cache-control")).toBe("no-store");
+    expect((await api("GET", "/v1/stations", undefined, { token: null })).headers.get("cache-control")).toBe("no-store");
+  });
+});

@@ -1,0 +1,43 @@
+// Turns station snapshots into Prometheus metric families: one family per metric name, each
+// sample labelled by station (and group or webhook). Counters end in `_total`.
+import type { StationSnapshot } from "./gather";
+import type { MetricFamily, MetricType, Sample } from "./exposition";
+
+export function buildFamilies(snapshots: readonly StationSnapshot[], omittedStations: number): MetricFamily[] {
+  const families: MetricFamily[] = [];
+  const family = (name: string, type: MetricType, help: string, samples: Sample[]) => families.push({ name, type, help, samples });
+  const live = snapshots.flatMap((s) => (s.info ? [s.info] : []));
+  const perStation = (pick: (info: (typeof live)[number]) => number): Sample[] =>
+    live.map((info) => ({ labels: { station: info.name }, value: pick(info) }));
+  const groups = live.flatMap((info) => info.groups.map((group) => ({ station: info.name, group })));
+  const perGroup = (pick: (group: (typeof groups)[number]["group"]) => number): Sample[] =>
+    groups.map(({ station, group }) => ({ labels: { station, group: group.name }, value: pick(group) }));
+
+  family("waystation_stations", "gauge", "Stations reported by this scrape.", [{ labels: {}, value: snapshots.length }]);
+  family("waystation_metrics_stations_omitted", "gauge", "Stations left out of this scrape (over the per-scrape bound).", [
+    { labels: {}, value: omittedStations },
+  ]);
+  family(
+    "waystation_station_up",
+    "gauge",
+    "1 if the station answered this scrape, 0 if not.",
+    snapshots.map((s) => ({ labels: { station: s.name }, value: s.info ? 1 : 0 })),
+  );
+  family("waystation_station_messages", "gauge", "Messages stored in the station now.", perStation((i) => i.stats.messages));
+  family("waystation_station_bytes", "gauge", "Bytes stored in the station now (bodies, headers, keys).", perStation((i) => i.stats.bytes));
+  family("waystation_station_first_offset", "gauge", "Lowest offset still stored.", perStation((i) => i.stats.firstOffset));
+  family("waystation_station_last_offset", "gauge", "Highest offset ever assigned (0 before the first message).", perStation((i) => i.stats.lastOffset));
+  family("waystation_station_produced_total", "counter", "Messages ever appended to the station's log.", perStation((i) => i.stats.produced));
+  family(
+    "waystation_station_delivered_total",
+    "counter",
+    "Messages ever handed out to consumers and webhook endpoints (each redelivery counts).",
+    perStation((i) => i.stats.delivered),
+  );
+  family("waystation_station_dead_letters", "gauge", "Dead letters stored in the station's DLS now.", perStation((i) => i.stats.deadLetters));
+  family("waystation_group_lag", "gauge", "Messages not yet handed out to the group.", perGroup((g) => g.lag));
+  family("waystation_group_pending", "gauge", "Messages leased to the group's consumers now.", perGroup((g) => g.pending));
+  family("waystation_group_ack_floor", "gauge", "Every offset at or below it is acked by the group.", perGroup((g) => g.ackFloor));
+  family("waystation_group_dead_letters", "gauge", "Dead letters the group gave up on, stored now.", perGroup((g) => g.deadLetters));
+  return families;
+}

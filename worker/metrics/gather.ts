@@ -1,0 +1,43 @@
+// Gathers what /metrics reports: each station's info from its own object, a bounded number of
+// stations at a time (Workers allow 6 open connections per invocation), at most
+// MAX_METRICS_STATIONS per scrape. A station that fails to answer is reported down, not fatal.
+import type { StationInfo } from "../../shared/stations";
+import type { Env } from "../env";
+import { stationStub } from "../stubs";
+
+/** Stations asked at once. */
+export const METRICS_CONCURRENCY = 6;
+/** Most stations one scrape reports; the rest are counted in `waystation_metrics_stations_omitted`. */
+export const MAX_METRICS_STATIONS = 500;
+
+export interface StationSnapshot {
+  name: string;
+  /** Null when the station did not answer (or was deleted between the list and the ask). */
+  info: StationInfo | null;
+}
+
+export async function gatherSnapshots(env: Env, names: readonly string[]): Promise<StationSnapshot[]> {
+  return mapBounded(names, METRICS_CONCURRENCY, async (name) => {
+    try {
+      const result = await stationStub(env, name).info();
+      return { name, info: result.ok ? result.value : null };
+    } catch (error) {
+      console.error(`metrics: station ${name} did not answer`, error);
+      return { name, info: null };
+    }
+  });
+}
+
+/** Maps `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
