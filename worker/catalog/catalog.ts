@@ -3,8 +3,19 @@
 // config; the catalog follows it, so a produce never waits on the catalog.
 import { DurableObject } from "cloudflare:workers";
 import type { StationConfig } from "../../shared/config";
+import type { Result } from "../../shared/errors";
+import type { SchemaSummary } from "../../shared/schemas";
 import type { StationListEntry } from "../../shared/stations";
 import type { Env } from "../env";
+import {
+  addSchemaVersion,
+  findSchemaVersion,
+  listSchemas,
+  listSchemaVersions,
+  type NewSchemaVersion,
+  type StoredSchema,
+  stationsFollowingLatest,
+} from "./schema-store";
 import { migrateCatalog } from "./sql-schema";
 
 interface StationRow {
@@ -49,5 +60,24 @@ export class Catalog extends DurableObject<Env> {
         createdAt: row.created_at,
         updatedAt: row.updated_at,
       }));
+  }
+
+  /** Adds a version of a schema (checked at the edge), and names the stations following its latest. */
+  async addSchema(name: string, input: NewSchemaVersion): Promise<Result<{ stored: StoredSchema; created: boolean; followers: string[] }>> {
+    const added = addSchemaVersion(this.sql, name, input, Date.now());
+    if (!added.ok) return added;
+    return { ok: true, value: { ...added.value, followers: added.value.created ? stationsFollowingLatest(this.sql, name) : [] } };
+  }
+
+  async getSchema(name: string, version: number | "latest"): Promise<Result<StoredSchema>> {
+    return findSchemaVersion(this.sql, name, version);
+  }
+
+  async schemaVersions(name: string): Promise<Result<StoredSchema[]>> {
+    return listSchemaVersions(this.sql, name);
+  }
+
+  async listSchemas(): Promise<SchemaSummary[]> {
+    return listSchemas(this.sql);
   }
 }

@@ -11,6 +11,17 @@ const MIGRATIONS: Migrations = {
       updated_at INTEGER NOT NULL
     ) WITHOUT ROWID;`,
   ],
+  schemas: [
+    `CREATE TABLE schemas (
+      name TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      draft TEXT NOT NULL,
+      description TEXT,
+      body TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (name, version)
+    ) WITHOUT ROWID;`,
+  ],
 };
 
 export function migrateCatalog(sql: SqlStorage): void {

@@ -20,6 +20,8 @@ export const stations = new Hono<AppBindings>()
     const name = stationParam(c);
     requireAccess(c, Action.Manage, name);
     const config = await readJson(c, StationConfigSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
+    // A station may only name a schema version that exists (404 schema_not_found otherwise).
+    if (config.schema) unwrap(await catalogStub(c.env).getSchema(config.schema.name, config.schema.version));
     const { created, info } = unwrap(await stationStub(c.env, name).configure(name, config));
     await catalogStub(c.env).recordStation({ name, config: info.config, createdAt: info.createdAt, updatedAt: info.updatedAt });
     return c.json(info, created ? 201 : 200);

@@ -3,13 +3,22 @@
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { ProduceResponse, ProduceResult } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
+import type { CompiledSchema } from "../schemas/compile-schema";
 import type { PreparedBatch } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
 import { appendMessage } from "./log";
 import { lastSeq, offsetsOfSeqs, recordLastSeq } from "./producers";
+import { refuseBatch, screenBatch } from "./schema-screen";
 import type { StationRecord } from "./station-record";
 
-export function produceBatch(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number): Result<ProduceResponse> {
+/** `schema`: the station's schema in force for this batch (see schema-cache), or null. */
+export function produceBatch(
+  sql: SqlStorage,
+  record: StationRecord,
+  batch: PreparedBatch,
+  now: number,
+  schema: CompiledSchema | null = null,
+): Result<ProduceResponse> {
   const { config } = record;
   const oversized = batch.messages.findIndex((m) => m.bodyBytes > config.maxMessageBytes);
   if (oversized >= 0) {
@@ -42,6 +51,10 @@ export function produceBatch(sql: SqlStorage, record: StationRecord, batch: Prep
   }
 
   const dedupWindowMs = config.dedupWindowMs;
+  // Every body is checked before the first write: a refused batch leaves nothing behind.
+  const violations = schema ? screenBatch(sql, schema, batch, duplicates, dedupWindowMs, now) : [];
+  if (violations.length > 0) return refuseBatch(schema!, violations, batch.messages.length);
+
   const idsInBatch = new Map<string, number>();
   const results: ProduceResult[] = [];
   batch.messages.forEach((message, index) => {

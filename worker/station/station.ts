@@ -9,10 +9,12 @@ import { DEFAULT_READ_LIMIT } from "../../shared/limits";
 import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { StationInfo } from "../../shared/stations";
 import type { Env } from "../env";
+import { catalogStub } from "../stubs";
 import type { PreparedBatch } from "./batch";
 import { nextIdExpiry, pruneExpiredIds } from "./dedup";
 import { readMessages } from "./log";
 import { produceBatch } from "./produce";
+import { SchemaCache, type StationSchemaText } from "./schema-cache";
 import { enforceRetention, retentionDueAt } from "./retention";
 import { toMessage } from "./rows";
 import { Scheduler } from "./scheduler";
@@ -29,10 +31,12 @@ export class Station extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private record: StationRecord | null;
   private readonly scheduler: Scheduler;
+  private readonly schemas: SchemaCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.schemas = new SchemaCache((name, version) => catalogStub(env).getSchema(name, version));
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
     this.scheduler = new Scheduler(ctx.storage, [
@@ -73,9 +77,11 @@ export class Station extends DurableObject<Env> {
 
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
+    const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
+    if (!schema.ok) return schema;
     const result = this.transact((record) => {
       const producedBefore = record.producedCount;
-      const produced = produceBatch(this.sql, record, batch, now);
+      const produced = produceBatch(this.sql, record, batch, now, schema.value);
       if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
       return produced;
     });
@@ -93,6 +99,17 @@ export class Station extends DurableObject<Env> {
       messages: rows.map((row) => toMessage(row)),
       nextOffset: last ? last.msg_offset + 1 : Math.min(from, record.nextOffset),
     });
+  }
+
+  /** The schema produce is checked against now, as text (for the SDK's own check); null if none. */
+  async currentSchema(): Promise<Result<StationSchemaText | null>> {
+    if (!this.record) return this.notFound();
+    return this.schemas.describe(() => this.record?.config.schema ?? null, Date.now());
+  }
+
+  /** Told by a schema PUT: `name` has a new latest `version` (used if this station follows it). */
+  async learnSchemaVersion(name: string, version: number): Promise<void> {
+    this.schemas.learnLatest(name, version, Date.now());
   }
 
   /** Deletes the station and everything it holds. */

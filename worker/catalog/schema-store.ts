@@ -1,0 +1,124 @@
+// The catalog's schemas: immutable versions numbered 1, 2, 3… per name. Adding one equal to the
+// latest (same schema, key order aside, and same description) returns the latest instead.
+// Synchronous SQL only, so each call is atomic inside the single-threaded Catalog object.
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import { MAX_SCHEMA_VERSIONS, type SchemaDraft, type SchemaSummary } from "../../shared/schemas";
+import { canonicalJson } from "../schemas/canonical-json";
+
+/** A schema version as the catalog keeps it: the schema as JSON text. */
+export interface StoredSchema {
+  name: string;
+  version: number;
+  draft: SchemaDraft;
+  description: string | null;
+  text: string;
+  createdAt: number;
+}
+
+export interface NewSchemaVersion {
+  draft: SchemaDraft;
+  text: string;
+  description: string | null;
+}
+
+interface SchemaRow {
+  name: string;
+  version: number;
+  draft: string;
+  description: string | null;
+  body: string;
+  created_at: number;
+  [column: string]: SqlStorageValue;
+}
+
+const COLUMNS = "name, version, draft, description, body, created_at";
+
+export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchemaVersion, now: number): Result<{ stored: StoredSchema; created: boolean }> {
+  const latest = latestRow(sql, name);
+  if (latest && latest.description === input.description && canonicalJson(JSON.parse(latest.body)) === canonicalJson(JSON.parse(input.text))) {
+    return ok({ stored: toStored(latest), created: false });
+  }
+  const version = (latest?.version ?? 0) + 1;
+  if (version > MAX_SCHEMA_VERSIONS) {
+    return fail(ErrorCode.Conflict, `Schema ${name} has ${MAX_SCHEMA_VERSIONS} versions, the most one schema may have; use a new name`, {
+      maxVersions: MAX_SCHEMA_VERSIONS,
+    });
+  }
+  sql.exec(
+    `INSERT INTO schemas (name, version, draft, description, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    name,
+    version,
+    input.draft,
+    input.description,
+    input.text,
+    now,
+  );
+  return ok({ stored: { name, version, draft: input.draft, description: input.description, text: input.text, createdAt: now }, created: true });
+}
+
+export function findSchemaVersion(sql: SqlStorage, name: string, version: number | "latest"): Result<StoredSchema> {
+  const row =
+    version === "latest"
+      ? latestRow(sql, name)
+      : sql.exec<SchemaRow>(`SELECT ${COLUMNS} FROM schemas WHERE name = ? AND version = ?`, name, version).toArray()[0];
+  if (!row) return notFound(name, version);
+  return ok(toStored(row));
+}
+
+export function listSchemaVersions(sql: SqlStorage, name: string): Result<StoredSchema[]> {
+  const rows = sql.exec<SchemaRow>(`SELECT ${COLUMNS} FROM schemas WHERE name = ? ORDER BY version`, name).toArray();
+  if (rows.length === 0) return notFound(name, "latest");
+  return ok(rows.map(toStored));
+}
+
+export function listSchemas(sql: SqlStorage): SchemaSummary[] {
+  return sql
+    .exec<SchemaRow & { first_at: number }>(
+      `SELECT s.name, s.version, s.draft, s.description, s.created_at, f.first_at
+       FROM schemas s JOIN (SELECT name, max(version) AS latest, min(created_at) AS first_at FROM schemas GROUP BY name) f
+         ON s.name = f.name AND s.version = f.latest
+       ORDER BY s.name`,
+    )
+    .toArray()
+    .map((row) => ({
+      name: row.name,
+      latestVersion: row.version,
+      description: row.description,
+      draft: row.draft as SchemaDraft,
+      createdAt: row.first_at,
+      updatedAt: row.created_at,
+    }));
+}
+
+/** Stations whose config follows the latest version of `name`, as the catalog last recorded them. */
+export function stationsFollowingLatest(sql: SqlStorage, name: string): string[] {
+  return sql
+    .exec<{ name: string }>(
+      `SELECT name FROM stations
+       WHERE json_extract(config, '$.schema.name') = ? AND json_extract(config, '$.schema.version') = 'latest'
+       ORDER BY name`,
+      name,
+    )
+    .toArray()
+    .map((row) => row.name);
+}
+
+function latestRow(sql: SqlStorage, name: string): SchemaRow | undefined {
+  return sql.exec<SchemaRow>(`SELECT ${COLUMNS} FROM schemas WHERE name = ? ORDER BY version DESC LIMIT 1`, name).toArray()[0];
+}
+
+function toStored(row: SchemaRow): StoredSchema {
+  return {
+    name: row.name,
+    version: row.version,
+    draft: row.draft as SchemaDraft,
+    description: row.description,
+    text: row.body,
+    createdAt: row.created_at,
+  };
+}
+
+function notFound(name: string, version: number | "latest"): Result<never> {
+  const what = version === "latest" ? `No schema named ${name}` : `Schema ${name} has no version ${version}`;
+  return fail(ErrorCode.SchemaNotFound, `${what}: add it with PUT /v1/schemas/${name}`, { schema: name, version });
+}

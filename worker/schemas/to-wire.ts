@@ -1,0 +1,14 @@
+// The catalog's stored schema versions as the wire shows them (schema text parsed back to JSON).
+import type { SchemaVersion } from "../../shared/schemas";
+import type { StoredSchema } from "../catalog/schema-store";
+
+export function toSchemaVersion(stored: StoredSchema): SchemaVersion {
+  return {
+    name: stored.name,
+    version: stored.version,
+    draft: stored.draft,
+    description: stored.description,
+    schema: JSON.parse(stored.text) as unknown,
+    createdAt: stored.createdAt,
+  };
+}

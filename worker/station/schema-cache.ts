@@ -1,0 +1,121 @@
+// The station's compiled schemas, per (name, version), fetched from the Catalog on first use.
+// A station following `latest` learns new versions two ways: the schema PUT tells it at once
+// (learnLatest), and it re-asks the catalog at most every LATEST_RECHECK_MS in case a notice
+// was lost. So produce calls the catalog only on a cache miss, never on the hot path.
+import type { SchemaRefSchema } from "../../shared/config";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import type { SchemaDraft } from "../../shared/schemas";
+import type { InferOutput } from "valibot";
+import type { StoredSchema } from "../catalog/schema-store";
+import { type CompiledSchema, compileSchema } from "../schemas/compile-schema";
+
+type SchemaRef = InferOutput<typeof SchemaRefSchema>;
+
+/** A station's schema in force, with its JSON text as stored. */
+export interface StationSchemaText {
+  name: string;
+  version: number;
+  follows: "latest" | "fixed";
+  draft: SchemaDraft;
+  text: string;
+}
+export type FetchSchema = (name: string, version: number | "latest") => Promise<Result<StoredSchema>>;
+
+/** Longest a station following `latest` goes without asking the catalog (if a push was lost). */
+export const LATEST_RECHECK_MS = 5_000;
+/** Compiled versions kept per station: its current one, and a few it moved away from. */
+const MAX_COMPILED = 8;
+
+export class SchemaCache {
+  private readonly compiled = new Map<string, CompiledSchema>();
+  private readonly latest = new Map<string, { version: number; checkedAt: number }>();
+  private readonly inflight = new Map<string, Promise<Result<StoredSchema>>>();
+
+  constructor(private readonly fetchSchema: FetchSchema) {}
+
+  /**
+   * The compiled schema for the station's current reference, read through `currentRef` again
+   * after any wait: a config change while we fetched applies to this produce too.
+   */
+  async schemaFor(currentRef: () => SchemaRef | null, now: number): Promise<Result<CompiledSchema | null>> {
+    for (let attempt = 0; ; attempt++) {
+      const ref = currentRef();
+      const result = await this.resolve(ref, now);
+      if (!result.ok || attempt >= 2 || sameRef(ref, currentRef())) return result;
+    }
+  }
+
+  /** What `GET /v1/stations/{station}/schema` answers: the schema in force now, as stored. */
+  async describe(currentRef: () => SchemaRef | null, now: number): Promise<Result<StationSchemaText | null>> {
+    const compiled = await this.schemaFor(currentRef, now);
+    const ref = currentRef();
+    if (!compiled.ok || compiled.value === null || ref === null) return compiled.ok ? ok(null) : compiled;
+    const { name, version } = compiled.value.ref;
+    return ok({ name, version, follows: ref.version === "latest" ? "latest" : "fixed", draft: compiled.value.draft, text: compiled.value.text });
+  }
+
+  /** A newer version of `name` exists (told by the schema PUT): use it from the next produce on. */
+  learnLatest(name: string, version: number, now: number): void {
+    const known = this.latest.get(name);
+    if (!known || version >= known.version) this.latest.set(name, { version, checkedAt: now });
+  }
+
+  private async resolve(ref: SchemaRef | null, now: number): Promise<Result<CompiledSchema | null>> {
+    if (ref === null) return ok(null);
+    if (ref.version !== "latest") return this.version(ref.name, ref.version);
+    const known = this.latest.get(ref.name);
+    if (known && now - known.checkedAt < LATEST_RECHECK_MS) return this.version(ref.name, known.version);
+    let fetched: Result<StoredSchema>;
+    try {
+      fetched = await this.fetchOnce(ref.name, "latest");
+    } catch (error) {
+      if (!known) throw error;
+      // The catalog is unreachable: keep enforcing the version we know, and ask again later.
+      console.warn(`schema ${ref.name}: latest version check failed, keeping v${known.version}`, error);
+      this.latest.set(ref.name, { version: known.version, checkedAt: now });
+      return this.version(ref.name, known.version);
+    }
+    if (!fetched.ok) return fetched;
+    this.learnLatest(ref.name, fetched.value.version, now);
+    const version = this.latest.get(ref.name)!.version;
+    return version === fetched.value.version ? ok(this.remember(fetched.value)) : this.version(ref.name, version);
+  }
+
+  private async version(name: string, version: number): Promise<Result<CompiledSchema>> {
+    const cached = this.compiled.get(key(name, version));
+    if (cached) return ok(cached);
+    const fetched = await this.fetchOnce(name, version);
+    if (!fetched.ok) return fetched;
+    if (fetched.value.version !== version) return fail(ErrorCode.Internal, `Catalog answered version ${fetched.value.version} for ${version}`);
+    return ok(this.remember(fetched.value));
+  }
+
+  /** One catalog call per (name, version) at a time, however many produces wait for it. */
+  private fetchOnce(name: string, version: number | "latest"): Promise<Result<StoredSchema>> {
+    const id = key(name, version);
+    let pending = this.inflight.get(id);
+    if (!pending) {
+      pending = this.fetchSchema(name, version).finally(() => this.inflight.delete(id));
+      this.inflight.set(id, pending);
+    }
+    return pending;
+  }
+
+  private remember(stored: StoredSchema): CompiledSchema {
+    const id = key(stored.name, stored.version);
+    const existing = this.compiled.get(id);
+    if (existing) return existing;
+    const compiled = compileSchema(stored);
+    this.compiled.set(id, compiled);
+    if (this.compiled.size > MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
+    return compiled;
+  }
+}
+
+function key(name: string, version: number | "latest"): string {
+  return `${name}@${version}`;
+}
+
+function sameRef(a: SchemaRef | null, b: SchemaRef | null): boolean {
+  return a === b || (a !== null && b !== null && a.name === b.name && a.version === b.version);
+}

@@ -1,0 +1,38 @@
+// Checks a produce batch against the station's schema before anything is written. Messages
+// already stored (resent seqs, ids inside the dedup window) are not checked again: they are
+// answered as duplicates whatever the schema says now.
+import { ErrorCode, fail, type Result } from "../../shared/errors";
+import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../shared/schemas";
+import type { CompiledSchema } from "../schemas/compile-schema";
+import type { PreparedBatch } from "./batch";
+import { offsetOfId } from "./dedup";
+
+/** Every failing new message of the batch, in batch order. `firstNew`: index of the first non-duplicate seq. */
+export function screenBatch(
+  sql: SqlStorage,
+  schema: CompiledSchema,
+  batch: PreparedBatch,
+  firstNew: number,
+  dedupWindowMs: number,
+  now: number,
+): SchemaViolation[] {
+  const violations: SchemaViolation[] = [];
+  /** Ids seen earlier in this batch, and whether that message passed (then later ones are duplicates). */
+  const passedById = new Map<string, boolean>();
+  batch.messages.forEach((message, index) => {
+    if (index < firstNew) return;
+    const id = message.seq === null && dedupWindowMs > 0 ? message.id : null;
+    if (id !== null && (passedById.get(id) === true || offsetOfId(sql, id, now) !== null)) return;
+    const failure = schema.check(message.body);
+    if (id !== null) passedById.set(id, failure === null);
+    if (failure) violations.push({ index, seq: message.seq, ...failure });
+  });
+  return violations;
+}
+
+/** The refusal of a whole batch: 422 `schema_violation` naming the first failing messages. */
+export function refuseBatch(schema: CompiledSchema, violations: readonly SchemaViolation[], batchSize: number): Result<never> {
+  const reported = violations.slice(0, MAX_REPORTED_VIOLATIONS);
+  const details: SchemaViolationDetails = { schema: schema.ref, violations: reported, violationCount: violations.length };
+  return fail(ErrorCode.SchemaViolation, violationMessage(schema.ref, reported, violations.length, batchSize), { ...details });
+}
