@@ -12,6 +12,9 @@ import type { Env } from "../env";
 import { catalogStub } from "../stubs";
 import type { PreparedBatch } from "./batch";
 import { nextIdExpiry, pruneExpiredIds } from "./dedup";
+import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
+import { type DocStateValue, readDocState } from "./doc-state";
+import { checkDocBatch } from "./doc-updates";
 import { readMessages } from "./log";
 import { produceBatch } from "./produce";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
@@ -31,6 +34,7 @@ export class Station extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private record: StationRecord | null;
   private readonly scheduler: Scheduler;
+  private readonly docCompactor: DocCompactor;
   private readonly schemas: SchemaCache;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -39,10 +43,12 @@ export class Station extends DurableObject<Env> {
     this.schemas = new SchemaCache((name, version) => catalogStub(env).getSchema(name, version));
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
+    this.docCompactor = new DocCompactor(this.sql);
     this.scheduler = new Scheduler(ctx.storage, [
       {
         name: "retention",
-        dueAt: (now) => (this.record ? retentionDueAt(this.sql, this.record, now) : null),
+        // A doc station meets its retention limits by compacting (below), never by dropping unmerged updates.
+        dueAt: (now) => (this.record && !isDocStation(this.record) ? retentionDueAt(this.sql, this.record, now) : null),
         run: (now) => {
           this.transact((record) => ok(enforceRetention(this.sql, record, now)));
         },
@@ -51,6 +57,11 @@ export class Station extends DurableObject<Env> {
         name: "dedup-expiry",
         dueAt: () => nextIdExpiry(this.sql),
         run: (now) => pruneExpiredIds(this.sql, now),
+      },
+      {
+        name: "doc-compaction",
+        dueAt: (now) => this.docCompactor.dueAt(this.record, now),
+        run: (now) => this.docCompactor.run(now, (work) => this.transact(work), null),
       },
     ]);
   }
@@ -77,6 +88,10 @@ export class Station extends DurableObject<Env> {
 
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
+    if (this.record && isDocStation(this.record)) {
+      const checked = checkDocBatch(batch);
+      if (!checked.ok) return checked;
+    }
     const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
     if (!schema.ok) return schema;
     const result = this.transact((record) => {
@@ -112,6 +127,14 @@ export class Station extends DurableObject<Env> {
     this.schemas.learnLatest(name, version, Date.now());
   }
 
+  /** A doc station's state as one merged update (snapshot + tail), or what `stateVector` lacks. */
+  async readDoc(stateVector: Uint8Array | null): Promise<Result<DocStateValue>> {
+    const record = this.record;
+    if (!record) return this.notFound();
+    if (!isDocStation(record)) return fail(ErrorCode.NotADoc, `Station ${record.name} is not a doc station (kind: "doc")`);
+    return ok(readDocState(this.sql, record, stateVector));
+  }
+
   /** Deletes the station and everything it holds. */
   async destroy(): Promise<Result<{ deleted: true }>> {
     if (!this.record) return this.notFound();
@@ -136,6 +159,8 @@ export class Station extends DurableObject<Env> {
     }
     const rememberedIds = batch.messages.some((m) => m.seq === null && m.id !== null);
     if (dedupWindowMs > 0 && rememberedIds) await this.scheduler.wakeBy(now + dedupWindowMs);
+    const compactAt = compactionDueAt(this.sql, record, now);
+    if (compactAt !== null) await this.scheduler.wakeBy(compactAt);
   }
 
   /**

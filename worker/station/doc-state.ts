@@ -1,0 +1,50 @@
+// The current state of a doc station as one merged update: snapshot + the updates above it.
+// The last merge is kept in memory (per station record) so a catch-up merges only what came
+// since; offsets are never reused, so "everything up to offset N" stays true until a restart.
+import * as Y from "yjs";
+import { readSnapshot, readSnapshotMeta } from "./doc-snapshot";
+import { updatesOf } from "./doc-updates";
+import type { StationRecord } from "./station-record";
+
+export interface DocStateValue {
+  /** The whole document, or only what the asked state vector lacks. */
+  update: Uint8Array;
+  stateVector: Uint8Array;
+  /** Every update at or below it is in `update`. */
+  offset: number;
+  snapshotOffset: number;
+  /** Raw updates merged on top of the snapshot (or of the cached merge) for this answer. */
+  tailUpdates: number;
+}
+
+interface MergedState {
+  offset: number;
+  update: Uint8Array;
+}
+
+/** Keyed by the record object: a re-created or reloaded station starts with no cache. */
+const cache = new WeakMap<StationRecord, MergedState>();
+
+/** Reads the document, or the part of it `stateVector` lacks (`Y.diffUpdate`). */
+export function readDocState(sql: SqlStorage, record: StationRecord, stateVector: Uint8Array | null): DocStateValue {
+  const snapshot = readSnapshotMeta(sql);
+  const cached = cache.get(record);
+  const base: MergedState =
+    cached && cached.offset >= snapshot.coversOffset
+      ? cached
+      : { offset: snapshot.coversOffset, update: readSnapshot(sql, snapshot) ?? Y.mergeUpdates([]) };
+  const rows = sql.exec<{ body: string }>("SELECT body FROM messages WHERE msg_offset > ? ORDER BY msg_offset", base.offset).toArray();
+  const tail = updatesOf(rows);
+  const merged: MergedState = {
+    offset: record.lastOffset,
+    update: tail.length > 0 ? Y.mergeUpdates([base.update, ...tail]) : base.update,
+  };
+  cache.set(record, merged);
+  return {
+    update: stateVector ? Y.diffUpdate(merged.update, stateVector) : merged.update,
+    stateVector: Y.encodeStateVectorFromUpdate(merged.update),
+    offset: merged.offset,
+    snapshotOffset: snapshot.coversOffset,
+    tailUpdates: tail.length,
+  };
+}

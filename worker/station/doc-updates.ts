@@ -1,0 +1,52 @@
+// The updates of a doc station: a produce batch is checked to hold only yjs updates (binary
+// bodies that decode), and stored bodies are read back as update bytes. A body that got into
+// the log before the station became a doc (a kind change) is skipped, never merged.
+import * as Y from "yjs";
+import { decodeBinaryBody } from "../../shared/binary";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import type { PreparedBatch } from "./batch";
+
+/** Refuses the batch unless every body is `{"$binary": …}` holding a yjs (v1) update. */
+export function checkDocBatch(batch: PreparedBatch): Result<void> {
+  for (let index = 0; index < batch.messages.length; index++) {
+    const update = decodeBodyText(batch.messages[index]!.body);
+    if (update === null) {
+      return fail(ErrorCode.InvalidDocUpdate, `Message ${index}: a doc station takes yjs updates as {"$binary": "<base64>"}`, { index });
+    }
+    if (!isYjsUpdate(update)) {
+      return fail(ErrorCode.InvalidDocUpdate, `Message ${index}: the body is not a yjs update`, { index });
+    }
+  }
+  return ok(undefined);
+}
+
+/** The update bytes of a stored body (JSON text), or null when it holds none. */
+export function decodeBodyText(body: string): Uint8Array | null {
+  // Cheap test first: the log of a doc station is read often, bodies are parsed only if binary.
+  if (!body.startsWith('{"$binary":')) return null;
+  try {
+    return decodeBinaryBody(JSON.parse(body));
+  } catch {
+    return null;
+  }
+}
+
+/** A full decode: a truncated or garbled update would break every later merge of the document. */
+export function isYjsUpdate(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads bodies of `rows` as updates, skipping the ones that hold none. */
+export function updatesOf(rows: Iterable<{ body: string }>): Uint8Array[] {
+  const updates: Uint8Array[] = [];
+  for (const row of rows) {
+    const update = decodeBodyText(row.body);
+    if (update !== null) updates.push(update);
+  }
+  return updates;
+}
