@@ -2,6 +2,7 @@
 // named, nothing half-written, exact seq accounting, fixed versions and `latest`, detaching.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { Catalog } from "../../worker/catalog/catalog";
 import { LATEST_RECHECK_MS } from "../../worker/station/schema-cache";
 import { api, createStation, produce, seqBatch, uniqueStation } from "./helpers";
 import { addVersion, bindings, stationStub, stationWithSchema, TODO_V1, TODO_V2, uniqueSchema } from "./schemas-helpers";
@@ -134,8 +135,9 @@ describe("versions in force", () => {
     const station = await stationWithSchema(schema, "latest");
     expect((await produce(station, { messages: [{ body: { todo: "a" } }] })).status).toBe(200);
     // v2 reaches the catalog without the notice the PUT route sends.
-    const catalog = bindings.CATALOG.get(bindings.CATALOG.idFromName("catalog"));
-    const added = await runInDurableObject(catalog, (instance) =>
+    // (untyped stub: the Catalog's RPC types are too deep for runInDurableObject's inference)
+    const catalog = bindings.CATALOG.get(bindings.CATALOG.idFromName("catalog")) as any;
+    const added = await runInDurableObject(catalog, (instance: Catalog) =>
       instance.addSchema(schema, { draft: "2020-12", text: JSON.stringify(TODO_V2), description: null }),
     );
     expect(added.ok).toBe(true);
