@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../worker/catalog/catalog";
 import { LATEST_RECHECK_MS } from "../../worker/station/schema-cache";
 import { api, createStation, produce, seqBatch, uniqueStation } from "./helpers";
-import { addVersion, bindings, stationStub, stationWithSchema, TODO_V1, TODO_V2, uniqueSchema } from "./schemas-helpers";
+import { addVersion, bindings, inStation, stationStub, stationWithSchema, TODO_V1, TODO_V2, uniqueSchema } from "./schemas-helpers";
+
+/** Makes the station's last look at `schema`'s latest version LATEST_RECHECK_MS older. */
+function ageLatestCheck(station: any, schema: string): void {
+  station.schemas.latest.get(schema).checkedAt -= LATEST_RECHECK_MS;
+}
 
 async function lastOffset(station: string): Promise<number> {
   return (await api("GET", `/v1/stations/${station}`)).body.stats.lastOffset;
@@ -144,9 +149,7 @@ describe("versions in force", () => {
     // Inside the re-check interval the station still enforces v1 (the catalog is not asked)…
     expect((await produce(station, { messages: [{ body: { todo: "b" } }] })).status).toBe(200);
     // …and once the interval has passed, v2.
-    await runInDurableObject(stationStub(station), (instance: any) => {
-      instance.schemas.latest.get(schema).checkedAt -= LATEST_RECHECK_MS;
-    });
+    await inStation(station, (instance) => ageLatestCheck(instance, schema));
     const refused = await produce(station, { messages: [{ body: { todo: "c" } }] });
     expect(refused.body.error).toMatchObject({ code: "schema_violation", schema: { version: 2 } });
   });
@@ -176,7 +179,7 @@ describe("versions in force", () => {
     await addVersion(schema, TODO_V1);
     const station = await stationWithSchema(schema, 1);
     for (let i = 0; i < 5; i++) expect((await produce(station, { messages: [{ body: { todo: `t${i}` } }] })).status).toBe(200);
-    const compiled = await runInDurableObject(stationStub(station), (instance: any) => [...instance.schemas.compiled.keys()]);
+    const compiled = await inStation(station, (instance) => [...instance.schemas.compiled.keys()]);
     expect(compiled).toEqual([`${schema}@1`]);
     await evictDurableObject(stationStub(station));
     expect((await produce(station, { messages: [{ body: { todo: 1 } }] })).status).toBe(422);

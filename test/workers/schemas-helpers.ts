@@ -1,4 +1,5 @@
 // Helpers for the schema tests: unique schema names, adding versions, stations bound to them.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import type { Env } from "../../worker/env";
 import { api, createStation } from "./helpers";
@@ -45,4 +46,10 @@ export async function stationWithSchema(schema: string, version: number | "lates
 /** Untyped: the Station's RPC types are too deep for runInDurableObject's inference. */
 export function stationStub(name: string): any {
   return bindings.STATION.get(bindings.STATION.idFromName(name));
+}
+
+/** Runs `fn` inside a station's object (untyped: the RPC types are too deep to infer here). */
+export function inStation<R>(name: string, fn: (instance: any) => R): Promise<R> {
+  const run = runInDurableObject as unknown as (stub: unknown, callback: (instance: any) => R) => Promise<R>;
+  return run(stationStub(name), fn);
 }
