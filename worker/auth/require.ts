@@ -12,6 +12,13 @@ export function requireAccess(c: Context<AppBindings>, action: Action, station: 
   }
 }
 
+/** For routes that act across stations (schemas): the admin, or a grant of `action` on `*`. */
+export function requireEverywhere(c: Context<AppBindings>, action: Action): void {
+  if (!c.get("principal").canEverywhere(action)) {
+    throw new ApiError(ErrorCode.Forbidden, `This route needs ${action} on every station: the admin token, or a grant on "*"`, { action });
+  }
+}
+
 export function requireAdmin(c: Context<AppBindings>): void {
   if (!c.get("principal").isAdmin) throw new ApiError(ErrorCode.Forbidden, "This route needs the admin token");
 }

@@ -1,9 +1,12 @@
-// Bearer authentication for /v1. Fails closed: a worker deployed without ADMIN_TOKEN refuses
-// every request with 503 `not_configured` rather than serving anyone.
+// Bearer authentication for /v1: the admin token (compared in constant time) or a scoped token
+// (a JWT, worker/auth/tokens.ts) becomes the request's Principal. Fails closed: a worker without
+// ADMIN_TOKEN refuses everything with 503 `not_configured`; one without TOKEN_SIGNING_KEY
+// refuses every JWT (401) and still serves the admin.
 import type { MiddlewareHandler } from "hono";
 import { ErrorCode } from "../../shared/errors";
-import { ADMIN } from "../auth/principal";
+import { ADMIN, scopedPrincipal } from "../auth/principal";
 import { secretsEqual } from "../auth/constant-time";
+import { looksLikeJwt, verifyToken } from "../auth/tokens";
 import type { AppBindings } from "../env";
 import { ApiError } from "../http/api-error";
 
@@ -17,13 +20,19 @@ export const authenticate: MiddlewareHandler<AppBindings> = async (c, next) => {
   }
   const token = bearerToken(c.req.header("authorization"));
   if (token === null) {
-    throw new ApiError(ErrorCode.Unauthorized, "Send Authorization: Bearer <token>", {}, { "www-authenticate": "Bearer" });
+    throw new ApiError(ErrorCode.Unauthorized, "Send Authorization: Bearer <token>", { reason: "missing" }, { "www-authenticate": "Bearer" });
   }
   if (secretsEqual(token, adminToken)) {
     c.set("principal", ADMIN);
     return next();
   }
-  throw new ApiError(ErrorCode.Unauthorized, "Unknown token", {}, { "www-authenticate": 'Bearer error="invalid_token"' });
+  if (!looksLikeJwt(token)) {
+    throw new ApiError(ErrorCode.Unauthorized, "Unknown token", { reason: "unknown_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
+  }
+  const verified = await verifyToken(token, c.env.TOKEN_SIGNING_KEY, Date.now());
+  if (!verified.ok) throw ApiError.from(verified.error, { "www-authenticate": 'Bearer error="invalid_token"' });
+  c.set("principal", scopedPrincipal(verified.value));
+  return next();
 };
 
 function bearerToken(header: string | undefined): string | null {
