@@ -1,10 +1,13 @@
 // The Hono app: /healthz, then everything under /v1 behind authentication; errors mapped once.
 import { Hono } from "hono";
-import { ErrorCode } from "../shared/errors";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../shared/version";
 import type { AppBindings } from "./env";
-import { errorResponse, jsonError } from "./http/error-response";
+import { errorResponse } from "./http/error-response";
+import { notFoundHandler } from "./http/method-not-allowed";
 import { authenticate } from "./middleware/authenticate";
+import { cors } from "./middleware/cors";
+import { limitTokenRate } from "./middleware/rate-limit";
+import { boundRequest } from "./middleware/request-bounds";
 import { docs } from "./routes/docs";
 import { health } from "./routes/health";
 import { messages } from "./routes/messages";
@@ -12,17 +15,24 @@ import { schemas } from "./routes/schemas";
 import { stationSchema } from "./routes/station-schema";
 import { metrics } from "./routes/metrics";
 import { stations } from "./routes/stations";
+import { tokens } from "./routes/tokens";
+import { webhooks } from "./routes/webhooks";
 
 export function buildApp() {
   const v1 = new Hono<AppBindings>()
     .use("*", authenticate)
+    .use("*", limitTokenRate)
+    .route("/tokens", tokens)
     .route("/stations", stations)
     .route("/stations", messages)
     .route("/stations", docs)
     .route("/stations", stationSchema)
+    .route("/stations", webhooks)
     .route("/schemas", schemas);
 
   const app = new Hono<AppBindings>()
+    .use("*", boundRequest)
+    .use("*", cors)
     .use("*", async (c, next) => {
       await next();
       c.res.headers.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
@@ -33,7 +43,7 @@ export function buildApp() {
     .route("/", metrics)
     .route("/v1", v1);
 
-  app.notFound(() => jsonError({ code: ErrorCode.NotFound, message: "No such route" }));
+  app.notFound(notFoundHandler(app));
   app.onError(errorResponse);
   return app;
 }

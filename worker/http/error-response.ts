@@ -11,12 +11,36 @@ export function errorResponse(error: unknown, c: Context): Response {
     const code = codeForStatus(error.status);
     return jsonError({ code, message: error.message || "Request refused" });
   }
+  const transient = durableObjectRefusal(error);
+  if (transient) {
+    console.warn(`${c.req.method} ${new URL(c.req.url).pathname}: ${transient.code}`, String(error));
+    return jsonError(transient);
+  }
   console.error(`${c.req.method} ${new URL(c.req.url).pathname} failed`, error);
   return jsonError({ code: ErrorCode.Internal, message: "Internal error" });
 }
 
+/** A Durable Object that is overloaded (too many requests queued) or was briefly unreachable
+ *  (reset, moved) marks its error; those are backpressure, not bugs. */
+function durableObjectRefusal(error: unknown): WireError | null {
+  if (typeof error !== "object" || error === null) return null;
+  const flags = error as { overloaded?: unknown; retryable?: unknown };
+  if (flags.overloaded === true) {
+    return { code: ErrorCode.RateLimited, message: "The station is overloaded: retry shortly", scope: "station", retryAfterSeconds: 1 };
+  }
+  if (flags.retryable === true) {
+    return { code: ErrorCode.Unavailable, message: "The station was briefly unreachable: retry shortly", retryAfterSeconds: 1 };
+  }
+  return null;
+}
+
 export function jsonError(wire: WireError, headers: Record<string, string> = {}): Response {
   const body: ErrorBody = { error: wire };
+  // A refusal that says when to come back (429, 503) says it in the header clients honour, too.
+  const retryAfter = wire.retryAfterSeconds;
+  if (typeof retryAfter === "number" && retryAfter > 0 && !("retry-after" in headers)) {
+    headers = { ...headers, "retry-after": String(Math.ceil(retryAfter)) };
+  }
   return new Response(JSON.stringify(body), {
     status: ERROR_STATUS[wire.code],
     headers: { "content-type": "application/json; charset=utf-8", ...headers },

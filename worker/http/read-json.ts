@@ -6,6 +6,7 @@ import type * as v from "valibot";
 import { ErrorCode } from "../../shared/errors";
 import { validate } from "../../shared/validate";
 import { ApiError } from "./api-error";
+import { assertJsonDepth } from "./json-depth";
 
 export interface ReadJsonOptions {
   maxBytes: number;
@@ -28,6 +29,7 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S,
   } catch {
     throw new ApiError(ErrorCode.InvalidJson, "The request body is not valid JSON");
   }
+  assertJsonDepth(parsed);
   options.precheck?.(parsed);
   return unwrapValidation(schema, parsed);
 }
