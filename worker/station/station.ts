@@ -10,6 +10,7 @@ import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { StationInfo } from "../../shared/stations";
 import type { Env } from "../env";
 import { catalogStub } from "../stubs";
+import { StationAdmission } from "./admission";
 import type { PreparedBatch } from "./batch";
 import { nextIdExpiry, pruneExpiredIds } from "./dedup";
 import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
@@ -34,6 +35,8 @@ export class Station extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private record: StationRecord | null;
   private readonly scheduler: Scheduler;
+  /** Rates and storage quota (worker/station/admission.ts). */
+  private readonly admission = new StationAdmission(this.env);
   private readonly docCompactor: DocCompactor;
   private readonly schemas: SchemaCache;
 
@@ -88,18 +91,20 @@ export class Station extends DurableObject<Env> {
 
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
+    const admitted = this.admission.admitBatch(this.record?.config, batch, now);
+    if (!admitted.ok) return admitted;
     if (this.record && isDocStation(this.record)) {
       const checked = checkDocBatch(batch);
       if (!checked.ok) return checked;
     }
     const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
     if (!schema.ok) return schema;
-    const result = this.transact((record) => {
+    const result = this.transact(this.admission.withinQuota((record) => {
       const producedBefore = record.producedCount;
       const produced = produceBatch(this.sql, record, batch, now, schema.value);
       if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
       return produced;
-    });
+    }));
     if (result.ok) await this.afterAppend(now, batch);
     return result;
   }
@@ -107,6 +112,8 @@ export class Station extends DurableObject<Env> {
   async read(fromOffset: number | undefined, limit: number = DEFAULT_READ_LIMIT): Promise<Result<ReadResponse>> {
     const record = this.record;
     if (!record) return this.notFound();
+    const admitted = this.admission.admit(record.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
     const from = Math.max(fromOffset ?? record.firstOffset, record.firstOffset);
     const rows = readMessages(this.sql, from, limit);
     const last = rows.at(-1);
