@@ -1,0 +1,298 @@
+// The client behind createClient(): wires the outbox, transport, sync engine and leader election,
+// relays events between tabs, and implements the calls of the public API.
+import { MAX_BATCH_MESSAGES, MAX_PRODUCE_REQUEST_BYTES } from "../shared/limits";
+import { isStationName } from "../shared/names";
+import { Emitter } from "./emitter";
+import { WaystationError } from "./errors";
+import type { AckedEvent, Client, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./index";
+import { type ChannelMessage, Leader } from "./leader";
+import { appendActions } from "./outbox/append";
+import { Connection } from "./outbox/connection";
+import { dropDeadLetter, listDeadLetters, retryDeadLetter } from "./outbox/dead-letters";
+import { listPending } from "./outbox/queries";
+import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, streamKey } from "./outbox/schema";
+import { StationHandle } from "./station-handle";
+import { SyncEngine } from "./sync";
+import { Transport } from "./transport";
+import type { EncodedAction } from "./encode";
+
+const KiB = 1024;
+
+export class WaystationClient implements Client {
+  readonly url: string;
+  readonly conn: Connection;
+  readonly transport: Transport;
+  private readonly sync: SyncEngine;
+  private readonly leader: Leader;
+  private readonly emitter = new Emitter<ClientEvents>();
+  private readonly stations = new Map<string, StationHandle>();
+  private readonly flushes = new Map<string, (status: Status) => void>();
+  private readonly stopHandles: (() => void)[] = [];
+  private current: Status;
+  private pokeTimer?: ReturnType<typeof setTimeout>;
+  private readonly debounceMs: number;
+  closed = false;
+
+  constructor(options: ClientOptions) {
+    if (!options?.url) throw new WaystationError("invalid_request", "createClient needs a url");
+    if (options.token === undefined && !options.getToken) throw new WaystationError("invalid_request", "createClient needs a token or getToken");
+    this.url = options.url.replace(/\/+$/, "");
+    const dbName = options.dbName ?? "waystation";
+    this.conn = new Connection(dbName);
+    this.debounceMs = options.debounceMs ?? 20;
+    this.transport = new Transport({
+      url: this.url,
+      token: options.token,
+      getToken: options.getToken,
+      fetch: options.fetch,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    });
+    this.sync = new SyncEngine(
+      this.conn,
+      this.transport,
+      {
+        url: this.url,
+        limits: {
+          maxMessages: clamp(options.maxBatchMessages ?? 500, 1, MAX_BATCH_MESSAGES),
+          // Room for the envelope: the server bounds the whole request body.
+          maxBytes: clamp(options.maxBatchBytes ?? 1024 * KiB, 1, MAX_PRODUCE_REQUEST_BYTES - 64 * KiB),
+        },
+        backoff: { baseMs: options.backoffBaseMs ?? 500, maxMs: options.backoffMaxMs ?? 30_000 },
+        syncIntervalMs: options.syncIntervalMs ?? 15_000,
+        random: Math.random,
+      },
+      {
+        acked: (events) => {
+          this.emitAcked(events);
+          this.leader.post({ t: "acked", events });
+        },
+        rejected: (events) => {
+          for (const event of events) this.emitter.emit("rejected", event);
+          this.leader.post({ t: "rejected", events: events.map(({ station, seq, deadLetterId, error }) => ({ station, seq, deadLetterId, error: plainError(error) })) });
+        },
+        changed: () => this.leaderChanged(),
+      },
+    );
+    const offline = typeof navigator !== "undefined" && navigator.onLine === false;
+    this.current = { state: offline ? "offline" : "idle", pending: 0, stations: {}, deadLetters: 0, leader: false };
+    const locks = options.locks === undefined ? (typeof navigator !== "undefined" ? (navigator.locks ?? null) : null) : options.locks;
+    this.leader = new Leader(`waystation ${dbName} ${this.url}`, locks, {
+      lead: () => this.lead(),
+      message: (message) => this.hear(message),
+    });
+    this.leader.start();
+    if (!this.leader.isLeader) this.leader.post({ t: "hello" });
+    this.listen("online", () => this.leader.isLeader && void this.sync.wake());
+    this.listen("offline", () => this.leader.isLeader && this.sync.hintOffline());
+    this.listen("visibilitychange", () => this.leader.isLeader && document.visibilityState === "visible" && void this.sync.syncAll());
+    if (options.persist) void this.persist();
+  }
+
+  get status(): Status {
+    return this.current;
+  }
+
+  station(name: string): Station {
+    if (!isStationName(name)) throw new WaystationError("invalid_name", `Invalid station name: ${name}`);
+    let handle = this.stations.get(name);
+    if (!handle) this.stations.set(name, (handle = new StationHandle(this, name)));
+    return handle;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: (event: ClientEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  async flush(): Promise<Status> {
+    this.assertOpen();
+    if (this.leader.isLeader) {
+      await this.sync.wake();
+      return this.current;
+    }
+    const id = Math.random().toString(36).slice(2);
+    return new Promise<Status>((resolve) => {
+      const timer = setTimeout(() => done(this.current), 60_000);
+      const done = (status: Status) => {
+        clearTimeout(timer);
+        this.flushes.delete(id);
+        resolve(status);
+      };
+      this.flushes.set(id, done);
+      this.leader.post({ t: "flush", id });
+    });
+  }
+
+  /** Commits the actions of one station, then lets the syncing tab know. */
+  async append(station: string, actions: EncodedAction[]): Promise<number[]> {
+    this.assertOpen();
+    const ref = { stream: streamKey(this.url, station), url: this.url, station };
+    const seqs = await this.conn.run((db) => appendActions(db, ref, actions, Date.now()));
+    this.noteEnqueued(ref.stream, station, actions.length);
+    return seqs;
+  }
+
+  async pending(station?: string): Promise<PendingAction[]> {
+    this.assertOpen();
+    const names = station !== undefined ? [station] : await this.conn.run(async (db) => (await db.getAll("streams")).filter((r) => r.url === this.url).map((r) => r.station));
+    const lists = await Promise.all(names.map((name) => this.conn.run((db) => listPending(db, streamKey(this.url, name)))));
+    return lists.flat().map((entry) => toPending(this.stationOf(entry), entry));
+  }
+
+  async deadLetters(station?: string): Promise<DeadLetter[]> {
+    this.assertOpen();
+    const all = await this.conn.run((db) => listDeadLetters(db, this.url));
+    return all.filter((d) => station === undefined || this.stationOf(d) === station).map((d) => toDeadLetter(this.stationOf(d), d));
+  }
+
+  async retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number }> {
+    this.assertOpen();
+    const retried = await this.conn.run((db) => retryDeadLetter(db, deadLetterId, Date.now()));
+    if (!retried) throw new WaystationError("not_found", `No dead letter ${deadLetterId}`);
+    this.noteEnqueued(streamKey(this.url, retried.station), retried.station, 1);
+    return retried;
+  }
+
+  async dropDeadLetter(deadLetterId: number): Promise<void> {
+    this.assertOpen();
+    await this.conn.run((db) => dropDeadLetter(db, deadLetterId));
+    this.noteEnqueued(streamKey(this.url, "-"), "-", 0); // recount
+  }
+
+  async persist(): Promise<boolean> {
+    const storage = typeof navigator !== "undefined" ? navigator.storage : undefined;
+    if (!storage?.persist) return false;
+    return (await storage.persisted?.()) || storage.persist();
+  }
+
+  async producerId(): Promise<string> {
+    return this.conn.run(async (db) => {
+      const tx = db.transaction("meta", "readwrite");
+      let producer = await tx.store.get(PRODUCER_KEY);
+      if (!producer) await tx.store.put((producer = newProducerId()), PRODUCER_KEY);
+      await tx.done;
+      return producer;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.pokeTimer);
+    for (const stop of this.stopHandles) stop();
+    await Promise.all([...this.stations.values()].map((s) => s.stopConsumers()));
+    this.sync.stop();
+    this.leader.close();
+    this.conn.close();
+    for (const done of this.flushes.values()) done(this.current);
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new WaystationError("closed", "This client was closed");
+  }
+
+  private stationOf(entry: OutboxEntry): string {
+    return entry.stream.slice(this.url.length + 1);
+  }
+
+  private noteEnqueued(stream: string, station: string, count: number): void {
+    if (this.leader.isLeader) {
+      if (count > 0) this.sync.noteEnqueued(stream, station, count);
+      this.poke();
+      return;
+    }
+    this.leader.post({ t: "enqueued", stream, station, count });
+    if (count > 0) {
+      const stations = { ...this.current.stations, [station]: (this.current.stations[station] ?? 0) + count };
+      this.setStatus({ ...this.current, pending: this.current.pending + count, stations });
+    }
+  }
+
+  /** Sync soon: the first enqueue of a burst schedules it, the rest of the burst rides along. */
+  private poke(): void {
+    if (this.pokeTimer !== undefined) return;
+    this.pokeTimer = setTimeout(() => {
+      this.pokeTimer = undefined;
+      void this.sync.syncAll();
+    }, this.debounceMs);
+  }
+
+  private lead(): void {
+    if (this.closed) return;
+    this.sync.start();
+    this.leaderChanged();
+  }
+
+  private leaderChanged(): void {
+    if (!this.leader.isLeader) return;
+    const status = { ...this.sync.status(), leader: true };
+    if (this.setStatus(status)) this.leader.post({ t: "status", status });
+  }
+
+  private setStatus(status: Status): boolean {
+    if (JSON.stringify(status) === JSON.stringify(this.current)) return false;
+    this.current = status;
+    this.emitter.emit("status", status);
+    return true;
+  }
+
+  private emitAcked(events: AckedEvent[]): void {
+    for (const event of events) this.emitter.emit("acked", event);
+  }
+
+  private hear(message: ChannelMessage): void {
+    if (this.closed) return;
+    if (this.leader.isLeader) {
+      if (message.t === "enqueued") {
+        if (message.count > 0) this.sync.noteEnqueued(message.stream, message.station, message.count);
+        this.poke();
+      } else if (message.t === "flush") {
+        void this.sync.wake().then(() => this.leader.post({ t: "flushed", id: message.id, status: this.current }));
+      } else if (message.t === "hello") {
+        this.leader.post({ t: "status", status: this.current });
+      }
+      return; // a second syncing tab (no Web Locks) reports its own events
+    }
+    if (message.t === "status") this.setStatus({ ...message.status, leader: false });
+    else if (message.t === "acked") this.emitAcked(message.events);
+    else if (message.t === "rejected") {
+      for (const e of message.events) {
+        const error = new WaystationError(e.error.code as WaystationError["code"], e.error.message, e.error.status, e.error.details);
+        const event: RejectedEvent = { station: e.station, seq: e.seq, code: e.error.code, error, deadLetterId: e.deadLetterId };
+        this.emitter.emit("rejected", event);
+      }
+    } else if (message.t === "flushed") {
+      this.setStatus({ ...message.status, leader: false });
+      this.flushes.get(message.id)?.({ ...message.status, leader: false });
+    }
+  }
+
+  private listen(type: string, listener: () => void): void {
+    const target = (type === "visibilitychange" ? globalThis.document : globalThis) as Partial<EventTarget> | undefined;
+    if (!target?.addEventListener || !target.removeEventListener) return;
+    target.addEventListener(type, listener);
+    const remove = target.removeEventListener.bind(target);
+    this.stopHandles.push(() => remove(type, listener));
+  }
+}
+
+function plainError(error: WaystationError) {
+  return { code: error.code, message: error.message, status: error.status, details: error.details };
+}
+
+function toPending(station: string, entry: OutboxEntry): PendingAction {
+  const action: PendingAction = { station, seq: entry.seq, body: JSON.parse(entry.body), enqueuedAt: entry.enqueuedAt };
+  if (entry.headers) action.headers = entry.headers;
+  if (entry.key !== undefined) action.key = entry.key;
+  if (entry.id !== undefined) action.id = entry.id;
+  return action;
+}
+
+function toDeadLetter(station: string, entry: DeadEntry): DeadLetter {
+  const { code, message, status, details } = entry.error;
+  const error = new WaystationError(code as WaystationError["code"], message, status, details ?? {});
+  return { ...toPending(station, entry), deadLetterId: entry.deadId!, error, failedAt: entry.failedAt };
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.floor(value)));
+}

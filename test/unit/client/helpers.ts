@@ -1,0 +1,142 @@
+// Shared set-up of the SDK unit tests: fake-indexeddb globals, an msw server playing the produce
+// route on FakeStations with a queue of injected faults, a lock manager for several "tabs" in one
+// process, and small waiting helpers.
+import "fake-indexeddb/auto";
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { createClient, type Client, type ClientOptions } from "../../../client/index";
+import { FakeStation, json } from "./fake-station";
+
+export const BASE_URL = "http://waystation.test";
+export const TOKEN = "unit-token";
+
+export type Fault =
+  /** The request never reaches the station. */
+  | { kind: "network" }
+  /** The station commits, the answer is lost. */
+  | { kind: "lose-response" }
+  /** The station answers this instead of handling the request. */
+  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> };
+
+export interface ProduceRequestSeen {
+  station: string;
+  producer: string;
+  seqs: number[];
+  bodies: unknown[];
+  token: string | null;
+  at: number;
+}
+
+export function startStationServer() {
+  const stations = new Map<string, FakeStation>();
+  const faults: Fault[] = [];
+  const requests: ProduceRequestSeen[] = [];
+  const state = {
+    inFlight: 0,
+    maxInFlight: 0,
+    /** Which bearer tokens the server accepts. */
+    accepts: (token: string | null) => token === `Bearer ${TOKEN}`,
+    /** Refuse a batch for a reason of the test's own (checked after the token, before the station). */
+    refuse: (_station: string, _body: { producer: string; messages: { seq: number; body: unknown }[] }): Response | undefined => undefined,
+    /** Extra latency per request, ms. */
+    delayMs: 0,
+  };
+  const station = (name: string) => {
+    let s = stations.get(name);
+    if (!s) stations.set(name, (s = new FakeStation()));
+    return s;
+  };
+  const server = setupServer(
+    http.post(`${BASE_URL}/v1/stations/:station/messages`, async ({ request, params }) => {
+      const name = String(params.station);
+      const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown }[] };
+      requests.push({
+        station: name,
+        producer: body.producer,
+        seqs: body.messages.map((m) => m.seq),
+        bodies: body.messages.map((m) => m.body),
+        token: request.headers.get("authorization"),
+        at: Date.now(),
+      });
+      state.inFlight++;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      try {
+        if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
+        if (!state.accepts(request.headers.get("authorization"))) return json(401, { error: { code: "unauthorized", message: "Unknown token" } });
+        const fault = faults.shift();
+        if (fault?.kind === "network") return HttpResponse.error();
+        if (fault?.kind === "status") return json(fault.status, fault.body ?? { error: { code: "internal", message: "injected" } }, fault.headers);
+        const refused = state.refuse(name, body);
+        if (refused) return refused;
+        const [status, answer] = station(name).produce(body);
+        if (fault?.kind === "lose-response") return HttpResponse.error();
+        return json(status, answer);
+      } finally {
+        state.inFlight--;
+      }
+    }),
+  );
+  server.listen({ onUnhandledRequest: "error" });
+  return { server, stations, station, faults, requests, state, close: () => server.close() };
+}
+
+let dbCounter = 0;
+
+/** A client on a fresh database (unless `dbName` is given), fast timings, no Web Locks. */
+export function makeClient(options: Partial<ClientOptions> = {}): Client {
+  return createClient({
+    url: BASE_URL,
+    token: options.getToken ? undefined : TOKEN,
+    dbName: `unit-${process.pid}-${++dbCounter}`,
+    locks: null,
+    debounceMs: 1,
+    backoffBaseMs: 5,
+    backoffMaxMs: 40,
+    syncIntervalMs: 60_000,
+    ...options,
+  });
+}
+
+/** Polls `check` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * A Web Locks stand-in shared by the "tabs" of one origin: exclusive, FIFO, released when the
+ * callback's promise settles, and a waiting request can be aborted.
+ */
+export class FakeLockManager {
+  private readonly held = new Set<string>();
+  private readonly queues = new Map<string, (() => void)[]>();
+
+  request(name: string, options: { signal?: AbortSignal }, callback: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        this.held.add(name);
+        void callback().finally(() => {
+          this.held.delete(name);
+          resolve();
+          this.queues.get(name)?.shift()?.();
+        });
+      };
+      if (!this.held.has(name)) return grant();
+      const queue = this.queues.get(name) ?? [];
+      this.queues.set(name, queue);
+      queue.push(grant);
+      options.signal?.addEventListener("abort", () => {
+        const at = queue.indexOf(grant);
+        if (at >= 0) queue.splice(at, 1);
+        reject(new DOMException("aborted", "AbortError"));
+      });
+    });
+  }
+}
+
+export function asLockManager(fake: FakeLockManager): LockManager {
+  return fake as unknown as LockManager;
+}
