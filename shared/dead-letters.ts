@@ -3,7 +3,6 @@
 // gives up on a message (groups, schemas, webhooks) files it here with its reason.
 import * as v from "valibot";
 import { MAX_DLS_LIMIT, MAX_RESEND_IDS } from "./limits";
-import { GROUP_NAME_PATTERN } from "./names";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
 
 /** Why a message is a dead letter. */
@@ -56,12 +55,16 @@ export const DeadLettersResponseSchema = v.object({
 });
 export type DeadLettersResponse = v.InferOutput<typeof DeadLettersResponseSchema>;
 
+/** The group of a dead letter: a consumer group name, or an endpoint's group (`webhook:<name>`). */
+export const DEAD_LETTER_GROUP_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,199}$/;
+const GroupFilterSchema = v.pipe(v.string(), v.regex(DEAD_LETTER_GROUP_PATTERN, "Invalid group name"));
+
 const countParam = (max: number, what: string) =>
   v.pipe(v.string(), v.regex(/^\d{1,16}$/, `${what} must be a number`), v.transform(Number), intInRange(1, max));
 
 /** `GET …/dls?group=&reason=&limit=&after=` */
 export const DeadLetterQuerySchema = v.strictObject({
-  group: v.optional(v.pipe(v.string(), v.regex(GROUP_NAME_PATTERN, "Invalid group name"))),
+  group: v.optional(GroupFilterSchema),
   reason: v.optional(v.picklist(DEAD_LETTER_REASONS, `reason must be one of ${DEAD_LETTER_REASONS.join(", ")}`)),
   limit: v.optional(countParam(MAX_DLS_LIMIT, "limit")),
   /** Only dead letters with a greater id. */
@@ -86,7 +89,7 @@ export const ResendRequestSchema = v.union([
   }),
   v.strictObject({
     all: v.literal(true),
-    group: v.optional(v.pipe(v.string(), v.regex(GROUP_NAME_PATTERN, "Invalid group name"))),
+    group: v.optional(GroupFilterSchema),
     reason: v.optional(v.picklist(DEAD_LETTER_REASONS)),
   }),
 ]);
@@ -104,6 +107,8 @@ export interface ResendResponse {
   /** Ids that were asked for and are not dead letters (any more). */
   missing: number[];
   refused: ResendRefusal[];
+  /** `all` matched more dead letters than one request resends: send it again for the rest. */
+  more: boolean;
 }
 
 export interface DropResponse {

@@ -92,6 +92,10 @@ export interface GroupInfo extends GroupSummary {
   delivered: number;
   /** Acks ever. */
   acked: number;
+  /** Ran out of deliveries while `dls.onMaxDeliveries` was off: dropped, counted. */
+  discarded: number;
+  /** Trimmed by retention before the group handed them out or got their ack. */
+  skipped: number;
   /** The settings in force: the group's overrides, else the station's. */
   ackTimeoutMs: number;
   maxDeliveries: number;

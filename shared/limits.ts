@@ -60,6 +60,8 @@ export const MAX_ACK_OFFSETS = 1000;
 export const DEFAULT_DLS_LIMIT = 100;
 export const MAX_DLS_LIMIT = 1000;
 export const MAX_RESEND_IDS = 1000;
+/** Most dead letters one `{"all": true}` resend puts back; the answer's `more` says to repeat. */
+export const MAX_RESEND_ALL = 10_000;
 
 /** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;

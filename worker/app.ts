@@ -9,6 +9,8 @@ import { cors } from "./middleware/cors";
 import { limitTokenRate } from "./middleware/rate-limit";
 import { boundRequest } from "./middleware/request-bounds";
 import { docs } from "./routes/docs";
+import { deadLetters } from "./routes/dead-letters";
+import { groups } from "./routes/groups";
 import { health } from "./routes/health";
 import { messages } from "./routes/messages";
 import { schemas } from "./routes/schemas";
@@ -25,6 +27,8 @@ export function buildApp() {
     .route("/tokens", tokens)
     .route("/stations", stations)
     .route("/stations", messages)
+    .route("/stations", groups)
+    .route("/stations", deadLetters)
     .route("/stations", docs)
     .route("/stations", stationSchema)
     .route("/stations", webhooks)

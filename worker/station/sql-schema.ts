@@ -70,6 +70,72 @@ const MIGRATIONS: Migrations = {
       data BLOB NOT NULL
     );`,
   ],
+  // Consumer groups (worker/station/groups/): a cursor per group, one row per message handed
+  // out and not yet acked or dead-lettered (leased, or waiting to go out again), and copies of
+  // messages owed to a group after retention trimmed them from the log (resent dead letters).
+  groups: [
+    `CREATE TABLE groups (
+      name TEXT PRIMARY KEY,
+      next_offset INTEGER NOT NULL,
+      start TEXT NOT NULL,
+      ack_timeout_ms INTEGER,
+      max_deliveries INTEGER,
+      delivered INTEGER NOT NULL,
+      acked INTEGER NOT NULL,
+      dead_lettered INTEGER NOT NULL,
+      discarded INTEGER NOT NULL,
+      skipped INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE deliveries (
+      group_name TEXT NOT NULL,
+      msg_offset INTEGER NOT NULL,
+      consumer TEXT,
+      lease_until INTEGER,
+      deliveries INTEGER NOT NULL,
+      available_at INTEGER NOT NULL,
+      PRIMARY KEY (group_name, msg_offset)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_by_lease ON deliveries (lease_until) WHERE lease_until IS NOT NULL;
+    CREATE INDEX deliveries_ready ON deliveries (group_name, msg_offset) WHERE consumer IS NULL;
+    CREATE INDEX deliveries_by_available ON deliveries (available_at) WHERE consumer IS NULL;
+    CREATE TABLE kept_messages (
+      group_name TEXT NOT NULL,
+      msg_offset INTEGER NOT NULL,
+      producer TEXT,
+      seq INTEGER,
+      msg_id TEXT,
+      msg_key TEXT,
+      headers TEXT,
+      body TEXT NOT NULL,
+      produced_at INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      PRIMARY KEY (group_name, msg_offset)
+    ) WITHOUT ROWID;`,
+  ],
+  // The dead-letter station (worker/station/dead-letters.ts): each letter keeps its message.
+  dead_letters: [
+    `CREATE TABLE dead_letters (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      msg_offset INTEGER,
+      group_name TEXT,
+      reason TEXT NOT NULL,
+      deliveries INTEGER NOT NULL,
+      producer TEXT,
+      seq INTEGER,
+      msg_id TEXT,
+      msg_key TEXT,
+      headers TEXT,
+      body TEXT NOT NULL,
+      produced_at INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      detail TEXT,
+      dead_at INTEGER NOT NULL
+    );
+    CREATE INDEX dead_letters_by_group ON dead_letters (group_name, id);
+    CREATE INDEX dead_letters_by_reason ON dead_letters (reason, id);`,
+  ],
 };
 
 export function migrate(sql: SqlStorage): void {

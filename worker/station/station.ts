@@ -7,6 +7,8 @@ import type { StationConfig } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { DEFAULT_READ_LIMIT } from "../../shared/limits";
 import type { ProduceResponse, ReadResponse } from "../../shared/messages";
+import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
+import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
 import type { Env } from "../env";
 import { catalogStub } from "../stubs";
@@ -25,6 +27,8 @@ import { Scheduler } from "./scheduler";
 import { migrate } from "./sql-schema";
 import { StationRecord } from "./station-record";
 import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
+import { countDeadLetters } from "./dead-letters";
+import { type FetchAnswer, GroupService } from "./groups/service";
 
 /** Thrown inside a transaction to roll it back and hand a refusal to the caller. */
 class Rollback {
@@ -39,6 +43,8 @@ export class Station extends DurableObject<Env> {
   private readonly admission = new StationAdmission(this.env);
   private readonly docCompactor: DocCompactor;
   private readonly schemas: SchemaCache;
+  /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
+  private readonly groups: GroupService;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -47,6 +53,13 @@ export class Station extends DurableObject<Env> {
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
     this.docCompactor = new DocCompactor(this.sql);
+    this.groups = new GroupService({
+      ctx,
+      sql: this.sql,
+      record: () => this.record,
+      transact: (work) => this.transact(work),
+      wakeBy: (at) => this.scheduler.wakeBy(at),
+    });
     this.scheduler = new Scheduler(ctx.storage, [
       {
         name: "retention",
@@ -66,6 +79,7 @@ export class Station extends DurableObject<Env> {
         dueAt: (now) => this.docCompactor.dueAt(this.record, now),
         run: (now) => this.docCompactor.run(now, (work) => this.transact(work), null),
       },
+      this.groups.task(),
     ]);
   }
 
@@ -106,6 +120,7 @@ export class Station extends DurableObject<Env> {
       return produced;
     }));
     if (result.ok) await this.afterAppend(now, batch);
+    if (result.ok) await this.groups.onAvailable();
     return result;
   }
 
@@ -149,7 +164,63 @@ export class Station extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
     this.record = null;
+    this.groups.reset();
     return ok({ deleted: true });
+  }
+
+  /** Leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
+  async groupFetch(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+    return this.groups.fetch(group, consumer, max, waitMs);
+  }
+
+  async groupAck(group: string, offsets: number[]): Promise<Result<AckResponse>> {
+    return this.groups.ack(group, offsets);
+  }
+
+  async groupNack(group: string, offsets: number[], delayMs: number): Promise<Result<NackResponse>> {
+    return this.groups.nack(group, offsets, delayMs);
+  }
+
+  async putGroup(group: string, config: GroupConfig): Promise<Result<{ created: boolean; info: GroupInfo }>> {
+    return this.groups.configure(group, config);
+  }
+
+  async getGroup(group: string): Promise<Result<GroupInfo>> {
+    return this.groups.describe(group);
+  }
+
+  async deleteGroup(group: string): Promise<Result<{ deleted: true }>> {
+    return this.groups.remove(group);
+  }
+
+  async listDeadLetters(query: DeadLetterQuery): Promise<Result<DeadLettersResponse>> {
+    return this.groups.deadLetters(query);
+  }
+
+  async resendDeadLetters(request: ResendRequest): Promise<Result<ResendResponse>> {
+    return this.groups.resend(request);
+  }
+
+  async dropDeadLetter(id: number): Promise<Result<DropResponse>> {
+    return this.groups.drop(id);
+  }
+
+  /** WebSocket upgrades the Worker forwards after checking token and names (group subscribe). */
+  override async fetch(request: Request): Promise<Response> {
+    return (await this.groups.handleRequest(request)) ?? new Response("Not found", { status: 404 });
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.groups.onSocketMessage(socket, message);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    // Its leases are left to run out and redeliver; finish the closing handshake.
+    try {
+      socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
   }
 
   override async alarm(): Promise<void> {
@@ -195,8 +266,8 @@ export class Station extends DurableObject<Env> {
     return {
       name: record.name,
       config: record.config,
-      stats: record.stats(0, deliveredTotal(this.sql)),
-      groups: [],
+      stats: record.stats(countDeadLetters(this.sql), deliveredTotal(this.sql)),
+      groups: this.groups.describeAll(record),
       throughput: readThroughput(this.sql, Date.now()),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,

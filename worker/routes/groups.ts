@@ -1,0 +1,74 @@
+// Consumer groups of a station: fetch (long-poll), ack and nack need the consume right, as does
+// the WebSocket subscribe; a group's explicit config (PUT/GET/DELETE) needs manage.
+import { Hono } from "hono";
+import { Action } from "../../shared/auth";
+import { ErrorCode } from "../../shared/errors";
+import { AckRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
+import { MAX_REQUEST_BYTES } from "../../shared/limits";
+import { requireAccess } from "../auth/require";
+import type { AppBindings } from "../env";
+import { ApiError, unwrap } from "../http/api-error";
+import { groupParam, stationParam } from "../http/params";
+import { readJson, unwrapValidation } from "../http/read-json";
+import { subscribeRequest } from "../station/groups/subscribe-request";
+import { stationStub } from "../stubs";
+
+const JSON_TYPE = { "content-type": "application/json; charset=utf-8" };
+
+export const groups = new Hono<AppBindings>()
+  .post("/:station/groups/:group/fetch", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Consume, station);
+    const request = await readJson(c, FetchRequestSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
+    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs));
+    // The object wrote the JSON from the stored text; passing it on untouched saves a parse.
+    return c.body(answer.json, 200, JSON_TYPE);
+  })
+  .post("/:station/groups/:group/ack", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Consume, station);
+    const request = await readJson(c, AckRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
+    return c.json(unwrap(await stationStub(c.env, station).groupAck(group, request.offsets)));
+  })
+  .post("/:station/groups/:group/nack", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Consume, station);
+    const request = await readJson(c, NackRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
+    return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs)));
+  })
+  .get("/:station/groups/:group/subscribe", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Consume, station);
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket");
+    }
+    const query = unwrapValidation(SubscribeQuerySchema, c.req.query());
+    const res = await stationStub(c.env, station).fetch(subscribeRequest(c.req.raw, { group, consumer: query.consumer, credit: query.credit }));
+    // A fresh Response: the object's has immutable headers, and later middleware sets some.
+    if (res.webSocket) return new Response(null, { status: 101, webSocket: res.webSocket });
+    return new Response(res.body, { status: res.status, headers: JSON_TYPE });
+  })
+  .put("/:station/groups/:group", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Manage, station);
+    const config = await readJson(c, GroupConfigSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
+    const { created, info } = unwrap(await stationStub(c.env, station).putGroup(group, config));
+    return c.json(info, created ? 201 : 200);
+  })
+  .get("/:station/groups/:group", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Manage, station);
+    return c.json(unwrap(await stationStub(c.env, station).getGroup(group)));
+  })
+  .delete("/:station/groups/:group", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireAccess(c, Action.Manage, station);
+    return c.json({ name: group, ...unwrap(await stationStub(c.env, station).deleteGroup(group)) });
+  });

@@ -1,0 +1,21 @@
+// The wire JSON of a handed-out message, written straight from the stored text: bodies and
+// headers are kept as JSON text, so a fetch of 100 messages parses and re-encodes nothing.
+// Must produce exactly the Message shape of shared/messages.ts (toMessage in ../rows.ts).
+import type { MessageRow } from "../rows";
+
+export function messageJson(row: MessageRow, deliveries: number): string {
+  return (
+    `{"offset":${row.msg_offset},"producer":${jsonOrNull(row.producer)},"seq":${row.seq ?? "null"},` +
+    `"id":${jsonOrNull(row.msg_id)},"key":${jsonOrNull(row.msg_key)},"headers":${row.headers ?? "{}"},` +
+    `"body":${row.body},"producedAt":${row.produced_at},"deliveries":${deliveries}}`
+  );
+}
+
+/** `{"messages":[…]}` from message texts. */
+export function messagesJson(messages: readonly string[]): string {
+  return `{"messages":[${messages.join(",")}]}`;
+}
+
+function jsonOrNull(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(value);
+}

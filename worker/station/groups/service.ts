@@ -1,0 +1,394 @@
+// Consumer groups of one station, as the Station object serves them: fetch (with long-poll),
+// ack, nack, group config, the dead-letter station, WebSocket subscribers, and the alarm task
+// that ends leases. Owns the in-memory parts (waiters) and the order of steps; the SQL lives
+// in the modules beside it. Every write goes through the host's transaction.
+import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../../shared/dead-letters";
+import { ErrorCode, fail, ok, type Result, wireError } from "../../../shared/errors";
+import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
+import { MAX_FETCH_BYTES, MAX_FETCH_MESSAGES, MAX_PUSH_FRAME_BYTES, MAX_RESEND_ALL } from "../../../shared/limits";
+import { GROUP_NAME_PATTERN } from "../../../shared/names";
+import {
+  contentOfDeadLetter,
+  dropDeadLetter,
+  listDeadLetters,
+  type DeadLetterRow,
+  type ResendTarget,
+  resendDeadLetters,
+} from "../dead-letters";
+import { jsonError } from "../../http/error-response";
+import type { ScheduledTask } from "../scheduler";
+import type { StationRecord } from "../station-record";
+import { countThroughput } from "../throughput";
+import { createGroup, deleteGroup, ensureGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";
+import { type LeasedBatch, leaseMessages } from "./leases";
+import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
+import { messagesJson } from "./message-json";
+import { ackOffsets, expireLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
+import {
+  acceptSubscriber,
+  grantCredit,
+  parseFrame,
+  saveSubscriber,
+  sendError,
+  sendFrame,
+  sendMessages,
+  subscriberOf,
+  subscribers,
+} from "./sockets";
+import { describeGroup, describeGroups } from "./stats";
+import { parseSubscribeRequest } from "./subscribe-request";
+import { type Waiter, Waiters } from "./waiters";
+
+/** What the Station object lends the groups: its storage, its record and its transaction. */
+export interface GroupHost {
+  readonly ctx: DurableObjectState;
+  readonly sql: SqlStorage;
+  record(): StationRecord | null;
+  /** One storage transaction; a failed Result rolls it back. */
+  transact<T>(work: (record: StationRecord) => Result<T>): Result<T>;
+  /** Makes sure the alarm fires no later than `at`. */
+  wakeBy(at: number): Promise<void>;
+}
+
+/** A fetch answer, as wire JSON text (`{"messages":[…]}`) ready to send. */
+export interface FetchAnswer {
+  json: string;
+  count: number;
+}
+
+/** A part of the station that takes back its own dead letters (e.g. webhooks). */
+export interface ResendRoute {
+  matches(letter: DeadLetterRow): boolean;
+  target: ResendTarget;
+}
+
+export class GroupService {
+  private readonly waiters = new Waiters();
+  private readonly resendRoutes: ResendRoute[] = [];
+  /** The log head groups were last brought up to (retention may have moved it since). */
+  private syncedHead = 0;
+
+  constructor(private readonly host: GroupHost) {}
+
+  private get sql(): SqlStorage {
+    return this.host.sql;
+  }
+
+  /** Lets another part of the station take back dead letters it filed. */
+  addResendRoute(route: ResendRoute): void {
+    this.resendRoutes.push(route);
+  }
+
+  /** The alarm task: ends leases that ran out, deletes acked messages, wakes waiters. */
+  task(): ScheduledTask {
+    return {
+      name: "groups",
+      dueAt: (now) => {
+        const record = this.host.record();
+        if (!record) return null;
+        if (acknowledgedPrefixWaiting(this.sql, record)) return now;
+        return nextDeliveryDueAt(this.sql, now);
+      },
+      run: async (now) => {
+        this.host.transact((record) => {
+          this.prepare(record, now);
+          trimAcked(this.sql, record);
+          return ok(null);
+        });
+        await this.onAvailable();
+      },
+    };
+  }
+
+  /** Leases up to `max` messages; with nothing to hand out, waits up to `waitMs` for some. */
+  async fetch(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+    const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true);
+    if (!leased.ok) return leased;
+    if (leased.value.messages.length > 0) {
+      await this.host.wakeBy(leased.value.leaseUntil);
+      return ok(answer(leased.value.messages));
+    }
+    if (waitMs === 0) return ok(answer([]));
+    return this.wait(group, consumer, max, waitMs);
+  }
+
+  ack(group: string, offsets: readonly number[]): Result<AckResponse> {
+    const unique = [...new Set(offsets)];
+    // No lease expiry first: an ack that arrives late still counts, rather than racing the DLS.
+    return this.host.transact((record) => {
+      const acked = ackOffsets(this.sql, group, unique);
+      if (acked > 0) trimAcked(this.sql, record);
+      return ok({ acked });
+    });
+  }
+
+  async nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>> {
+    const now = Date.now();
+    const unique = [...new Set(offsets)];
+    const result = this.host.transact((record) => {
+      const row = loadGroup(this.sql, group);
+      if (!row) return ok({ nacked: 0 });
+      const outcome = nackOffsets(this.sql, record, row, unique, delayMs, now);
+      if (outcome.deadLettered + outcome.discarded > 0) trimAcked(this.sql, record);
+      return ok({ nacked: outcome.requeued + outcome.deadLettered + outcome.discarded });
+    });
+    if (result.ok && result.value.nacked > 0) {
+      if (delayMs === 0) await this.onAvailable();
+      else await this.host.wakeBy(now + delayMs);
+    }
+    return result;
+  }
+
+  /** Creates a group or changes its overrides; `start` is fixed once the group exists. */
+  configure(group: string, config: GroupConfig): Result<{ created: boolean; info: GroupInfo }> {
+    const now = Date.now();
+    return this.host.transact((record) => {
+      this.prepare(record, now);
+      const existing = loadGroup(this.sql, group);
+      if (existing && config.start !== undefined && !sameStart(config.start, startOf(existing))) {
+        return fail(ErrorCode.GroupStartFixed, `Group ${group} exists and started at ${JSON.stringify(startOf(existing))}; delete it to start elsewhere`, {
+          start: startOf(existing),
+        });
+      }
+      if (existing) updateOverrides(this.sql, existing, config, now);
+      else createGroup(this.sql, record, group, config, now);
+      return ok({ created: !existing, info: describeGroup(this.sql, record, group, now)! });
+    });
+  }
+
+  describe(group: string): Result<GroupInfo> {
+    const now = Date.now();
+    return this.host.transact((record) => {
+      this.prepare(record, now);
+      const info = describeGroup(this.sql, record, group, now);
+      return info ? ok(info) : fail(ErrorCode.GroupNotFound, `No group ${group} on station ${record.name}`, { group });
+    });
+  }
+
+  /** Every group's stats, for the station info (read only: leases past due count as waiting). */
+  describeAll(record: StationRecord): GroupInfo[] {
+    return describeGroups(this.sql, record, Date.now());
+  }
+
+  /** Forgets a group (cursor, leases); its dead letters stay until dropped. */
+  remove(group: string): Result<{ deleted: true }> {
+    const result = this.host.transact((record) => {
+      if (!deleteGroup(this.sql, group)) return fail(ErrorCode.GroupNotFound, `No group ${group} on station ${record.name}`, { group });
+      trimAcked(this.sql, record);
+      return ok({ deleted: true as const });
+    });
+    if (result.ok) {
+      for (const waiter of this.waiters.of(group)) if (this.waiters.remove(waiter)) waiter.settle([]);
+      for (const socket of subscribers(this.host.ctx, group)) socket.close(1000, "group deleted");
+    }
+    return result;
+  }
+
+  deadLetters(query: DeadLetterQuery): Result<DeadLettersResponse> {
+    const now = Date.now();
+    return this.host.transact((record) => {
+      this.prepare(record, now);
+      return ok(listDeadLetters(this.sql, query));
+    });
+  }
+
+  async resend(request: ResendRequest): Promise<Result<ResendResponse>> {
+    const now = Date.now();
+    const result = this.host.transact((record) => {
+      this.prepare(record, now);
+      const outcome = resendDeadLetters(this.sql, request, this.resendTarget(record, now), MAX_RESEND_ALL);
+      return ok(outcome);
+    });
+    if (result.ok && result.value.resent > 0) await this.onAvailable();
+    return result;
+  }
+
+  drop(id: number): Result<DropResponse> {
+    return this.host.transact(() =>
+      dropDeadLetter(this.sql, id) ? ok({ dropped: 1, id }) : fail(ErrorCode.DeadLetterNotFound, `No dead letter ${id}`, { id }),
+    );
+  }
+
+  /** Accepts a WebSocket subscriber (creating the group on first use) and pushes its credit's worth. */
+  async subscribe(group: string, consumer: string, credit: number): Promise<Result<Response>> {
+    const now = Date.now();
+    const created = this.host.transact((record) => {
+      this.prepare(record, now);
+      ensureGroup(this.sql, record, group, now);
+      return ok(null);
+    });
+    if (!created.ok) return created;
+    const { response, socket } = acceptSubscriber(this.host.ctx, group, consumer, credit);
+    if (credit > 0) await this.push([socket]);
+    return ok(response);
+  }
+
+  /** A request the Worker forwarded to the object: a subscribe upgrade, or null if not ours. */
+  async handleRequest(request: Request): Promise<Response | null> {
+    const target = parseSubscribeRequest(request);
+    if (!target) return null;
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return jsonError(wireError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket"));
+    }
+    const result = await this.subscribe(target.group, target.consumer, target.credit);
+    return result.ok ? result.value : jsonError(result.error);
+  }
+
+  /** A frame from a subscriber; false if the socket is not one (another part owns it). */
+  async onSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
+    const subscriber = subscriberOf(socket);
+    if (!subscriber) return false;
+    const frame = parseFrame(data);
+    if (!frame.ok) {
+      sendError(socket, frame.error);
+      return true;
+    }
+    const { ref } = frame.value;
+    const withRef = <F extends object>(f: F) => (ref === undefined ? f : { ...f, ref });
+    switch (frame.value.type) {
+      case "credit":
+        grantCredit(subscriber, frame.value.n);
+        saveSubscriber(socket, subscriber);
+        await this.push([socket]);
+        return true;
+      case "ack": {
+        const result = this.ack(subscriber.group, frame.value.offsets);
+        if (result.ok) sendFrame(socket, withRef({ type: "acked" as const, acked: result.value.acked }));
+        else sendError(socket, result.error, ref);
+        return true;
+      }
+      case "nack": {
+        const result = await this.nack(subscriber.group, frame.value.offsets, frame.value.delayMs);
+        if (result.ok) sendFrame(socket, withRef({ type: "nacked" as const, nacked: result.value.nacked }));
+        else sendError(socket, result.error, ref);
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Something became available (produce, nack, resend, expiry): serves waiting fetches
+   * first come first served, then subscribers with credit. Leases are written, the alarm set
+   * for their end, and only then are answers sent.
+   */
+  async onAvailable(): Promise<void> {
+    const groups = this.waiters.groups();
+    const sockets = subscribers(this.host.ctx);
+    if (groups.length === 0 && sockets.length === 0) return;
+    const now = Date.now();
+    const settles: Array<() => void> = [];
+    let leaseUntil: number | null = null;
+    for (const group of groups) {
+      for (const waiter of this.waiters.of(group)) {
+        const leased = this.lease(group, waiter.consumer, waiter.max, MAX_FETCH_BYTES, now, false);
+        if (!leased.ok || leased.value.messages.length === 0) break;
+        this.waiters.remove(waiter);
+        const { messages } = leased.value;
+        settles.push(() => waiter.settle(messages));
+        leaseUntil = Math.min(leaseUntil ?? Infinity, leased.value.leaseUntil);
+      }
+    }
+    if (leaseUntil !== null) await this.host.wakeBy(leaseUntil);
+    for (const settle of settles) settle();
+    await this.push(sockets);
+  }
+
+  /** The station is being deleted: answer every waiter and close every subscriber. */
+  reset(): void {
+    for (const waiter of this.waiters.drain()) waiter.settle([]);
+    for (const socket of subscribers(this.host.ctx)) socket.close(1001, "station deleted");
+    this.syncedHead = 0;
+  }
+
+  /** Pushes to each subscriber as much as its credit allows, then sends the frames. */
+  private async push(sockets: readonly WebSocket[]): Promise<void> {
+    if (sockets.length === 0) return;
+    const now = Date.now();
+    const sends: Array<() => void> = [];
+    let leaseUntil: number | null = null;
+    for (const socket of sockets) {
+      const subscriber = subscriberOf(socket);
+      while (subscriber && subscriber.credit > 0) {
+        const leased = this.lease(subscriber.group, subscriber.consumer, Math.min(subscriber.credit, MAX_FETCH_MESSAGES), MAX_PUSH_FRAME_BYTES, now, false);
+        if (!leased.ok || leased.value.messages.length === 0) break;
+        subscriber.credit -= leased.value.messages.length;
+        saveSubscriber(socket, subscriber);
+        const { messages } = leased.value;
+        const credit = subscriber.credit;
+        sends.push(() => sendMessages(socket, messages, credit));
+        leaseUntil = Math.min(leaseUntil ?? Infinity, leased.value.leaseUntil);
+      }
+    }
+    if (leaseUntil !== null) await this.host.wakeBy(leaseUntil);
+    for (const send of sends) send();
+  }
+
+  private lease(group: string, consumer: string, max: number, maxBytes: number, now: number, create: boolean): Result<LeasedBatch> {
+    return this.host.transact((record) => {
+      this.prepare(record, now);
+      const row = create ? ensureGroup(this.sql, record, group, now) : loadGroup(this.sql, group);
+      if (!row) return ok({ messages: [], leaseUntil: now });
+      const batch = leaseMessages(this.sql, record, row, consumer, max, maxBytes, now);
+      if (batch.messages.length > 0) countThroughput(this.sql, now, { delivered: batch.messages.length });
+      return ok(batch);
+    });
+  }
+
+  private wait(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        group,
+        consumer,
+        max,
+        settle: (messages) => {
+          clearTimeout(timer);
+          resolve(ok(answer(messages)));
+        },
+      };
+      const timer = setTimeout(() => {
+        if (!this.waiters.remove(waiter)) return;
+        // One last look when the time is up (not a loop: the answer goes out either way).
+        const last = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), false);
+        if (!last.ok || last.value.messages.length === 0) return resolve(ok(answer([])));
+        const { messages } = last.value;
+        this.host.wakeBy(last.value.leaseUntil).then(
+          () => resolve(ok(answer(messages))),
+          () => resolve(ok(answer(messages))),
+        );
+      }, waitMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** First step of every group transaction: skip what retention trimmed, end leases that ran out. */
+  private prepare(record: StationRecord, now: number): void {
+    if (record.firstOffset > this.syncedHead) {
+      skipTrimmed(this.sql, record);
+      this.syncedHead = record.firstOffset;
+    }
+    if (expireLeases(this.sql, record, now) > 0) trimAcked(this.sql, record);
+  }
+
+  /** Where resent dead letters go: a route that claims them, else back into their group. */
+  private resendTarget(record: StationRecord, now: number): ResendTarget {
+    return (letter) => {
+      const route = this.resendRoutes.find((r) => r.matches(letter));
+      if (route) return route.target(letter);
+      if (letter.msg_offset === null) {
+        return refuse(`Dead letter ${letter.id} never got an offset (${letter.reason}): produce its message again instead`);
+      }
+      if (letter.group_name === null || !GROUP_NAME_PATTERN.test(letter.group_name)) {
+        return refuse(`Dead letter ${letter.id} belongs to no consumer group that could take it back`);
+      }
+      return requeueMessage(this.sql, record, letter.group_name, letter.msg_offset, contentOfDeadLetter(letter), now);
+    };
+  }
+}
+
+function answer(messages: string[]): FetchAnswer {
+  return { json: messagesJson(messages), count: messages.length };
+}
+
+function refuse(message: string) {
+  return { ok: false as const, code: ErrorCode.NotResendable, message };
+}
