@@ -1,0 +1,71 @@
+// Waystation under `wrangler dev`: produce (batches of 1, 10, 100), hello-world latency, and
+// (when the consumer-group routes exist) fetch(100)+ack and produce→consume latency.
+import { checkProduceAnswer, measureHttpProduce } from "../lib/http-produce.mjs";
+import { request, requestJson } from "../lib/http.mjs";
+import { runClosedLoop } from "../lib/closed-loop.mjs";
+import { produceRequestJson } from "../lib/payload.mjs";
+import { epochMs } from "../lib/strace.mjs";
+import { startWranglerDev } from "../lib/wrangler-dev.mjs";
+import { createStation } from "./waystation-api.mjs";
+import { groupMeasurements, groupsAvailable } from "./waystation-groups.mjs";
+
+export const PRODUCE_SHAPES = [
+  { batch: 1, concurrency: 1 },
+  { batch: 1, concurrency: 4 },
+  { batch: 10, concurrency: 4 },
+  { batch: 100, concurrency: 4 },
+];
+
+export async function startWaystation(options = {}) {
+  return startWranglerDev({ name: "waystation", ...options });
+}
+
+/** Every Waystation measurement of one run of the benchmark. */
+export async function waystationMeasurements(worker, profile) {
+  const measurements = PRODUCE_SHAPES.map(({ batch, concurrency }) => ({
+    id: `waystation.produce.b${batch}.c${concurrency}`,
+    run: async (round) => {
+      const station = `bench-b${batch}-c${concurrency}-r${round}`;
+      await createStation(worker, station);
+      return measureHttpProduce({
+        url: `${worker.url}/v1/stations/${station}/messages`,
+        token: worker.token,
+        batch,
+        concurrency,
+        maxMs: profile.maxMs,
+        maxMessages: profile.maxMessages,
+        makeBody: produceRequestJson,
+        check: checkProduceAnswer,
+      });
+    },
+  }));
+  measurements.push({
+    id: "waystation.hello",
+    run: () =>
+      runClosedLoop({
+        concurrency: 1,
+        maxOps: profile.latencySamples * 5,
+        maxMs: profile.maxMs,
+        op: async () => {
+          const res = await request("GET", `${worker.url}/healthz`);
+          if (res.status !== 200) throw new Error(`GET /healthz: ${res.status}`);
+          return 1;
+        },
+      }),
+  });
+  if (await groupsAvailable(worker)) measurements.push(...groupMeasurements(worker, profile));
+  return measurements;
+}
+
+/** `count` acknowledged single-message produces, one at a time, for the fsync check. */
+export async function waystationSyncProbe(worker, count, tag) {
+  const station = `fsync-${tag}`;
+  await createStation(worker, station);
+  const writes = [];
+  for (let seq = 1; seq <= count; seq++) {
+    const sentMs = epochMs();
+    await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: JSON.parse(produceRequestJson(tag, seq, 1)), token: worker.token });
+    writes.push({ sentMs, ackedMs: epochMs() });
+  }
+  return writes;
+}
