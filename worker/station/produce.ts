@@ -8,7 +8,7 @@ import type { PreparedBatch } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
 import { appendMessage } from "./log";
 import { lastSeq, offsetsOfSeqs, recordLastSeq } from "./producers";
-import { refuseBatch, screenBatch } from "./schema-screen";
+import { deadLetteredSeqs, deadLetterViolation, refuseBatch, screenBatch } from "./schema-screen";
 import type { StationRecord } from "./station-record";
 
 /** `schema`: the station's schema in force for this batch (see schema-cache), or null. */
@@ -32,6 +32,7 @@ export function produceBatch(
   const seqs = batch.messages.map((m) => m.seq).filter((seq): seq is number => seq !== null);
   let duplicates = 0;
   let knownOffsets = new Map<number, number>();
+  let deadLettered = new Set<number>();
   if (batch.producer !== null && seqs.length > 0) {
     const plan = planSeqs(lastSeq(sql, batch.producer), seqs);
     if (!plan.ok && plan.reason === "seq_gap") {
@@ -48,18 +49,24 @@ export function produceBatch(
     }
     duplicates = plan.duplicates;
     if (duplicates > 0) knownOffsets = offsetsOfSeqs(sql, batch.producer, seqs[0]!, seqs[duplicates - 1]!);
+    // Resent seqs missing from the log may have gone to the DLS for their schema: say so.
+    if (knownOffsets.size < duplicates) deadLettered = deadLetteredSeqs(sql, batch.producer, seqs[0]!, seqs[duplicates - 1]!);
   }
 
   const dedupWindowMs = config.dedupWindowMs;
   // Every body is checked before the first write: a refused batch leaves nothing behind.
+  // With dls.onSchemaFailure the failing messages go to the DLS and the rest to the log.
   const violations = schema ? screenBatch(sql, schema, batch, duplicates, dedupWindowMs, now) : [];
-  if (violations.length > 0) return refuseBatch(schema!, violations, batch.messages.length);
+  if (violations.length > 0 && !config.dls.onSchemaFailure) return refuseBatch(schema!, violations, batch.messages.length);
+  const failing = new Map(violations.map((violation) => [violation.index, violation]));
 
   const idsInBatch = new Map<string, number>();
   const results: ProduceResult[] = [];
   batch.messages.forEach((message, index) => {
     if (index < duplicates) {
-      results.push({ seq: message.seq, offset: knownOffsets.get(message.seq!) ?? null, duplicate: true });
+      const offset = knownOffsets.get(message.seq!) ?? null;
+      if (offset === null && deadLettered.has(message.seq!)) results.push({ seq: message.seq, offset, duplicate: true, deadLettered: true });
+      else results.push({ seq: message.seq, offset, duplicate: true });
       return;
     }
     const dedupById = message.seq === null && message.id !== null && dedupWindowMs > 0;
@@ -69,6 +76,12 @@ export function produceBatch(
         results.push({ seq: null, offset: earlier, duplicate: true });
         return;
       }
+    }
+    const violation = failing.get(index);
+    if (violation) {
+      deadLetterViolation(sql, schema!, batch.producer, message, violation, now);
+      results.push({ seq: message.seq, offset: null, duplicate: false, deadLettered: true });
+      return;
     }
     const offset = appendMessage(sql, record, batch.producer, message, now);
     if (dedupById) {

@@ -1,10 +1,12 @@
 // Checks a produce batch against the station's schema before anything is written. Messages
 // already stored (resent seqs, ids inside the dedup window) are not checked again: they are
 // answered as duplicates whatever the schema says now.
+import { DeadLetterReason } from "../../shared/dead-letters";
 import { ErrorCode, fail, type Result } from "../../shared/errors";
 import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../shared/schemas";
 import type { CompiledSchema } from "../schemas/compile-schema";
-import type { PreparedBatch } from "./batch";
+import type { PreparedBatch, PreparedMessage } from "./batch";
+import { addDeadLetter, contentOfPrepared } from "./dead-letters";
 import { offsetOfId } from "./dedup";
 
 /** Every failing new message of the batch, in batch order. `firstNew`: index of the first non-duplicate seq. */
@@ -35,4 +37,45 @@ export function refuseBatch(schema: CompiledSchema, violations: readonly SchemaV
   const reported = violations.slice(0, MAX_REPORTED_VIOLATIONS);
   const details: SchemaViolationDetails = { schema: schema.ref, violations: reported, violationCount: violations.length };
   return fail(ErrorCode.SchemaViolation, violationMessage(schema.ref, reported, violations.length, batchSize), { ...details });
+}
+
+/**
+ * Files a failing message in the DLS instead of the log (`dls.onSchemaFailure`): no offset, no
+ * group, the violation as its detail. Its seq still counts as stored, so a resend is a duplicate.
+ */
+export function deadLetterViolation(
+  sql: SqlStorage,
+  schema: CompiledSchema,
+  producer: string | null,
+  message: PreparedMessage,
+  violation: SchemaViolation,
+  now: number,
+): void {
+  const { index: _index, seq: _seq, ...failure } = violation;
+  addDeadLetter(
+    sql,
+    {
+      offset: null,
+      group: null,
+      reason: DeadLetterReason.SchemaViolation,
+      deliveries: 0,
+      message: contentOfPrepared(producer, message, now),
+      detail: { schema: schema.ref, ...failure },
+    },
+    now,
+  );
+}
+
+/** Seqs of `producer` in `from..to` whose message went to the DLS for its schema instead of the log. */
+export function deadLetteredSeqs(sql: SqlStorage, producer: string, from: number, to: number): Set<number> {
+  const rows = sql
+    .exec<{ seq: number }>(
+      "SELECT seq FROM dead_letters WHERE producer = ? AND seq BETWEEN ? AND ? AND msg_offset IS NULL AND reason = ?",
+      producer,
+      from,
+      to,
+      DeadLetterReason.SchemaViolation,
+    )
+    .toArray();
+  return new Set(rows.map((row) => row.seq));
 }
