@@ -136,6 +136,53 @@ const MIGRATIONS: Migrations = {
     CREATE INDEX dead_letters_by_group ON dead_letters (group_name, id);
     CREATE INDEX dead_letters_by_reason ON dead_letters (reason, id);`,
   ],
+  // Webhook endpoints (worker/station/webhook-*.ts): config, secrets, cursor and health per
+  // endpoint; the messages taken and not yet done, with their attempts and next attempt time
+  // (a copy of the message when it came back from the DLS); a bounded log of recent attempts.
+  webhooks: [
+    `CREATE TABLE webhooks (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      name TEXT NOT NULL UNIQUE,
+      options TEXT NOT NULL,
+      secret TEXT NOT NULL,
+      previous_secret TEXT,
+      previous_secret_expires_at INTEGER,
+      enabled INTEGER NOT NULL,
+      disabled_at INTEGER,
+      disabled_reason TEXT,
+      next_offset INTEGER NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      last_status INTEGER,
+      last_error TEXT,
+      last_attempt_at INTEGER,
+      last_success_at INTEGER,
+      consecutive_failures INTEGER NOT NULL,
+      failing_since INTEGER,
+      delivered INTEGER NOT NULL,
+      dead_lettered INTEGER NOT NULL
+    );
+    CREATE TABLE webhook_queue (
+      webhook_id INTEGER NOT NULL,
+      msg_offset INTEGER NOT NULL,
+      attempts INTEGER NOT NULL,
+      next_attempt_at INTEGER NOT NULL,
+      message TEXT,
+      PRIMARY KEY (webhook_id, msg_offset)
+    ) WITHOUT ROWID;
+    CREATE TABLE webhook_attempts (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      webhook_id INTEGER NOT NULL,
+      msg_offset INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      at INTEGER NOT NULL,
+      status INTEGER,
+      error TEXT,
+      duration_ms INTEGER NOT NULL,
+      outcome TEXT NOT NULL
+    );
+    CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, id);`,
+  ],
 };
 
 export function migrate(sql: SqlStorage): void {

@@ -1,0 +1,358 @@
+// The delivery queue of each endpoint: takes messages from the log at the cursor (filtered),
+// claims due ones for sending (ordered: only the lowest offset, one at a time), records each
+// attempt's outcome (delivered, retry at a time, dead letter, disable) and says when the next
+// attempt is due. Every function is synchronous SQL inside the caller's transaction; no fetch here.
+import { DeadLetterReason } from "../../shared/dead-letters";
+import { DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../shared/webhooks";
+import { addDeadLetter, contentOfRow, type DeadLetterContent } from "./dead-letters";
+import { messageJson } from "./groups/message-json";
+import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
+import type { StationRecord } from "./station-record";
+import { countThroughput } from "./throughput";
+import { honoursRetryAfter, nextRetryDelayMs } from "./webhook-retry";
+import { disableEndpoint, type Endpoint, listEndpoints, loadEndpointById, logAttempt, signingSecrets } from "./webhook-store";
+
+/** Messages looked at per endpoint per refill when a filter skips them (bounds one claim's work). */
+const MAX_SCAN_PER_REFILL = 500;
+/** A claimed attempt is retried this long after its timeout if its outcome was never recorded
+ *  (the object restarted mid-fetch): the lease that makes delivery at-least-once. */
+export const LEASE_GRACE_MS = 5_000;
+
+interface QueueRow {
+  webhook_id: number;
+  msg_offset: number;
+  attempts: number;
+  next_attempt_at: number;
+  message: string | null;
+  [column: string]: SqlStorageValue;
+}
+
+/** Which deliveries this object is sending right now (memory, not storage). */
+export interface InFlightView {
+  count(endpointId: number): number;
+  has(endpointId: number, offset: number): boolean;
+}
+
+/** One attempt to send, with everything the sender needs: no storage access while it runs. */
+export interface Claim {
+  endpointId: number;
+  endpoint: string;
+  offset: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  url: string;
+  secrets: string[];
+  timeoutMs: number;
+  /** `webhook-id`: the same on every attempt of this message to this endpoint. */
+  webhookId: string;
+  /** The JSON body: the message as read back (`deliveries` = this attempt), plus `station`. */
+  payload: string;
+  content: DeadLetterContent;
+}
+
+/** What one attempt came to, as the sender saw it. */
+export interface AttemptResult {
+  at: number;
+  status: number | null;
+  error: string | null;
+  retryAfterMs: number | null;
+  durationMs: number;
+  /** The URL failed the guard at send time: nothing was sent. */
+  urlRefused?: boolean;
+}
+
+/** The webhook-id of a message: station incarnation and offset make it unique and stable. */
+export function webhookMessageId(record: StationRecord, offset: number): string {
+  return `msg_${record.name}_${record.createdAt.toString(36)}_${offset}`;
+}
+
+function matchesFilter(filter: WebhookFilter | null, headersJson: string | null): boolean {
+  if (filter === null) return true;
+  const headers = headersJson ? (JSON.parse(headersJson) as Record<string, string>) : {};
+  return Object.entries(filter.headers).every(([name, wanted]) => {
+    const value = headers[name];
+    if (value === undefined) return false;
+    return typeof wanted === "string" ? value === wanted : wanted.includes(value);
+  });
+}
+
+/** Takes messages at the cursor into the endpoint's queue until it holds `maxInFlight`. */
+export function refillQueue(sql: SqlStorage, record: StationRecord, endpoint: Endpoint, now: number): void {
+  let cursor = Math.max(endpoint.nextOffset, record.firstOffset);
+  const queued = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ?", endpoint.id).one().n;
+  let room = endpoint.options.maxInFlight - queued;
+  if (room > 0 && cursor < record.nextOffset) {
+    const filter = endpoint.options.filter;
+    const rows = sql
+      .exec<{ msg_offset: number; headers: string | null }>(
+        "SELECT msg_offset, headers FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?",
+        cursor,
+        filter === null ? room : MAX_SCAN_PER_REFILL,
+      )
+      .toArray();
+    for (const row of rows) {
+      if (room === 0) break;
+      cursor = row.msg_offset + 1;
+      if (!matchesFilter(filter, row.headers)) continue;
+      // OR IGNORE: a copy resent from the DLS may already wait at this offset.
+      sql.exec(
+        "INSERT OR IGNORE INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (?, ?, 0, ?, NULL)",
+        endpoint.id,
+        row.msg_offset,
+        now,
+      );
+      room -= 1;
+    }
+    if (rows.length === 0) cursor = record.nextOffset;
+  }
+  if (cursor !== endpoint.nextOffset) {
+    sql.exec("UPDATE webhooks SET next_offset = ? WHERE id = ?", cursor, endpoint.id);
+    endpoint.nextOffset = cursor;
+  }
+}
+
+/** Rows of an endpoint that may be sent now, lowest offset first. */
+function claimableRows(sql: SqlStorage, endpoint: Endpoint, inFlight: InFlightView, now: number): QueueRow[] {
+  const busy = inFlight.count(endpoint.id);
+  if (endpoint.options.ordered) {
+    if (busy > 0) return [];
+    const head = sql.exec<QueueRow>("SELECT * FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).toArray()[0];
+    return head && head.next_attempt_at <= now ? [head] : [];
+  }
+  const room = endpoint.options.maxInFlight - busy;
+  if (room <= 0) return [];
+  return sql
+    .exec<QueueRow>(
+      "SELECT * FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at <= ? ORDER BY msg_offset LIMIT ?",
+      endpoint.id,
+      now,
+      room + busy,
+    )
+    .toArray()
+    .filter((row) => !inFlight.has(endpoint.id, row.msg_offset))
+    .slice(0, room);
+}
+
+/**
+ * Claims up to `slots` due attempts across enabled endpoints, earliest due first. Each claimed
+ * row counts its attempt now and is leased until its timeout plus LEASE_GRACE_MS, so an attempt
+ * lost with the object is tried again. Messages trimmed from the log before delivery are skipped.
+ */
+export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight: InFlightView, slots: number, now: number): Claim[] {
+  if (slots <= 0) return [];
+  const endpoints = listEndpoints(sql, true);
+  const candidates: { endpoint: Endpoint; row: QueueRow }[] = [];
+  for (const endpoint of endpoints) {
+    refillQueue(sql, record, endpoint, now);
+    for (const row of claimableRows(sql, endpoint, inFlight, now)) candidates.push({ endpoint, row });
+  }
+  candidates.sort((a, b) => a.row.next_attempt_at - b.row.next_attempt_at || a.row.msg_offset - b.row.msg_offset);
+  const claims: Claim[] = [];
+  for (const { endpoint, row } of candidates) {
+    if (claims.length >= slots) break;
+    const content = messageContent(sql, row);
+    if (content === null) {
+      skipTrimmed(sql, endpoint, row, now);
+      continue;
+    }
+    const attempt = row.attempts + 1;
+    sql.exec(
+      "UPDATE webhook_queue SET attempts = ?, next_attempt_at = ? WHERE webhook_id = ? AND msg_offset = ?",
+      attempt,
+      now + endpoint.options.timeoutMs + LEASE_GRACE_MS,
+      endpoint.id,
+      row.msg_offset,
+    );
+    claims.push({
+      endpointId: endpoint.id,
+      endpoint: endpoint.name,
+      offset: row.msg_offset,
+      attempt,
+      url: endpoint.options.url,
+      secrets: signingSecrets(endpoint.row, now),
+      timeoutMs: endpoint.options.timeoutMs,
+      webhookId: webhookMessageId(record, row.msg_offset),
+      payload: payloadJson(record.name, row.msg_offset, content, attempt),
+      content,
+    });
+  }
+  return claims;
+}
+
+function messageContent(sql: SqlStorage, row: QueueRow): DeadLetterContent | null {
+  if (row.message !== null) return JSON.parse(row.message) as DeadLetterContent;
+  const logged = sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, row.msg_offset).toArray()[0];
+  return logged ? contentOfRow(logged) : null;
+}
+
+function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: number): void {
+  sql.exec("DELETE FROM webhook_queue WHERE webhook_id = ? AND msg_offset = ?", endpoint.id, row.msg_offset);
+  logAttempt(sql, endpoint.id, {
+    offset: row.msg_offset,
+    attempt: row.attempts,
+    at: now,
+    status: null,
+    error: "trimmed by retention before delivery",
+    durationMs: 0,
+    outcome: DeliveryOutcome.Skipped,
+  });
+}
+
+/** The delivery body: exactly the Message shape of shared/messages.ts, plus `station`. */
+function payloadJson(station: string, offset: number, content: DeadLetterContent, attempt: number): string {
+  const message = messageJson(
+    {
+      msg_offset: offset,
+      producer: content.producer,
+      seq: content.seq,
+      msg_id: content.id,
+      msg_key: content.key,
+      headers: content.headers,
+      body: content.body,
+      produced_at: content.producedAt,
+      bytes: content.bytes,
+    },
+    attempt,
+  );
+  return `${message.slice(0, -1)},"station":${JSON.stringify(station)}}`;
+}
+
+/**
+ * Records one attempt: a 2xx clears the failure streak; 410 disables the endpoint (the message
+ * waits for re-enabling); other failures retry per schedule (or `Retry-After`), and after the
+ * last one the message goes to the DLS and the endpoint moves on. Failing for `disableAfterMs`
+ * without a success disables the endpoint. Returns what became of the attempt.
+ */
+export function recordAttempt(sql: SqlStorage, claim: Claim, result: AttemptResult, now: number): DeliveryOutcome | null {
+  const endpoint = loadEndpointById(sql, claim.endpointId);
+  if (endpoint === null) return null; // deleted while the attempt was in flight
+  const queued = sql
+    .exec<QueueRow>("SELECT * FROM webhook_queue WHERE webhook_id = ? AND msg_offset = ?", endpoint.id, claim.offset)
+    .toArray()[0];
+  const delivered = result.status !== null && result.status >= 200 && result.status < 300;
+  let outcome: DeliveryOutcome;
+  if (delivered) {
+    if (queued) sql.exec("DELETE FROM webhook_queue WHERE webhook_id = ? AND msg_offset = ?", endpoint.id, claim.offset);
+    sql.exec(
+      `UPDATE webhooks SET delivered = delivered + 1, last_status = ?, last_error = NULL, last_attempt_at = ?,
+         last_success_at = ?, consecutive_failures = 0, failing_since = NULL WHERE id = ?`,
+      result.status,
+      result.at,
+      now,
+      endpoint.id,
+    );
+    outcome = DeliveryOutcome.Delivered;
+  } else {
+    const failingSince = endpoint.failingSince ?? result.at;
+    sql.exec(
+      `UPDATE webhooks SET last_status = ?, last_error = ?, last_attempt_at = ?, consecutive_failures = consecutive_failures + 1,
+         failing_since = ? WHERE id = ?`,
+      result.status,
+      result.error,
+      result.at,
+      failingSince,
+      endpoint.id,
+    );
+    outcome = queued ? failQueued(sql, endpoint, claim, queued, result, now) : DeliveryOutcome.Retrying;
+    const { disableAfterMs } = endpoint.options;
+    if (outcome !== DeliveryOutcome.Disabled && endpoint.enabled && disableAfterMs > 0 && now - failingSince >= disableAfterMs) {
+      disableEndpoint(sql, endpoint.id, DisabledReason.Failing, now);
+      if (outcome === DeliveryOutcome.Retrying) outcome = DeliveryOutcome.Disabled;
+    }
+  }
+  const attempt: DeliveryAttempt = {
+    offset: claim.offset,
+    attempt: claim.attempt,
+    at: result.at,
+    status: result.status,
+    error: result.error,
+    durationMs: result.durationMs,
+    outcome,
+  };
+  logAttempt(sql, endpoint.id, attempt);
+  countThroughput(sql, now, { delivered: 1 });
+  return outcome;
+}
+
+function failQueued(sql: SqlStorage, endpoint: Endpoint, claim: Claim, queued: QueueRow, result: AttemptResult, now: number): DeliveryOutcome {
+  if (result.status === 410 || result.urlRefused) {
+    // The message waits, its attempt uncounted, for the endpoint to be fixed and re-enabled.
+    sql.exec(
+      "UPDATE webhook_queue SET attempts = attempts - 1, next_attempt_at = ? WHERE webhook_id = ? AND msg_offset = ?",
+      now,
+      endpoint.id,
+      claim.offset,
+    );
+    disableEndpoint(sql, endpoint.id, result.urlRefused ? DisabledReason.UrlNotAllowed : DisabledReason.Gone, now);
+    return DeliveryOutcome.Disabled;
+  }
+  const retryAfterMs = result.status !== null && honoursRetryAfter(result.status) ? result.retryAfterMs : null;
+  const delayMs = nextRetryDelayMs(endpoint.options.retry.scheduleMs, queued.attempts, retryAfterMs);
+  if (delayMs !== null) {
+    sql.exec("UPDATE webhook_queue SET next_attempt_at = ? WHERE webhook_id = ? AND msg_offset = ?", now + delayMs, endpoint.id, claim.offset);
+    return DeliveryOutcome.Retrying;
+  }
+  sql.exec("DELETE FROM webhook_queue WHERE webhook_id = ? AND msg_offset = ?", endpoint.id, claim.offset);
+  sql.exec("UPDATE webhooks SET dead_lettered = dead_lettered + 1 WHERE id = ?", endpoint.id);
+  addDeadLetter(
+    sql,
+    {
+      offset: claim.offset,
+      group: webhookGroupName(endpoint.name),
+      reason: DeadLetterReason.WebhookFailed,
+      deliveries: queued.attempts,
+      message: claim.content,
+      detail: { webhook: endpoint.name, url: claim.url, status: result.status, error: result.error, webhookId: claim.webhookId },
+    },
+    now,
+  );
+  return DeliveryOutcome.DeadLettered;
+}
+
+/**
+ * When an enabled endpoint next has something to send: now if its queue has room and the log
+ * has messages past its cursor, else its earliest waiting attempt (ordered: the lowest offset's).
+ */
+export function webhooksDueAt(sql: SqlStorage, record: StationRecord, now: number): number | null {
+  let due: number | null = null;
+  for (const endpoint of listEndpoints(sql, true)) {
+    const queue = sql
+      .exec<{ n: number; earliest: number | null }>(
+        "SELECT count(*) AS n, min(next_attempt_at) AS earliest FROM webhook_queue WHERE webhook_id = ?",
+        endpoint.id,
+      )
+      .one();
+    if (queue.n < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) return now;
+    let at = queue.earliest;
+    if (endpoint.options.ordered && queue.n > 0) {
+      at = sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one().t;
+    }
+    if (at !== null && (due === null || at < due)) due = at;
+  }
+  return due;
+}
+
+/**
+ * Puts a `webhook_failed` dead letter back into its endpoint's queue (DLS resend). Refused when
+ * the endpoint is gone. The message's copy travels with it: the log may have trimmed it since.
+ */
+export function requeueDeadLetter(
+  sql: SqlStorage,
+  endpointName: string,
+  offset: number | null,
+  content: DeadLetterContent,
+  now: number,
+): { ok: true } | { ok: false; code: string; message: string } {
+  const endpoint = sql.exec<{ id: number }>("SELECT id FROM webhooks WHERE name = ?", endpointName).toArray()[0];
+  if (!endpoint) return { ok: false, code: "webhook_not_found", message: `No webhook endpoint ${endpointName} to resend to` };
+  if (offset === null) return { ok: false, code: "not_resendable", message: "A dead letter without an offset cannot go to a webhook" };
+  sql.exec(
+    `INSERT INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (?, ?, 0, ?, ?)
+     ON CONFLICT (webhook_id, msg_offset) DO UPDATE SET attempts = 0, next_attempt_at = excluded.next_attempt_at, message = excluded.message`,
+    endpoint.id,
+    offset,
+    now,
+    JSON.stringify(content),
+  );
+  return { ok: true };
+}

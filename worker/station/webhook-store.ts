@@ -1,0 +1,322 @@
+// Webhook endpoints as stored: the SQL row and its one conversion, create/update (secrets kept
+// or rotated), delete, replay, and the endpoint with its health as the wire shows it. Runs inside
+// the caller's transaction; knows nothing of HTTP or of sending.
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import {
+  type DeliveryOutcome,
+  DisabledReason,
+  MAX_WEBHOOKS_PER_STATION,
+  type DeliveryAttempt,
+  type PutWebhookRequest,
+  type PutWebhookResponse,
+  type ReplayWebhookRequest,
+  type WebhookInfo,
+  type WebhookOptions,
+  type WebhookStart,
+  WEBHOOK_LOG_SIZE,
+  webhookGroupName,
+} from "../../shared/webhooks";
+import type { StationRecord } from "./station-record";
+import { generateSecret } from "./webhook-signature";
+
+export interface EndpointRow {
+  id: number;
+  name: string;
+  options: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  enabled: number;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  next_offset: number;
+  created_at: number;
+  updated_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  last_success_at: number | null;
+  consecutive_failures: number;
+  failing_since: number | null;
+  delivered: number;
+  dead_lettered: number;
+  [column: string]: SqlStorageValue;
+}
+
+/** An endpoint as the delivery code uses it. */
+export interface Endpoint {
+  id: number;
+  name: string;
+  options: WebhookOptions;
+  enabled: boolean;
+  nextOffset: number;
+  failingSince: number | null;
+  row: EndpointRow;
+}
+
+export function toEndpoint(row: EndpointRow): Endpoint {
+  return {
+    id: row.id,
+    name: row.name,
+    options: JSON.parse(row.options) as WebhookOptions,
+    enabled: row.enabled === 1,
+    nextOffset: row.next_offset,
+    failingSince: row.failing_since,
+    row,
+  };
+}
+
+export function loadEndpoint(sql: SqlStorage, name: string): Endpoint | null {
+  const row = sql.exec<EndpointRow>("SELECT * FROM webhooks WHERE name = ?", name).toArray()[0];
+  return row ? toEndpoint(row) : null;
+}
+
+export function loadEndpointById(sql: SqlStorage, id: number): Endpoint | null {
+  const row = sql.exec<EndpointRow>("SELECT * FROM webhooks WHERE id = ?", id).toArray()[0];
+  return row ? toEndpoint(row) : null;
+}
+
+export function listEndpoints(sql: SqlStorage, enabledOnly = false): Endpoint[] {
+  const where = enabledOnly ? "WHERE enabled = 1" : "";
+  return sql.exec<EndpointRow>(`SELECT * FROM webhooks ${where} ORDER BY name`).toArray().map(toEndpoint);
+}
+
+export function countEnabledEndpoints(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhooks WHERE enabled = 1").one().n;
+}
+
+/** The secrets that sign a delivery at `now`: the current one, then a rotated-out one in its grace time. */
+export function signingSecrets(row: EndpointRow, now: number): string[] {
+  const previous = row.previous_secret;
+  const expiresAt = row.previous_secret_expires_at;
+  return previous !== null && expiresAt !== null && expiresAt > now ? [row.secret, previous] : [row.secret];
+}
+
+function optionsOf(request: PutWebhookRequest, url: string): WebhookOptions {
+  return {
+    url,
+    ordered: request.ordered,
+    maxInFlight: request.maxInFlight,
+    filter: request.filter,
+    retry: request.retry,
+    timeoutMs: request.timeoutMs,
+    disableAfterMs: request.disableAfterMs,
+    rotationGraceMs: request.rotationGraceMs,
+  };
+}
+
+/** Where a new endpoint's cursor starts. */
+function startOffset(record: StationRecord, start: WebhookStart): number {
+  if (start === "latest") return record.nextOffset;
+  if (start === "earliest") return record.firstOffset;
+  return Math.max(start, record.firstOffset);
+}
+
+export interface PutOutcome {
+  created: boolean;
+  /** The secret, when this PUT generated it. */
+  generatedSecret: string | null;
+  endpoint: Endpoint;
+}
+
+/** Creates the endpoint or replaces its options; `url` is the guard-checked, normalised URL. */
+export function putEndpoint(sql: SqlStorage, record: StationRecord, name: string, request: PutWebhookRequest, url: string, now: number): Result<PutOutcome> {
+  const options = JSON.stringify(optionsOf(request, url));
+  const existing = loadEndpoint(sql, name);
+  if (existing === null) {
+    const total = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhooks").one().n;
+    if (total >= MAX_WEBHOOKS_PER_STATION) {
+      return fail(ErrorCode.TooManyWebhooks, `A station has at most ${MAX_WEBHOOKS_PER_STATION} webhook endpoints`, { max: MAX_WEBHOOKS_PER_STATION });
+    }
+    const secret = request.secret ?? generateSecret();
+    const enabled = request.enabled ?? true;
+    sql.exec(
+      `INSERT INTO webhooks (name, options, secret, enabled, disabled_at, disabled_reason, next_offset, created_at, updated_at,
+         consecutive_failures, delivered, dead_lettered)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)`,
+      name,
+      options,
+      secret,
+      enabled ? 1 : 0,
+      enabled ? null : now,
+      enabled ? null : DisabledReason.Manual,
+      startOffset(record, request.start),
+      now,
+      now,
+    );
+    return ok({ created: true, generatedSecret: request.secret === undefined ? secret : null, endpoint: loadEndpoint(sql, name)! });
+  }
+
+  const row = existing.row;
+  sql.exec("UPDATE webhooks SET options = ?, updated_at = ? WHERE id = ?", options, now, row.id);
+  if (request.secret !== undefined && request.secret !== row.secret) {
+    // Rotation: the old secret keeps signing (a second signature) for rotationGraceMs.
+    const grace = request.rotationGraceMs;
+    sql.exec(
+      "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
+      request.secret,
+      grace > 0 ? row.secret : null,
+      grace > 0 ? now + grace : null,
+      row.id,
+    );
+  }
+  if (existing.options.url !== url) {
+    // A new destination starts with a clean failure streak.
+    sql.exec("UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = ?", row.id);
+  }
+  if (request.enabled === true && !existing.enabled) enableEndpoint(sql, row.id);
+  if (request.enabled === false && existing.enabled) disableEndpoint(sql, row.id, DisabledReason.Manual, now);
+  return ok({ created: false, generatedSecret: null, endpoint: loadEndpointById(sql, row.id)! });
+}
+
+export function enableEndpoint(sql: SqlStorage, id: number): void {
+  sql.exec(
+    `UPDATE webhooks SET enabled = 1, disabled_at = NULL, disabled_reason = NULL, consecutive_failures = 0,
+       failing_since = NULL WHERE id = ?`,
+    id,
+  );
+}
+
+export function disableEndpoint(sql: SqlStorage, id: number, reason: DisabledReason, now: number): void {
+  sql.exec("UPDATE webhooks SET enabled = 0, disabled_at = ?, disabled_reason = ? WHERE id = ?", now, reason, id);
+}
+
+export function deleteEndpoint(sql: SqlStorage, name: string): Result<{ deleted: true }> {
+  const endpoint = loadEndpoint(sql, name);
+  if (!endpoint) return notFound(name);
+  sql.exec("DELETE FROM webhook_queue WHERE webhook_id = ?", endpoint.id);
+  sql.exec("DELETE FROM webhook_attempts WHERE webhook_id = ?", endpoint.id);
+  sql.exec("DELETE FROM webhooks WHERE id = ?", endpoint.id);
+  return ok({ deleted: true });
+}
+
+/**
+ * Moves the cursor back (or forward) to `from`: every message from there on is delivered again
+ * (with the same webhook-id, so receivers may deduplicate). Messages taken at or after `from`
+ * are dropped from the queue and taken again in order; copies resent from the DLS stay.
+ */
+export function replayEndpoint(sql: SqlStorage, record: StationRecord, name: string, request: ReplayWebhookRequest): Result<Endpoint> {
+  const endpoint = loadEndpoint(sql, name);
+  if (!endpoint) return notFound(name);
+  const from = request.from === "earliest" ? record.firstOffset : Math.max(request.from, record.firstOffset);
+  sql.exec("DELETE FROM webhook_queue WHERE webhook_id = ? AND msg_offset >= ? AND message IS NULL", endpoint.id, from);
+  sql.exec("UPDATE webhooks SET next_offset = ? WHERE id = ?", from, endpoint.id);
+  return ok(loadEndpointById(sql, endpoint.id)!);
+}
+
+export function notFound(name: string): Result<never> {
+  return fail(ErrorCode.WebhookNotFound, `No webhook endpoint ${name} on this station`, { webhook: name });
+}
+
+interface AttemptRow {
+  msg_offset: number;
+  attempt: number;
+  at: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+  outcome: string;
+  [column: string]: SqlStorageValue;
+}
+
+/** Appends to the endpoint's recent-attempts log, keeping the last WEBHOOK_LOG_SIZE. */
+export function logAttempt(sql: SqlStorage, endpointId: number, attempt: DeliveryAttempt): void {
+  sql.exec(
+    `INSERT INTO webhook_attempts (webhook_id, msg_offset, attempt, at, status, error, duration_ms, outcome)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    endpointId,
+    attempt.offset,
+    attempt.attempt,
+    attempt.at,
+    attempt.status,
+    attempt.error,
+    attempt.durationMs,
+    attempt.outcome,
+  );
+  sql.exec(
+    `DELETE FROM webhook_attempts WHERE webhook_id = ? AND id <= (
+       SELECT id FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+    endpointId,
+    endpointId,
+    WEBHOOK_LOG_SIZE,
+  );
+}
+
+function recentAttempts(sql: SqlStorage, endpointId: number): DeliveryAttempt[] {
+  return sql
+    .exec<AttemptRow>(
+      "SELECT msg_offset, attempt, at, status, error, duration_ms, outcome FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
+      endpointId,
+      WEBHOOK_LOG_SIZE,
+    )
+    .toArray()
+    .map((row) => ({
+      offset: row.msg_offset,
+      attempt: row.attempt,
+      at: row.at,
+      status: row.status,
+      error: row.error,
+      durationMs: row.duration_ms,
+      outcome: row.outcome as DeliveryOutcome,
+    }));
+}
+
+export interface QueueStats {
+  pending: number;
+  /** Lowest offset taken from the log and not done, or null. */
+  lowestFromLog: number | null;
+  nextAttemptAt: number | null;
+}
+
+export function queueStats(sql: SqlStorage, endpointId: number): QueueStats {
+  const row = sql
+    .exec<{ n: number; lowest: number | null; next: number | null }>(
+      `SELECT count(*) AS n, min(CASE WHEN message IS NULL THEN msg_offset END) AS lowest, min(next_attempt_at) AS next
+       FROM webhook_queue WHERE webhook_id = ?`,
+      endpointId,
+    )
+    .one();
+  return { pending: row.n, lowestFromLog: row.lowest, nextAttemptAt: row.next };
+}
+
+/** The endpoint as GET shows it; `inFlight` comes from the dispatcher (memory, not storage). */
+export function describeEndpoint(sql: SqlStorage, record: StationRecord, endpoint: Endpoint, inFlight: number, now: number): WebhookInfo {
+  const { row } = endpoint;
+  const queue = queueStats(sql, endpoint.id);
+  const doneBelow = queue.lowestFromLog ?? endpoint.nextOffset;
+  const previousActive = row.previous_secret !== null && row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now;
+  return {
+    name: endpoint.name,
+    group: webhookGroupName(endpoint.name),
+    ...endpoint.options,
+    enabled: endpoint.enabled,
+    disabledAt: row.disabled_at,
+    disabledReason: row.disabled_reason as DisabledReason | null,
+    previousSecretExpiresAt: previousActive ? row.previous_secret_expires_at : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    cursor: {
+      nextOffset: endpoint.nextOffset,
+      ackFloor: Math.max(0, Math.min(doneBelow, endpoint.nextOffset) - 1),
+      pending: queue.pending,
+      inFlight,
+      lag: Math.max(0, record.nextOffset - Math.max(endpoint.nextOffset, record.firstOffset)),
+      nextAttemptAt: queue.nextAttemptAt,
+    },
+    health: {
+      lastStatus: row.last_status,
+      lastError: row.last_error,
+      lastAttemptAt: row.last_attempt_at,
+      lastSuccessAt: row.last_success_at,
+      consecutiveFailures: row.consecutive_failures,
+      failingSince: row.failing_since,
+      delivered: row.delivered,
+      deadLettered: row.dead_lettered,
+    },
+    recent: recentAttempts(sql, endpoint.id),
+  };
+}
+
+export function withSecret(info: WebhookInfo, secret: string | null): PutWebhookResponse {
+  return secret === null ? info : { ...info, secret };
+}

@@ -1,0 +1,180 @@
+// Webhooks as the Station object sees them: endpoint management (each change in a transaction),
+// the scheduler task that drives delivery, the kick after produce, and the endpoints' entries
+// among the station's groups. The shell holds one of these and adds thin RPC methods over it.
+import { ok, type Result } from "../../shared/errors";
+import type { GroupSummary } from "../../shared/stations";
+import {
+  type PutWebhookRequest,
+  type PutWebhookResponse,
+  type ReplayWebhookRequest,
+  type WebhookInfo,
+} from "../../shared/webhooks";
+import type { DeadLetterRow } from "./dead-letters";
+import type { ScheduledTask, Scheduler } from "./scheduler";
+import type { StationRecord } from "./station-record";
+import { WebhookDispatcher } from "./webhook-dispatcher";
+import { claimDeliveries, LEASE_GRACE_MS, recordAttempt, requeueDeadLetter, webhooksDueAt } from "./webhook-queue";
+import { sendAttempt } from "./webhook-send";
+import {
+  countEnabledEndpoints,
+  deleteEndpoint,
+  describeEndpoint,
+  type Endpoint,
+  listEndpoints,
+  loadEndpoint,
+  notFound,
+  putEndpoint,
+  replayEndpoint,
+  withSecret,
+} from "./webhook-store";
+import { allowsPrivateWebhooks } from "./webhook-url";
+
+export interface StationWebhooksHost {
+  sql: SqlStorage;
+  storage: DurableObjectStorage;
+  env: { WEBHOOK_ALLOW_PRIVATE?: string };
+  record(): StationRecord | null;
+  scheduler(): Scheduler;
+  /** Runs `work` in the shell's transaction (a failed Result rolls back). */
+  transact<T>(work: (record: StationRecord) => Result<T>): Result<T>;
+}
+
+export class StationWebhooks {
+  private readonly dispatcher: WebhookDispatcher;
+  /** Enabled endpoints, so that produce pays nothing on stations without webhooks. Null = unknown. */
+  private enabledCount: number | null = null;
+
+  constructor(private readonly host: StationWebhooksHost) {
+    this.dispatcher = new WebhookDispatcher({
+      claim: (slots, inFlight) => {
+        const record = host.record();
+        if (!record) return [];
+        return host.storage.transactionSync(() => claimDeliveries(host.sql, record, inFlight, slots, Date.now()));
+      },
+      send: (claim) => sendAttempt(claim, allowsPrivateWebhooks(host.env)),
+      record: (claim, result) => {
+        if (!host.record()) return;
+        const now = Date.now();
+        host.storage.transactionSync(() => recordAttempt(host.sql, claim, result, now));
+        this.enabledCount = null; // an attempt may have disabled its endpoint
+      },
+      settled: () => {
+        const due = this.dueAt(Date.now());
+        if (due !== null) this.wake(due);
+      },
+    });
+  }
+
+  /** The scheduler task: starts due attempts; they finish in the background, each recorded as it ends. */
+  readonly task: ScheduledTask = {
+    name: "webhooks",
+    dueAt: (now) => this.dueAt(now),
+    run: () => this.dispatcher.fill(),
+  };
+
+  /**
+   * When delivery next has work. Work due now that a fill left unclaimed waits for a free slot:
+   * an attempt in flight ends (and fills again) by its deadline, so the alarm need only come
+   * then, after the lease grace: it is the safety net for an object that went away mid-attempt.
+   */
+  private dueAt(now: number): number | null {
+    const record = this.host.record();
+    if (!record) return null;
+    const due = webhooksDueAt(this.host.sql, record, now);
+    const deadline = this.dispatcher.earliestDeadline();
+    if (due !== null && due <= now && deadline !== null) return Math.max(deadline + LEASE_GRACE_MS, now + LEASE_GRACE_MS);
+    return due;
+  }
+
+  /** After new messages: start delivering them at once if an endpoint waits for them. */
+  afterAppend(): void {
+    if (this.enabledCount === null) this.enabledCount = countEnabledEndpoints(this.host.sql);
+    if (this.enabledCount > 0) this.kick();
+  }
+
+  put(name: string, request: PutWebhookRequest, url: string): Result<{ created: boolean; webhook: PutWebhookResponse }> {
+    const now = Date.now();
+    const result = this.host.transact((record) => putEndpoint(this.host.sql, record, name, request, url, now));
+    if (!result.ok) return result;
+    this.enabledCount = null;
+    this.kick();
+    const { created, generatedSecret, endpoint } = result.value;
+    return ok({ created, webhook: withSecret(this.describe(endpoint), generatedSecret) });
+  }
+
+  get(name: string): Result<WebhookInfo> {
+    const endpoint = loadEndpoint(this.host.sql, name);
+    return endpoint ? ok(this.describe(endpoint)) : notFound(name);
+  }
+
+  list(): WebhookInfo[] {
+    return listEndpoints(this.host.sql).map((endpoint) => this.describe(endpoint));
+  }
+
+  delete(name: string): Result<{ deleted: true }> {
+    const result = this.host.transact(() => deleteEndpoint(this.host.sql, name));
+    this.enabledCount = null;
+    return result;
+  }
+
+  replay(name: string, request: ReplayWebhookRequest): Result<WebhookInfo> {
+    const result = this.host.transact((record) => replayEndpoint(this.host.sql, record, name, request));
+    if (!result.ok) return result;
+    this.kick();
+    return ok(this.describe(result.value));
+  }
+
+  /** Each endpoint as a group of the station (`webhook:<name>`): it is one, whose member is the endpoint. */
+  groupSummaries(deadLettersByGroup: ReadonlyMap<string, number> = new Map()): GroupSummary[] {
+    return this.list().map((info) => ({
+      name: info.group,
+      ackFloor: info.cursor.ackFloor,
+      pending: info.cursor.pending,
+      lag: info.cursor.lag,
+      deadLetters: deadLettersByGroup.get(info.group) ?? 0,
+    }));
+  }
+
+  /** The DLS resend target for `webhook_failed` letters: back into the endpoint's queue. Runs in the caller's transaction. */
+  requeue(letter: DeadLetterRow, endpoint: string): { ok: true } | { ok: false; code: string; message: string } {
+    const outcome = requeueDeadLetter(
+      this.host.sql,
+      endpoint,
+      letter.msg_offset,
+      {
+        producer: letter.producer,
+        seq: letter.seq,
+        id: letter.msg_id,
+        key: letter.msg_key,
+        headers: letter.headers,
+        body: letter.body,
+        producedAt: letter.produced_at,
+        bytes: letter.bytes,
+      },
+      Date.now(),
+    );
+    if (outcome.ok) this.wake(Date.now());
+    return outcome;
+  }
+
+  /** The station was deleted: forget attempts in flight. */
+  reset(): void {
+    this.dispatcher.reset();
+    this.enabledCount = null;
+  }
+
+  private describe(endpoint: Endpoint): WebhookInfo {
+    return describeEndpoint(this.host.sql, this.host.record()!, endpoint, this.dispatcher.view.count(endpoint.id), Date.now());
+  }
+
+  /** Starts due attempts now (from this request), and makes sure the alarm covers the rest. */
+  private kick(): void {
+    this.dispatcher.fill();
+    const due = this.dueAt(Date.now());
+    if (due !== null) this.wake(due);
+  }
+
+  private wake(at: number): void {
+    this.host.scheduler().wakeBy(at).catch((error: unknown) => console.error("webhook alarm", error));
+  }
+}
