@@ -10,6 +10,7 @@ import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
 import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
+import type { PutWebhookRequest, PutWebhookResponse, ReplayWebhookRequest, WebhookInfo, WebhookListResponse } from "../../shared/webhooks";
 import type { Env } from "../env";
 import { catalogStub } from "../stubs";
 import { StationAdmission } from "./admission";
@@ -29,6 +30,7 @@ import { StationRecord } from "./station-record";
 import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
 import { countDeadLetters } from "./dead-letters";
 import { type FetchAnswer, GroupService } from "./groups/service";
+import { StationWebhooks } from "./webhooks";
 
 /** Thrown inside a transaction to roll it back and hand a refusal to the caller. */
 class Rollback {
@@ -45,6 +47,8 @@ export class Station extends DurableObject<Env> {
   private readonly schemas: SchemaCache;
   /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
   private readonly groups: GroupService;
+  /** Webhook endpoints and their delivery (worker/station/webhooks.ts). */
+  private readonly webhooks: StationWebhooks;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -53,6 +57,14 @@ export class Station extends DurableObject<Env> {
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
     this.docCompactor = new DocCompactor(this.sql);
+    this.webhooks = new StationWebhooks({
+      sql: this.sql,
+      storage: ctx.storage,
+      env,
+      record: () => this.record,
+      scheduler: () => this.scheduler,
+      transact: (work) => this.transact(work),
+    });
     this.groups = new GroupService({
       ctx,
       sql: this.sql,
@@ -80,6 +92,7 @@ export class Station extends DurableObject<Env> {
         run: (now) => this.docCompactor.run(now, (work) => this.transact(work), null),
       },
       this.groups.task(),
+      this.webhooks.task,
     ]);
   }
 
@@ -121,6 +134,7 @@ export class Station extends DurableObject<Env> {
     }));
     if (result.ok) await this.afterAppend(now, batch);
     if (result.ok) await this.groups.onAvailable();
+    if (result.ok) this.webhooks.afterAppend();
     return result;
   }
 
@@ -165,7 +179,34 @@ export class Station extends DurableObject<Env> {
     migrate(this.sql);
     this.record = null;
     this.groups.reset();
+    this.webhooks.reset();
     return ok({ deleted: true });
+  }
+
+  /** Creates or updates a webhook endpoint; `url` passed the edge's guard. */
+  async putWebhook(name: string, request: PutWebhookRequest, url: string): Promise<Result<{ created: boolean; webhook: PutWebhookResponse }>> {
+    if (!this.record) return this.notFound();
+    return this.webhooks.put(name, request, url);
+  }
+
+  async getWebhook(name: string): Promise<Result<WebhookInfo>> {
+    if (!this.record) return this.notFound();
+    return this.webhooks.get(name);
+  }
+
+  async listWebhooks(): Promise<Result<WebhookListResponse>> {
+    if (!this.record) return this.notFound();
+    return ok({ webhooks: this.webhooks.list() });
+  }
+
+  async deleteWebhook(name: string): Promise<Result<{ deleted: true }>> {
+    if (!this.record) return this.notFound();
+    return this.webhooks.delete(name);
+  }
+
+  async replayWebhook(name: string, request: ReplayWebhookRequest): Promise<Result<WebhookInfo>> {
+    if (!this.record) return this.notFound();
+    return this.webhooks.replay(name, request);
   }
 
   /** Leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
@@ -267,7 +308,7 @@ export class Station extends DurableObject<Env> {
       name: record.name,
       config: record.config,
       stats: record.stats(countDeadLetters(this.sql), deliveredTotal(this.sql)),
-      groups: this.groups.describeAll(record),
+      groups: [...this.groups.describeAll(record), ...this.webhooks.groupSummaries()],
       throughput: readThroughput(this.sql, Date.now()),
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
