@@ -1,0 +1,106 @@
+// Backpressure: a station's own rates (its config) and a token subject's rates (its claims or
+// the defaults), each answered with 429 `rate_limited` and a Retry-After in whole seconds, and
+// a refused produce stores nothing.
+import { beforeAll, describe, expect, it } from "vitest";
+import { api, createStation, produce } from "./helpers";
+import { grantToken, uniqueSubject } from "./token-helpers";
+
+const one = (n: number) => ({ messages: [{ body: { n } }] });
+
+// The first request of a file starts the runtime: not part of any rate under test.
+beforeAll(async () => {
+  await api("GET", "/healthz", undefined, { token: null });
+}, 30_000);
+
+function expectRateLimited(res: { status: number; headers: Headers; body: any }, scope: string) {
+  expect(res.status).toBe(429);
+  expect(res.body.error).toMatchObject({ code: "rate_limited", scope });
+  const retryAfter = Number(res.headers.get("retry-after"));
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(res.body.error.retryAfterSeconds).toBe(retryAfter);
+}
+
+describe("per station", () => {
+  it("refuses requests over the station's rate with Retry-After, whoever calls, and stores nothing", async () => {
+    const station = await createStation({ rateLimit: { requestsPerSecond: 1 } });
+    // A burst of two seconds' worth passes; the rest of eight at once, the admin's included, do not.
+    const results = await Promise.all(Array.from({ length: 8 }, (_, n) => produce(station, one(n))));
+    const accepted = results.filter((res) => res.status === 200).length;
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    expect(accepted).toBeLessThanOrEqual(3);
+    expectRateLimited(results.find((res) => res.status === 429)!, "station");
+    const info = await api("GET", `/v1/stations/${station}`);
+    expect(info.body.stats.messages).toBe(accepted);
+  });
+
+  it("counts reads against the station's request rate too", async () => {
+    const station = await createStation({ rateLimit: { requestsPerSecond: 1 } });
+    const results = await Promise.all(Array.from({ length: 8 }, () => api("GET", `/v1/stations/${station}/messages`)));
+    expect(results.filter((res) => res.status === 200).length).toBeLessThanOrEqual(3);
+    expectRateLimited(results.find((res) => res.status === 429)!, "station");
+  });
+
+  it("lets one request larger than the byte burst through, then holds the station back until it is paid", async () => {
+    const station = await createStation({ rateLimit: { bytesPerSecond: 100 } });
+    const big = { messages: [{ body: "x".repeat(1000) }] };
+    expect((await produce(station, big)).status).toBe(200);
+    const res = await produce(station, one(1));
+    expectRateLimited(res, "station");
+    // 1000 bytes in debt of a 200-byte bucket at 100 bytes/s: about ten seconds.
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(8);
+  });
+
+  it("keeps each station's rate to itself", async () => {
+    const busy = await createStation({ rateLimit: { requestsPerSecond: 1 } });
+    const quiet = await createStation();
+    for (let i = 0; i < 4; i++) await produce(busy, one(i));
+    expect((await produce(quiet, one(1))).status).toBe(200);
+  });
+});
+
+describe("per token", () => {
+  it("refuses a subject over its own rate with Retry-After", async () => {
+    const station = await createStation();
+    const token = await grantToken([station], ["produce"], { claims: { limits: { requestsPerSecond: 1 } } });
+    const results = await Promise.all(Array.from({ length: 8 }, (_, n) => api("POST", `/v1/stations/${station}/messages`, one(n), { token })));
+    const accepted = results.filter((res) => res.status === 200).length;
+    expect(accepted).toBeGreaterThanOrEqual(2);
+    expect(accepted).toBeLessThanOrEqual(3);
+    expectRateLimited(results.find((res) => res.status === 429)!, "token");
+    // The station is not the limit: the admin still gets through.
+    expect((await produce(station, one(9))).status).toBe(200);
+  });
+
+  it("shares one rate among all tokens of a subject, and keeps subjects apart", async () => {
+    const station = await createStation();
+    const sub = uniqueSubject();
+    const limits = { requestsPerSecond: 1 };
+    const first = await grantToken([station], ["consume"], { sub, claims: { limits } });
+    const second = await grantToken([station], ["consume"], { sub, claims: { limits } });
+    const tokens = [first, second, first, second, first, second, first, second];
+    const statuses = (await Promise.all(tokens.map((token) => api("GET", `/v1/stations/${station}/messages`, undefined, { token })))).map((r) => r.status);
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(3);
+    const stranger = await grantToken([station], ["consume"], { claims: { limits } });
+    expect((await api("GET", `/v1/stations/${station}/messages`, undefined, { token: stranger })).status).toBe(200);
+  });
+
+  it("counts declared body bytes against the subject's byte rate", async () => {
+    const station = await createStation();
+    const token = await grantToken([station], ["produce"], { claims: { limits: { bytesPerSecond: 50 } } });
+    expect((await api("POST", `/v1/stations/${station}/messages`, { messages: [{ body: "y".repeat(500) }] }, { token })).status).toBe(200);
+    expectRateLimited(await api("POST", `/v1/stations/${station}/messages`, one(1), { token }), "token");
+  });
+
+  it("limits scoped tokens by default, and the admin only per station", async () => {
+    const station = await createStation();
+    const token = await grantToken([station], ["consume"]);
+    // 50 requests/s with a burst of 100 by default: 250 at once cannot all pass.
+    const burst = (token?: string) =>
+      Promise.all(Array.from({ length: 250 }, () => api("GET", `/v1/stations/${station}/messages`, undefined, token ? { token } : {})));
+    const scoped = await burst(token);
+    expect(scoped.filter((res) => res.status === 429).length).toBeGreaterThan(0);
+    expect(scoped.every((res) => res.status === 200 || res.status === 429)).toBe(true);
+    expect((await burst()).every((res) => res.status === 200)).toBe(true);
+  });
+});
