@@ -1,7 +1,7 @@
 // Builds what the Worker serves as static assets: the SDK as one ES module and the demo page.
 // Run by wrangler before `dev` and `deploy` (wrangler.toml [build]); writes dist/public/.
 import { build } from "esbuild";
-import { cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,10 +11,15 @@ const out = join(root, "dist", "public");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(join(root, "client", "demo"), out, { recursive: true, filter: (src) => !src.endsWith(".ts") });
+// The operator dashboard at /dashboard/: its static files, and its header rules appended to
+// the assets' _headers (no-store, CSP).
+cpSync(join(root, "client", "dashboard"), join(out, "dashboard"), { recursive: true, filter: (src) => !src.endsWith(".ts") && !src.endsWith("_headers") });
+appendFileSync(join(out, "_headers"), readFileSync(join(root, "client", "dashboard", "_headers")));
 
 const entries = [
   ["client/index.ts", "waystation.js"],
   ["client/demo/demo.ts", "demo.js"],
+  ["client/dashboard/main.ts", "dashboard/dashboard.js"],
 ].filter(([entry]) => existsSync(join(root, entry)));
 
 for (const [entry, file] of entries) {

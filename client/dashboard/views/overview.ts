@@ -1,0 +1,131 @@
+// A station's overview: its figures, the throughput chart, its consumer groups (lag, pending,
+// ack floor, dead letters) and its webhook endpoints' health at a glance.
+import type { GroupSummary, StationInfo } from "../../../shared/stations";
+import type { WebhookInfo, WebhookListResponse } from "../../../shared/webhooks";
+import { ApiFailure, call, stationPath } from "../api";
+import { renderThroughputChart } from "../chart";
+import { h, replaceChildren } from "../dom";
+import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, produceRate } from "../format";
+import { badge, renderError, stat, table } from "../ui";
+import { type View, stationHref } from "../view";
+import type { StationContext } from "./station";
+import { describeRetention, describeSchema } from "./station-summary";
+import { webhookHealth } from "./webhook-health";
+
+type Group = GroupSummary & Partial<{ consumers: unknown; delivered: number; acked: number; redeliveries: number }>;
+
+export function createOverviewView(ctx: StationContext, onInfo: (info: StationInfo) => void): View {
+  const stats = h("div", { class: "stats" }, h("div", { class: "loading" }, "Loading…"));
+  const chart = h("div", { class: "panel-body" });
+  const groups = h("div", { class: "panel-body" });
+  const webhooks = h("div", { class: "panel-body" });
+  const errorSlot = h("div", { class: "slot" });
+  const el = h(
+    "div",
+    { class: "tab-body" },
+    errorSlot,
+    stats,
+    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput")), chart),
+    h("div", { class: "panel", id: "groups" }, h("div", { class: "panel-head" }, h("h2", {}, "Consumer groups")), groups),
+    h(
+      "div",
+      { class: "panel", id: "webhooks-summary" },
+      h("div", { class: "panel-head" }, h("h2", {}, "Webhooks"), h("a", { class: "btn small", href: stationHref(ctx.station, "webhooks") }, "Manage")),
+      webhooks,
+    ),
+  );
+  let last = "";
+
+  return {
+    el,
+    async refresh() {
+      let info: StationInfo;
+      try {
+        info = await call<StationInfo>("GET", stationPath(ctx.station));
+      } catch (error) {
+        replaceChildren(errorSlot, renderError(error));
+        throw error;
+      }
+      const endpoints = await listWebhooks(ctx.station);
+      errorSlot.replaceChildren();
+      onInfo(info);
+      const signature = JSON.stringify([info, endpoints]);
+      if (signature === last) return;
+      last = signature;
+      replaceChildren(stats, ...renderStats(info));
+      replaceChildren(chart, renderThroughputChart(info.throughput));
+      const consumerGroups = info.groups.filter((g) => !g.name.startsWith("webhook:"));
+      replaceChildren(groups, renderGroups(ctx.station, consumerGroups));
+      replaceChildren(webhooks, endpoints instanceof ApiFailure ? renderError(endpoints) : renderWebhookSummary(endpoints));
+    },
+  };
+}
+
+/** The station's endpoints, or the refusal (shown in place, so the rest of the page still works). */
+export async function listWebhooks(station: string): Promise<WebhookInfo[] | ApiFailure> {
+  try {
+    return (await call<WebhookListResponse>("GET", stationPath(station, "webhooks"))).webhooks;
+  } catch (error) {
+    if (error instanceof ApiFailure && error.status !== 401) return error;
+    throw error;
+  }
+}
+
+function renderStats(info: StationInfo): HTMLElement[] {
+  const { stats, config } = info;
+  return [
+    stat("Messages", formatCount(stats.messages), stats.messages > 0 ? `offsets ${formatCount(stats.firstOffset)}–${formatCount(stats.lastOffset)}` : "empty"),
+    stat("Stored", formatBytes(stats.bytes)),
+    stat("Produce rate", formatRate(produceRate(info.throughput)), `${formatCount(stats.produced)} produced`),
+    stat("Delivery rate", formatRate(produceRate(info.throughput, "delivered")), `${formatCount(stats.delivered)} delivered`),
+    stat("Dead letters", formatCount(stats.deadLetters)),
+    stat("Retention", describeRetention(config), `schema: ${describeSchema(config)}`),
+    stat("Ack timeout", formatDuration(config.ackTimeoutMs), `max ${config.maxDeliveries} deliveries`),
+  ].map((el, i) => {
+    if (i === 4 && stats.deadLetters > 0) el.classList.add("alert");
+    return el;
+  });
+}
+
+function renderGroups(station: string, groups: Group[]): HTMLElement {
+  return table<Group>(
+    [
+      { label: "Group", cell: (g) => h("span", { class: "mono" }, g.name) },
+      { label: "Lag", class: "num", cell: (g) => (g.lag > 0 ? badge(formatCount(g.lag), g.lag > 1000 ? "warn" : "neutral") : "0") },
+      { label: "Pending", class: "num", cell: (g) => formatCount(g.pending) },
+      { label: "Ack floor", class: "num", cell: (g) => formatCount(g.ackFloor) },
+      {
+        label: "Dead letters",
+        class: "num",
+        cell: (g) => (g.deadLetters > 0 ? h("a", { href: `${stationHref(station, "dls")}?group=${encodeURIComponent(g.name)}` }, badge(formatCount(g.deadLetters), "bad")) : "0"),
+      },
+      { label: "Consumers seen", class: "num opt", cell: (g) => consumersSeen(g) },
+      { label: "Delivered", class: "num opt", cell: (g) => (g.delivered !== undefined ? formatCount(g.delivered) : "—") },
+    ],
+    groups,
+    "No consumer groups yet. A group appears the first time a consumer fetches from it.",
+    (g) => ({ "data-group": g.name }),
+  );
+}
+
+function consumersSeen(g: Group): string {
+  const consumers = g.consumers;
+  if (typeof consumers === "number") return formatCount(consumers);
+  if (Array.isArray(consumers)) return formatCount(consumers.length);
+  return "—";
+}
+
+function renderWebhookSummary(endpoints: WebhookInfo[]): HTMLElement {
+  return table<WebhookInfo>(
+    [
+      { label: "Endpoint", cell: (w) => h("span", { class: "mono" }, w.name) },
+      { label: "Health", cell: (w) => webhookHealth(w) },
+      { label: "Lag", class: "num", cell: (w) => formatCount(w.cursor.lag + w.cursor.pending) },
+      { label: "Delivered", class: "num opt", cell: (w) => formatCount(w.health.delivered) },
+      { label: "Last attempt", class: "opt", cell: (w) => (w.health.lastAttemptAt ? formatAgo(w.health.lastAttemptAt) : "never") },
+    ],
+    endpoints,
+    "No webhook endpoints.",
+    (w) => ({ "data-webhook": w.name }),
+  );
+}
