@@ -35,11 +35,13 @@ export async function appendActions(db: OutboxDB, ref: StreamRef, actions: reado
   return seqs;
 }
 
-/** Waits for every request and the commit; rejects with the first failure, leaving no rejection unhandled. */
+/**
+ * Waits for every request and the commit, leaving no rejection unhandled. Rejects with the
+ * cause: a request's own error (e.g. QuotaExceededError) rather than the AbortError it led to.
+ */
 export async function settleAll(writes: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(writes);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
+  const reasons = (await Promise.allSettled(writes)).flatMap((r) => (r.status === "rejected" ? [r.reason as { name?: string }] : []));
+  if (reasons.length > 0) throw reasons.find((r) => r?.name !== "AbortError") ?? reasons[0];
 }
 
 export function abortQuietly(tx: { abort(): void }): void {
