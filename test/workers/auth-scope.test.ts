@@ -1,9 +1,12 @@
 // Token scoping: a token reaches only the stations its patterns name, with only the actions its
 // grants list, on every route that names a station — and listings show only what it may see.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import { api, createStation, produce, uniqueStation } from "./helpers";
 import { grantToken, signToken } from "./token-helpers";
+
+// The first request of a file starts the runtime, which can take seconds on a busy machine.
+beforeAll(() => api("GET", "/healthz", undefined, { token: null }), 30_000);
 
 const body = { messages: [{ body: { n: 1 } }] };
 

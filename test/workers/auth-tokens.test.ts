@@ -1,10 +1,13 @@
 // Scoped tokens: minting, and every way a token can be refused (expired, forged, tampered,
 // alg-confused, malformed, bad claims) — always 401 with a code and a reason, never a 5xx.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../worker/app";
 import { ADMIN_TOKEN, api, createStation, produce } from "./helpers";
 import { allAccessPayload, grantToken, mintViaApi, noneToken, rs256Token, signToken, tamper, uniqueSubject } from "./token-helpers";
+
+// The first request of a file starts the runtime, which can take seconds on a busy machine.
+beforeAll(() => api("GET", "/healthz", undefined, { token: null }), 30_000);
 
 async function expectRefused(token: string, reason: string) {
   const res = await api("GET", "/v1/stations", undefined, { token });

@@ -1,9 +1,12 @@
 // CORS: exact origins from ALLOWED_ORIGINS (vitest.config.mts: https://app.example and
 // http://localhost:5173) get preflights answered and responses readable; nothing else gets
 // a single CORS header.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { allowedOrigins } from "../../worker/middleware/cors";
 import { api, createStation } from "./helpers";
+
+// The first request of a file starts the runtime, which can take seconds on a busy machine.
+beforeAll(() => api("GET", "/healthz", undefined, { token: null }), 30_000);
 
 const ALLOWED = "https://app.example";
 

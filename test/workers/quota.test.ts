@@ -3,10 +3,13 @@
 // worker's ceiling (STATION_MAX_STORAGE_BYTES) caps what a station's config may ask for.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultStationConfig } from "../../shared/config";
 import { StationAdmission } from "../../worker/station/admission";
 import { api, createStation, produce, seqBatch } from "./helpers";
+
+// The first request of a file starts the runtime, which can take seconds on a busy machine.
+beforeAll(() => api("GET", "/healthz", undefined, { token: null }), 30_000);
 
 /** Each message `{"n":1}` body is 7 bytes; a 20-byte body makes the sizes easy to count. */
 const body = (seq: number) => ({ pad: "x".repeat(10), seq: seq % 10 });
