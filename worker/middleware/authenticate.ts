@@ -4,6 +4,7 @@
 // refuses every JWT (401) and still serves the admin.
 import type { MiddlewareHandler } from "hono";
 import { ErrorCode } from "../../shared/errors";
+import { tokenFromProtocols } from "../../shared/websocket-auth";
 import { ADMIN, scopedPrincipal } from "../auth/principal";
 import { secretsEqual } from "../auth/constant-time";
 import { looksLikeJwt, verifyToken } from "../auth/tokens";
@@ -18,7 +19,8 @@ export const authenticate: MiddlewareHandler<AppBindings> = async (c, next) => {
   if (!adminToken || adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
     throw new ApiError(ErrorCode.NotConfigured, "This worker has no ADMIN_TOKEN secret (16+ characters) and refuses to serve");
   }
-  const token = bearerToken(c.req.header("authorization"));
+  // Browsers cannot set headers on a WebSocket: an upgrade may carry the token as a subprotocol.
+  const token = bearerToken(c.req.header("authorization")) ?? (c.req.header("upgrade") ? tokenFromProtocols(c.req.header("sec-websocket-protocol")) : null);
   if (token === null) {
     throw new ApiError(ErrorCode.Unauthorized, "Send Authorization: Bearer <token>", { reason: "missing" }, { "www-authenticate": "Bearer" });
   }

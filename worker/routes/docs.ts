@@ -1,5 +1,6 @@
 // `GET|POST /v1/stations/{station}/doc`: a doc station's state in one round trip, as JSON with
-// binary fields, or (Accept: application/octet-stream) as the raw update with the rest in headers.
+// binary fields, or (Accept: application/octet-stream) as the raw update with the rest in headers;
+// `GET …/doc/subscribe`: the live WebSocket (pushed updates, awareness; shared/doc-socket.ts).
 import { type Context, Hono } from "hono";
 import * as Y from "yjs";
 import { Action } from "../../shared/auth";
@@ -32,6 +33,18 @@ export const docs = new Hono<AppBindings>()
     const request = await readJson(c, DocRequestSchema, { maxBytes: MAX_DOC_STATE_VECTOR_BYTES * 2, allowEmpty: true });
     const stateVector = request.stateVector === undefined ? null : checkStateVector(decodeBinaryBody(request.stateVector)!);
     return answer(c, name, stateVector);
+  })
+  .get("/:station/doc/subscribe", async (c) => {
+    const name = stationParam(c);
+    requireAccess(c, Action.Consume, name);
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new ApiError(ErrorCode.InvalidRequest, "Doc subscribe is a WebSocket: send Upgrade: websocket");
+    }
+    // The object accepts the socket (hibernatable) and answers 101, or a JSON error. A copy:
+    // the object's answer has immutable headers, and the app's middleware adds its own.
+    const answer = await stationStub(c.env, name).fetch(c.req.raw);
+    if (answer.webSocket) return new Response(null, { status: 101, webSocket: answer.webSocket, headers: answer.headers });
+    return new Response(answer.body, answer);
   });
 
 async function answer(c: Context<AppBindings>, name: string, stateVector: Uint8Array | null): Promise<Response> {

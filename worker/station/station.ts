@@ -18,6 +18,7 @@ import type { PreparedBatch } from "./batch";
 import { nextIdExpiry, pruneExpiredIds } from "./dedup";
 import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
 import { type DocStateValue, readDocState } from "./doc-state";
+import { DocSockets } from "./doc-sockets";
 import { checkDocBatch } from "./doc-updates";
 import { readMessages } from "./log";
 import { produceBatch } from "./produce";
@@ -44,6 +45,8 @@ export class Station extends DurableObject<Env> {
   /** Rates and storage quota (worker/station/admission.ts). */
   private readonly admission = new StationAdmission(this.env);
   private readonly docCompactor: DocCompactor;
+  /** Live sockets of a doc station: pushes and awareness (worker/station/doc-sockets.ts). */
+  private readonly docSockets: DocSockets;
   private readonly schemas: SchemaCache;
   /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
   private readonly groups: GroupService;
@@ -57,6 +60,7 @@ export class Station extends DurableObject<Env> {
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
     this.docCompactor = new DocCompactor(this.sql);
+    this.docSockets = new DocSockets(ctx);
     this.webhooks = new StationWebhooks({
       sql: this.sql,
       storage: ctx.storage,
@@ -126,12 +130,14 @@ export class Station extends DurableObject<Env> {
     }
     const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
     if (!schema.ok) return schema;
+    const lastBefore = this.record?.lastOffset ?? 0;
     const result = this.transact(this.admission.withinQuota((record) => {
       const producedBefore = record.producedCount;
       const produced = produceBatch(this.sql, record, batch, now, schema.value);
       if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
       return produced;
     }));
+    if (result.ok) this.publishDocUpdates(lastBefore);
     if (result.ok) await this.afterAppend(now, batch);
     if (result.ok) await this.groups.onAvailable();
     if (result.ok) this.webhooks.afterAppend();
@@ -178,6 +184,7 @@ export class Station extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
     this.record = null;
+    this.docSockets.closeAll("station deleted");
     this.groups.reset();
     this.webhooks.reset();
     return ok({ deleted: true });
@@ -248,15 +255,17 @@ export class Station extends DurableObject<Env> {
 
   /** WebSocket upgrades the Worker forwards after checking token and names (group subscribe). */
   override async fetch(request: Request): Promise<Response> {
-    return (await this.groups.handleRequest(request)) ?? new Response("Not found", { status: 404 });
+    return (await this.groups.handleRequest(request)) ?? this.docSockets.handleRequest(request, this.record) ?? new Response("Not found", { status: 404 });
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.docSockets.onMessage(socket, message)) return;
     await this.groups.onSocketMessage(socket, message);
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
-    // Its leases are left to run out and redeliver; finish the closing handshake.
+    // Doc sockets retire their awareness; a subscriber's leases are left to run out and redeliver.
+    this.docSockets.onClose(socket);
     try {
       socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -266,6 +275,12 @@ export class Station extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.scheduler.runDue(Date.now());
+  }
+
+  /** Pushes a doc station's new updates to its sockets, before any await: nothing trims them meanwhile. */
+  private publishDocUpdates(lastBefore: number): void {
+    const record = this.record;
+    if (record && isDocStation(record) && record.lastOffset > lastBefore) this.docSockets.publish(this.sql, lastBefore + 1, record.lastOffset);
   }
 
   /** After new messages: retention or dedup expiry may now be due. */

@@ -1,0 +1,44 @@
+// The live side of a doc station: `GET /v1/stations/{station}/doc/subscribe` (WebSocket). The
+// server pushes each produced batch of updates; clients relay awareness (cursors, presence),
+// which the station passes on to the other sockets and never stores. Edits themselves are
+// produced over HTTP (the SDK's outbox), so the socket carries nothing that must not be lost.
+import * as v from "valibot";
+import { type BinaryBody } from "./binary";
+import { nonNegativeInt } from "./numbers";
+
+/** Most bytes of one client frame (awareness): a cursor and a name, not a document. */
+export const MAX_DOC_CLIENT_FRAME_BYTES = 64 * 1024;
+/** Most awareness states in one frame (a client relays its own; a few more for its other tabs). */
+export const MAX_AWARENESS_STATES = 16;
+/** Larger pushes are replaced by `stale`: the client catches up over HTTP (`POST …/doc`). */
+export const MAX_DOC_PUSH_BYTES = 512 * 1024;
+/** A client renews its awareness this often; a state not renewed for 3× as long is dropped. */
+export const AWARENESS_RENEW_MS = 15_000;
+
+/** One client's awareness, as y-protocols has it: a clock per clientID, `null` state = gone. */
+export const AwarenessStateSchema = v.strictObject({
+  clientID: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  clock: nonNegativeInt,
+  state: v.nullable(v.unknown()),
+});
+export type AwarenessState = { clientID: number; clock: number; state: unknown };
+
+/** Client → server. */
+export const DocClientFrameSchema = v.variant("type", [
+  v.strictObject({
+    type: v.literal("awareness"),
+    states: v.pipe(v.array(AwarenessStateSchema), v.minLength(1), v.maxLength(MAX_AWARENESS_STATES)),
+  }),
+]);
+export type DocClientFrame = v.InferOutput<typeof DocClientFrameSchema>;
+
+/** Server → client. */
+export type DocServerFrame =
+  /** Sent once on connect: the offset the log stood at; catch up over HTTP from here. */
+  | { type: "hello"; offset: number }
+  /** Updates produced at offsets `from`…`offset`, merged into one. */
+  | { type: "update"; update: BinaryBody; from: number; offset: number }
+  /** Updates up to `offset` were too large to push: fetch them with `POST …/doc`. */
+  | { type: "stale"; offset: number }
+  | { type: "awareness"; states: AwarenessState[] }
+  | { type: "error"; error: { code: string; message: string; [detail: string]: unknown } };
