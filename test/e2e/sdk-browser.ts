@@ -1,0 +1,98 @@
+// Chromium around the SDK for the end-to-end tests: a blank page on the worker's own origin
+// (served by a route, so it reloads while offline), the SDK bundle the worker serves, and
+// helpers to drive a client inside the page and to read a station back over the API.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { apiClient, ROOT, type RunningWorker } from "./wrangler-dev";
+
+export const SDK_PAGE = "/__sdk-e2e.html";
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}
+
+/** Serves the test page and the SDK from memory, so pages load even when the network is cut. */
+export async function serveSdkPage(context: BrowserContext, worker: RunningWorker): Promise<void> {
+  const sdk = readFileSync(join(ROOT, "dist", "public", "waystation.js"), "utf8");
+  await context.route(`${worker.url}${SDK_PAGE}`, (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<!doctype html><meta charset=utf-8><title>sdk e2e</title><script type=module>import * as sdk from "/waystation.js"; window.sdk = sdk;</script>`,
+    }),
+  );
+  await context.route(`${worker.url}/waystation.js`, (route) => route.fulfill({ contentType: "text/javascript", body: sdk }));
+}
+
+export async function openSdkPage(context: BrowserContext, worker: RunningWorker): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${worker.url}${SDK_PAGE}`);
+  await page.waitForFunction(() => (window as any).sdk);
+  return page;
+}
+
+/** Creates `window.ws` = createClient({url: origin, token, ...options}) in the page. */
+export async function startClient(page: Page, token: string, options: Record<string, unknown> = {}): Promise<void> {
+  await page.waitForFunction(() => (window as any).sdk);
+  await page.evaluate(
+    ({ token, options }) => {
+      (window as any).ws = (window as any).sdk.createClient({ url: location.origin, token, ...options });
+    },
+    { token, options },
+  );
+}
+
+/** Enqueues `{i}` for i in [from, to) one after the other; returns the seqs. */
+export function enqueueRange(page: Page, station: string, from: number, to: number): Promise<number[]> {
+  return page.evaluate(
+    async ({ station, from, to }) => {
+      const st = (window as any).ws.station(station);
+      const seqs: number[] = [];
+      for (let i = from; i < to; i++) seqs.push((await st.enqueue({ i })).seq);
+      return seqs;
+    },
+    { station, from, to },
+  );
+}
+
+export function pendingCount(page: Page): Promise<number> {
+  return page.evaluate(async () => (await (window as any).ws.pending()).length);
+}
+
+export interface StoredMessage {
+  offset: number;
+  producer: string | null;
+  seq: number | null;
+  body: { i: number; tab?: string };
+}
+
+/** Every message of a station, in offset order. */
+export async function readStation(worker: RunningWorker, station: string): Promise<StoredMessage[]> {
+  const api = apiClient(worker);
+  const all: StoredMessage[] = [];
+  let from = 1;
+  for (;;) {
+    const { status, body } = await api("GET", `/v1/stations/${station}/messages?from=${from}&limit=1000`);
+    if (status !== 200) throw new Error(`read ${station}: ${status} ${JSON.stringify(body)}`);
+    all.push(...body.messages);
+    if (body.messages.length === 0 || body.nextOffset === from) return all;
+    from = body.nextOffset;
+  }
+}
+
+export async function createStation(worker: RunningWorker, station: string): Promise<void> {
+  const { status, body } = await apiClient(worker)("PUT", `/v1/stations/${station}`, {});
+  if (status !== 200 && status !== 201) throw new Error(`create ${station}: ${status} ${JSON.stringify(body)}`);
+}
+
+export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,48 @@
+// End to end in Chromium against wrangler dev: 1,000 actions enqueued offline, with a page
+// reload halfway, arrive exactly once and in enqueue order once the network is back.
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStation, enqueueRange, launchChromium, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, waitUntil } from "./sdk-browser";
+import { type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
+
+describe("SDK offline, with a reload", () => {
+  let worker: RunningWorker;
+  let browser: Browser;
+  beforeAll(async () => {
+    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    if (worker) removeStateDir(worker.stateDir);
+  });
+
+  it("delivers 1,000 actions enqueued offline across a reload exactly once, in enqueue order", async () => {
+    await createStation(worker, "offline-todos");
+    const context = await browser.newContext();
+    await serveSdkPage(context, worker);
+    await context.setOffline(true);
+    const page = await openSdkPage(context, worker);
+    const options = { backoffBaseMs: 200, backoffMaxMs: 1000 };
+    await startClient(page, worker.token, options);
+    const first = await enqueueRange(page, "offline-todos", 0, 500);
+    expect(await page.evaluate(() => (window as any).ws.status.state)).toBe("offline");
+
+    await page.reload();
+    await startClient(page, worker.token, options);
+    expect(await pendingCount(page)).toBe(500);
+    const second = await enqueueRange(page, "offline-todos", 500, 1000);
+    expect([...first, ...second]).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(await pendingCount(page)).toBe(1000);
+    expect(await readStation(worker, "offline-todos")).toHaveLength(0);
+
+    await context.setOffline(false);
+    await waitUntil(async () => (await pendingCount(page)) === 0, "the outbox to drain");
+    const messages = await readStation(worker, "offline-todos");
+    expect(messages.map((m) => m.body.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(new Set(messages.map((m) => m.producer)).size).toBe(1);
+    await waitUntil(async () => (await page.evaluate(() => (window as any).ws.status.state)) === "idle", "the idle status");
+    await context.close();
+  });
+});
