@@ -1,0 +1,127 @@
+// Consumer groups against a real `wrangler dev`: fetch/ack/nack shapes, leases, redelivery by
+// the real alarm with `deliveries` counting, the DLS after maxDeliveries, independent groups,
+// long-poll wake-up, WebSocket push, and leases surviving a kill -9 of the runtime.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiClient, type RunningWorker, removeStateDir, sleep, startWorker } from "./wrangler-dev";
+
+let worker: RunningWorker;
+let call: ReturnType<typeof apiClient>;
+let counter = 0;
+
+async function station(config: Record<string, unknown> = {}, messages = 0): Promise<string> {
+  const name = `e2e-groups-${Date.now().toString(36)}-${++counter}`;
+  expect((await call("PUT", `/v1/stations/${name}`, config)).status).toBe(201);
+  if (messages > 0) {
+    const res = await call("POST", `/v1/stations/${name}/messages`, { messages: Array.from({ length: messages }, (_, i) => ({ body: { n: i + 1 } })) });
+    expect(res.status).toBe(200);
+  }
+  return name;
+}
+
+const offsets = (body: any): number[] => body.messages.map((m: any) => m.offset);
+
+beforeAll(async () => {
+  worker = await startWorker();
+  call = apiClient(worker);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  if (worker) removeStateDir(worker.stateDir);
+});
+
+describe("groups over wrangler dev", () => {
+  it("fetches, acks and nacks with the contract's shapes, one consumer per lease", async () => {
+    const s = await station({}, 5);
+    const a = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 3, waitMs: 0 });
+    expect(a.status).toBe(200);
+    expect(offsets(a.body)).toEqual([1, 2, 3]);
+    expect(a.body.messages[0]).toMatchObject({ offset: 1, producer: null, seq: null, key: null, headers: {}, body: { n: 1 }, deliveries: 1 });
+    expect(typeof a.body.messages[0].producedAt).toBe("number");
+    const b = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "b", max: 10, waitMs: 0 });
+    expect(offsets(b.body)).toEqual([4, 5]);
+    expect((await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [1, 2] })).body).toEqual({ acked: 2 });
+    expect((await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [1, 2] })).body).toEqual({ acked: 0 });
+    expect((await call("POST", `/v1/stations/${s}/groups/g/nack`, { offsets: [3], delayMs: 0 })).body).toEqual({ nacked: 1 });
+    const again = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "c", max: 10, waitMs: 0 });
+    expect(again.body.messages.map((m: any) => [m.offset, m.deliveries])).toEqual([[3, 2]]);
+    const info = await call("GET", `/v1/stations/${s}`);
+    expect(info.body.groups).toEqual([expect.objectContaining({ name: "g", ackFloor: 2, pending: 3, lag: 0 })]);
+  });
+
+  it("redelivers by the alarm after ackTimeoutMs, then dead-letters after maxDeliveries", async () => {
+    const s = await station({ ackTimeoutMs: 300, maxDeliveries: 2 }, 1);
+    const first = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 1 });
+    expect(first.body.messages[0].deliveries).toBe(1);
+    // Long-poll: the lease runs out, the alarm hands the message out again and wakes us.
+    const second = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "b", max: 1, waitMs: 10_000 });
+    expect(second.body.messages.map((m: any) => [m.offset, m.deliveries])).toEqual([[1, 2]]);
+    await sleep(1_000);
+    const dls = await call("GET", `/v1/stations/${s}/dls`);
+    expect(dls.body.deadLetters).toEqual([
+      expect.objectContaining({ offset: 1, group: "g", reason: "max_deliveries", deliveries: 2, message: expect.objectContaining({ body: { n: 1 } }) }),
+    ]);
+    const resent = await call("POST", `/v1/stations/${s}/dls/resend`, { ids: [dls.body.deadLetters[0].id] });
+    expect(resent.body.resent).toBe(1);
+    const back = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "c", max: 1 });
+    expect(back.body.messages.map((m: any) => [m.offset, m.deliveries])).toEqual([[1, 1]]);
+  });
+
+  it("keeps groups independent", async () => {
+    const s = await station({}, 3);
+    for (const group of ["one", "two"]) {
+      const res = await call("POST", `/v1/stations/${s}/groups/${group}/fetch`, { consumer: "x", max: 10 });
+      expect(offsets(res.body)).toEqual([1, 2, 3]);
+    }
+  });
+
+  it("wakes a long-poll as soon as a message is produced", async () => {
+    const s = await station();
+    const started = Date.now();
+    const waiting = call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 10, waitMs: 20_000 });
+    await sleep(200);
+    const producedAt = Date.now();
+    await call("POST", `/v1/stations/${s}/messages`, { messages: [{ body: "ping" }] });
+    const res = await waiting;
+    expect(res.body.messages.map((m: any) => m.body)).toEqual(["ping"]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - producedAt).toBeLessThan(5_000);
+  });
+
+  it("pushes over a WebSocket up to the credit and takes acks on it", async () => {
+    const s = await station({}, 3);
+    const socket = new WebSocket(`${worker.url.replace("http", "ws")}/v1/stations/${s}/groups/g/subscribe?consumer=ws&credit=2`, {
+      headers: { authorization: `Bearer ${worker.token}` },
+    } as any);
+    const frames: any[] = [];
+    const next = async (type: string) => {
+      for (let i = 0; i < 100; i++) {
+        const index = frames.findIndex((f) => f.type === type);
+        if (index >= 0) return frames.splice(index, 1)[0];
+        await sleep(50);
+      }
+      throw new Error(`no ${type} frame: ${JSON.stringify(frames)}`);
+    };
+    socket.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+    await new Promise((resolve, reject) => {
+      socket.addEventListener("open", resolve);
+      socket.addEventListener("error", reject);
+    });
+    expect(offsets(await next("messages"))).toEqual([1, 2]);
+    socket.send(JSON.stringify({ type: "ack", offsets: [1, 2] }));
+    expect(await next("acked")).toEqual({ type: "acked", acked: 2 });
+    socket.send(JSON.stringify({ type: "credit", n: 5 }));
+    expect(offsets(await next("messages"))).toEqual([3]);
+    socket.close();
+  });
+
+  it("keeps leases and cursors through a kill -9 of the runtime", async () => {
+    const s = await station({ ackTimeoutMs: 60_000 }, 4);
+    expect(offsets((await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 2 })).body)).toEqual([1, 2]);
+    await worker.kill();
+    worker = await startWorker({ stateDir: worker.stateDir });
+    call = apiClient(worker);
+    expect(offsets((await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "b", max: 10 })).body)).toEqual([3, 4]);
+    expect((await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [1, 2, 3, 4] })).body).toEqual({ acked: 4 });
+  });
+});
