@@ -12,7 +12,9 @@ const HEX_PREVIEW_BYTES = 64;
 
 export function renderBody(body: unknown): HTMLElement {
   if (isBinaryBody(body)) return renderBinary(body.$binary);
-  const text = JSON.stringify(body, binaryPlaceholders, 2) ?? "undefined";
+  const plain = JSON.stringify(body, binaryPlaceholders) ?? "null";
+  // The compact layout re-measures each level; past this size plain indentation is cheaper.
+  const text = plain.length > 100_000 ? JSON.stringify(JSON.parse(plain), null, 2) : prettyJson(JSON.parse(plain), "");
   const shown = text.length > MAX_SHOWN_CHARS ? text.slice(0, MAX_SHOWN_CHARS) : text;
   const pre = h("pre", { class: "json" });
   highlightJson(pre, shown);
@@ -27,6 +29,31 @@ function binaryPlaceholders(this: unknown, _key: string, value: unknown): unknow
     return bytes ? `‹binary ${formatBytes(bytes.length)}›` : "‹binary, not valid base64›";
   }
   return value;
+}
+
+/** Widest a nested array or object may be to stay on one line. */
+const INLINE_WIDTH = 72;
+
+/** Pretty JSON that keeps short arrays and objects on one line, so a body reads at a glance. */
+export function prettyJson(value: unknown, indent: string): string {
+  const flat = JSON.stringify(value);
+  if (value === null || typeof value !== "object") return flat;
+  if (flat.length + indent.length <= INLINE_WIDTH) return inline(value);
+  const inner = indent + "  ";
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return `[\n${value.map((item) => inner + prettyJson(item, inner)).join(",\n")}\n${indent}]`;
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return "{}";
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(",\n")}\n${indent}}`;
+}
+
+function inline(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(inline).join(", ")}]`;
+  const entries = Object.entries(value);
+  return entries.length === 0 ? "{}" : `{ ${entries.map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`).join(", ")} }`;
 }
 
 function renderBinary(base64: string): HTMLElement {

@@ -1,15 +1,24 @@
 // GET /metrics against the API's own figures, parsed by a strict exposition parser; the
 // station's throughput ring; and no-store on API answers.
 import { env, exports } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
 import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS } from "../../shared/throughput";
 import { renderExposition } from "../../worker/metrics/exposition";
 import { ADMIN_TOKEN, api, createStation, produce, seqBatch } from "./helpers";
+import { ack, take } from "./groups-helpers";
 import { parsePrometheusText, type ParsedFamily } from "./prometheus-text";
+import { grantToken } from "./token-helpers";
+import { type Receiver, getWebhook, mockReceiver, putWebhook, waitFor } from "./webhook-helpers";
 
 const BASE = "https://waystation.test";
 const stationStub = (name: string) => env.STATION.get(env.STATION.idFromName(name));
+
+async function families(token: string = ADMIN_TOKEN) {
+  const res = await scrape(token);
+  expect(res.status, res.text).toBe(200);
+  return parsePrometheusText(res.text);
+}
 
 async function scrape(token: string | null = ADMIN_TOKEN) {
   const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
@@ -75,6 +84,37 @@ describe("GET /metrics", () => {
     expect(valueOf(families, "waystation_stations", {})).toBe(listed);
   });
 
+  it("reports each group's lag, pending, ack floor and dead letters as the API does", async () => {
+    const name = await createStation();
+    await produce(name, { producer: "p", messages: seqBatch(1, 10) });
+    // audit gives up fast: its one unacked delivery becomes a dead letter.
+    expect((await api("PUT", `/v1/stations/${name}/groups/audit`, { ackTimeoutMs: 100, maxDeliveries: 1 })).status).toBe(201);
+    const leased = await take(name, "billing", "c1", 4);
+    await ack(name, "billing", [leased[0].offset, leased[1].offset]);
+    await take(name, "audit", "c2", 1); // never acked: its lease runs out, and with maxDeliveries 1 it is dead
+    const info = await waitFor(async () => {
+      await runDurableObjectAlarm(stationStub(name)); // the lease's end, once it is due
+      const body = (await api("GET", `/v1/stations/${name}`)).body;
+      return body.stats.deadLetters === 1 ? body : null;
+    }, 10_000, "audit's lease to end in the DLS");
+    const billing = info.groups.find((g: any) => g.name === "billing");
+    const audit = info.groups.find((g: any) => g.name === "audit");
+    expect(billing).toMatchObject({ ackFloor: 2, pending: 2, lag: 6 });
+    expect(audit.deadLetters).toBe(1);
+    const scraped = await families();
+    for (const group of [billing, audit]) {
+      const labels = { station: name, group: group.name };
+      expect(valueOf(scraped, "waystation_group_lag", labels)).toBe(group.lag);
+      expect(valueOf(scraped, "waystation_group_pending", labels)).toBe(group.pending);
+      expect(valueOf(scraped, "waystation_group_ack_floor", labels)).toBe(group.ackFloor);
+      expect(valueOf(scraped, "waystation_group_dead_letters", labels)).toBe(group.deadLetters);
+    }
+    expect(valueOf(scraped, "waystation_station_dead_letters", { station: name })).toBe(info.stats.deadLetters);
+    expect(info.stats.deadLetters).toBe(1);
+    expect(valueOf(scraped, "waystation_station_delivered_total", { station: name })).toBe(info.stats.delivered);
+    expect(info.stats.delivered).toBe(billing.delivered + audit.delivered);
+  });
+
   it("forgets a deleted station", async () => {
     const name = await createStation();
     await api("DELETE", `/v1/stations/${name}`);
@@ -89,6 +129,55 @@ describe("GET /metrics", () => {
     const unknown = await scrape("not-the-admin-token-at-all");
     expect(unknown.status).toBe(401);
     expect(JSON.parse(unknown.text).error.code).toBe("unauthorized");
+  });
+});
+
+describe("GET /metrics for webhook endpoints", () => {
+  let receiver: Receiver | null = null;
+  afterEach(() => {
+    receiver?.restore();
+    receiver = null;
+  });
+
+  it("counts an endpoint's failures and dead letters as its health shows them", async () => {
+    receiver = mockReceiver();
+    receiver.reply(() => new Response("down for maintenance", { status: 500 }));
+    const name = await createStation();
+    const put = await putWebhook(name, "hook", { url: "http://127.0.0.1:9/hook", retry: { scheduleMs: [] } });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    await produce(name, { producer: "p", messages: seqBatch(1, 2) });
+    const health = await waitFor(async () => {
+      const w = await getWebhook(name, "hook");
+      return w.health.deadLettered === 2 ? w : null;
+    }, 10_000, "both messages dead-lettered");
+    const scraped = await families();
+    const labels = { station: name, webhook: "hook" };
+    expect(valueOf(scraped, "waystation_webhook_dead_lettered_total", labels)).toBe(2);
+    expect(valueOf(scraped, "waystation_webhook_consecutive_failures", labels)).toBe(health.health.consecutiveFailures);
+    expect(health.health.consecutiveFailures).toBeGreaterThanOrEqual(2);
+    expect(valueOf(scraped, "waystation_webhook_delivered_total", labels)).toBe(0);
+    expect(valueOf(scraped, "waystation_webhook_enabled", labels)).toBe(1);
+    expect(valueOf(scraped, "waystation_station_dead_letters", { station: name })).toBe(2);
+  });
+});
+
+describe("GET /metrics with scoped tokens", () => {
+  it("reports only the stations a token may manage", async () => {
+    const mine = await createStation({}, `metrics-mine-${Date.now().toString(36)}`);
+    const other = await createStation();
+    const token = await grantToken([mine], ["manage"]);
+    const scraped = await families(token);
+    expect(valueOf(scraped, "waystation_station_up", { station: mine })).toBe(1);
+    expect(valueOf(scraped, "waystation_station_up", { station: other })).toBeUndefined();
+    expect(valueOf(scraped, "waystation_stations", {})).toBe(1);
+  });
+
+  it("refuses a token that may not manage any station", async () => {
+    const name = await createStation();
+    const token = await grantToken([name], ["produce", "consume"]);
+    const res = await scrape(token);
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text).error.code).toBe("forbidden");
   });
 });
 

@@ -39,5 +39,31 @@ export function buildFamilies(snapshots: readonly StationSnapshot[], omittedStat
   family("waystation_group_pending", "gauge", "Messages leased to the group's consumers now.", perGroup((g) => g.pending));
   family("waystation_group_ack_floor", "gauge", "Every offset at or below it is acked by the group.", perGroup((g) => g.ackFloor));
   family("waystation_group_dead_letters", "gauge", "Dead letters the group gave up on, stored now.", perGroup((g) => g.deadLetters));
+
+  const endpoints = snapshots.flatMap((s) => (s.info ? s.webhooks.map((w) => ({ station: s.name, w })) : []));
+  const perEndpoint = (pick: (w: (typeof endpoints)[number]["w"]) => number): Sample[] =>
+    endpoints.map(({ station, w }) => ({ labels: { station, webhook: w.name }, value: pick(w) }));
+  family("waystation_webhook_enabled", "gauge", "1 if the endpoint is enabled, 0 if disabled.", perEndpoint((w) => (w.enabled ? 1 : 0)));
+  family("waystation_webhook_delivered_total", "counter", "Messages the endpoint accepted (a 2xx in time).", perEndpoint((w) => w.health.delivered));
+  family(
+    "waystation_webhook_dead_lettered_total",
+    "counter",
+    "Messages that failed their last retry to the endpoint and went to the DLS.",
+    perEndpoint((w) => w.health.deadLettered),
+  );
+  family(
+    "waystation_webhook_consecutive_failures",
+    "gauge",
+    "Failed attempts in a row since the endpoint's last success (0 when healthy).",
+    perEndpoint((w) => w.health.consecutiveFailures),
+  );
+  family("waystation_webhook_lag", "gauge", "Messages of the log the endpoint has not taken yet.", perEndpoint((w) => w.cursor.lag));
+  family("waystation_webhook_pending", "gauge", "Messages being sent to the endpoint or waiting for a retry.", perEndpoint((w) => w.cursor.pending));
+  family(
+    "waystation_webhook_last_success_timestamp_seconds",
+    "gauge",
+    "When the endpoint last accepted a message, in Unix seconds (0 if never).",
+    perEndpoint((w) => (w.health.lastSuccessAt ?? 0) / 1000),
+  );
   return families;
 }

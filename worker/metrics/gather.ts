@@ -2,6 +2,7 @@
 // stations at a time (Workers allow 6 open connections per invocation), at most
 // MAX_METRICS_STATIONS per scrape. A station that fails to answer is reported down, not fatal.
 import type { StationInfo } from "../../shared/stations";
+import { type WebhookInfo, webhookOfGroup } from "../../shared/webhooks";
 import type { Env } from "../env";
 import { stationStub } from "../stubs";
 
@@ -14,16 +15,22 @@ export interface StationSnapshot {
   name: string;
   /** Null when the station did not answer (or was deleted between the list and the ask). */
   info: StationInfo | null;
+  /** The station's webhook endpoints (asked only when its groups show some). */
+  webhooks: WebhookInfo[];
 }
 
 export async function gatherSnapshots(env: Env, names: readonly string[]): Promise<StationSnapshot[]> {
   return mapBounded(names, METRICS_CONCURRENCY, async (name) => {
     try {
-      const result = await stationStub(env, name).info();
-      return { name, info: result.ok ? result.value : null };
+      const stub = stationStub(env, name);
+      const result = await stub.info();
+      if (!result.ok) return { name, info: null, webhooks: [] };
+      const hasWebhooks = result.value.groups.some((g) => webhookOfGroup(g.name) !== null);
+      const webhooks = hasWebhooks ? await stub.listWebhooks() : null;
+      return { name, info: result.value, webhooks: webhooks?.ok ? webhooks.value.webhooks : [] };
     } catch (error) {
       console.error(`metrics: station ${name} did not answer`, error);
-      return { name, info: null };
+      return { name, info: null, webhooks: [] };
     }
   });
 }

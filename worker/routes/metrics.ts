@@ -1,5 +1,6 @@
 // `GET /metrics`: Prometheus text exposition of every station the token may manage (the admin
-// token: all). Behind the same bearer authentication as /v1; never cached.
+// token: all; a token that may manage none is refused). Behind the same bearer authentication
+// as /v1; never cached.
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
@@ -15,7 +16,7 @@ export const metrics = new Hono<AppBindings>().get("/metrics", authenticate, asy
   const principal = c.get("principal");
   const all = await catalogStub(c.env).listStations();
   const names = all.map((s) => s.name).filter((name) => principal.can(Action.Manage, name));
-  if (!principal.isAdmin && names.length === 0) {
+  if (names.length === 0 && !principal.canEverywhere(Action.Manage)) {
     throw new ApiError(ErrorCode.Forbidden, "Metrics need the admin token or a token that may manage a station");
   }
   const reported = names.slice(0, MAX_METRICS_STATIONS);
