@@ -39,7 +39,17 @@ export function mockReceiver(): Receiver {
     } catch {}
     const call: ReceivedCall = { url: request.url, headers, body, json, at: Date.now(), redirect: init?.redirect };
     calls.push(call);
-    return handler(call, calls.length - 1);
+    const answer = Promise.resolve(handler(call, calls.length - 1));
+    const signal = init?.signal;
+    if (!signal) return answer;
+    // Like a real fetch: an abort (the sender's timeout) rejects with the signal's reason.
+    return Promise.race([
+      answer,
+      new Promise<Response>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      }),
+    ]);
   });
   return {
     calls,

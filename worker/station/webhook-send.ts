@@ -19,11 +19,15 @@ export async function sendAttempt(claim: Claim, allowPrivate: boolean): Promise<
   // reach a private address from a worker deployed without it.
   if (!allowed.ok) return { at, status: null, error: `url not allowed: ${allowed.message}`, retryAfterMs: null, durationMs: 0, urlRefused: true };
   const timestamp = Math.floor(at / 1000);
+  // A timer we clear ourselves rather than AbortSignal.timeout(): its timer would outlive the
+  // attempt and keep the object from being evicted or hibernating until it fires.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new DOMException("timed out", "TimeoutError")), claim.timeoutMs);
   try {
     const response = await fetch(claim.url, {
       method: "POST",
       redirect: "manual",
-      signal: AbortSignal.timeout(claim.timeoutMs),
+      signal: abort.signal,
       headers: {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
@@ -45,6 +49,8 @@ export async function sendAttempt(claim: Claim, allowPrivate: boolean): Promise<
     };
   } catch (error) {
     return { at, status: null, error: describeError(error, claim.timeoutMs), retryAfterMs: null, durationMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

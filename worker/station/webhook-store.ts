@@ -261,6 +261,20 @@ function recentAttempts(sql: SqlStorage, endpointId: number): DeliveryAttempt[] 
     }));
 }
 
+/**
+ * The lowest offset any endpoint (enabled or not) still has to deliver, or null without
+ * endpoints: `retention.untilAcked` keeps the log from there on, as it does for groups.
+ */
+export function firstUndeliveredOffset(sql: SqlStorage): number | null {
+  return sql
+    .exec<{ floor: number | null }>(
+      `SELECT min(coalesce(
+         (SELECT min(q.msg_offset) FROM webhook_queue q WHERE q.webhook_id = w.id AND q.message IS NULL), w.next_offset)) AS floor
+       FROM webhooks w`,
+    )
+    .one().floor;
+}
+
 export interface QueueStats {
   pending: number;
   /** Lowest offset taken from the log and not done, or null. */

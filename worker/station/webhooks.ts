@@ -8,8 +8,11 @@ import {
   type PutWebhookResponse,
   type ReplayWebhookRequest,
   type WebhookInfo,
+  webhookOfGroup,
 } from "../../shared/webhooks";
-import type { DeadLetterRow } from "./dead-letters";
+import { DeadLetterReason } from "../../shared/dead-letters";
+import { countDeadLettersByGroup, type DeadLetterRow } from "./dead-letters";
+import type { ResendRoute } from "./groups/service";
 import type { ScheduledTask, Scheduler } from "./scheduler";
 import type { StationRecord } from "./station-record";
 import { WebhookDispatcher } from "./webhook-dispatcher";
@@ -20,6 +23,7 @@ import {
   deleteEndpoint,
   describeEndpoint,
   type Endpoint,
+  firstUndeliveredOffset,
   listEndpoints,
   loadEndpoint,
   notFound,
@@ -125,8 +129,11 @@ export class StationWebhooks {
   }
 
   /** Each endpoint as a group of the station (`webhook:<name>`): it is one, whose member is the endpoint. */
-  groupSummaries(deadLettersByGroup: ReadonlyMap<string, number> = new Map()): GroupSummary[] {
-    return this.list().map((info) => ({
+  groupSummaries(): GroupSummary[] {
+    const endpoints = this.list();
+    if (endpoints.length === 0) return [];
+    const deadLettersByGroup = countDeadLettersByGroup(this.host.sql);
+    return endpoints.map((info) => ({
       name: info.group,
       ackFloor: info.cursor.ackFloor,
       pending: info.cursor.pending,
@@ -135,8 +142,18 @@ export class StationWebhooks {
     }));
   }
 
-  /** The DLS resend target for `webhook_failed` letters: back into the endpoint's queue. Runs in the caller's transaction. */
-  requeue(letter: DeadLetterRow, endpoint: string): { ok: true } | { ok: false; code: string; message: string } {
+  /** The lowest offset an endpoint still needs (for `retention.untilAcked`), or null. */
+  firstUndelivered(): number | null {
+    return firstUndeliveredOffset(this.host.sql);
+  }
+
+  /** DLS resend of `webhook_failed` letters: back into their endpoint's queue (in the resend's transaction). */
+  readonly resendRoute: ResendRoute = {
+    matches: (letter) => letter.reason === DeadLetterReason.WebhookFailed && letter.group_name !== null && webhookOfGroup(letter.group_name) !== null,
+    target: (letter) => this.requeue(letter, webhookOfGroup(letter.group_name!)!),
+  };
+
+  private requeue(letter: DeadLetterRow, endpoint: string): { ok: true } | { ok: false; code: string; message: string } {
     const outcome = requeueDeadLetter(
       this.host.sql,
       endpoint,

@@ -48,6 +48,8 @@ export interface GroupHost {
   transact<T>(work: (record: StationRecord) => Result<T>): Result<T>;
   /** Makes sure the alarm fires no later than `at`. */
   wakeBy(at: number): Promise<void>;
+  /** The lowest offset readers outside the groups table (webhook endpoints) still need, or null. */
+  otherFirstUnacked?(): number | null;
 }
 
 /** A fetch answer, as wire JSON text (`{"messages":[…]}`) ready to send. */
@@ -74,6 +76,10 @@ export class GroupService {
     return this.host.sql;
   }
 
+  private otherFirstUnacked(): number | null {
+    return this.host.otherFirstUnacked?.() ?? null;
+  }
+
   /** Lets another part of the station take back dead letters it filed. */
   addResendRoute(route: ResendRoute): void {
     this.resendRoutes.push(route);
@@ -86,13 +92,13 @@ export class GroupService {
       dueAt: (now) => {
         const record = this.host.record();
         if (!record) return null;
-        if (acknowledgedPrefixWaiting(this.sql, record)) return now;
+        if (acknowledgedPrefixWaiting(this.sql, record, this.otherFirstUnacked())) return now;
         return nextDeliveryDueAt(this.sql, now);
       },
       run: async (now) => {
         this.host.transact((record) => {
           this.prepare(record, now);
-          trimAcked(this.sql, record);
+          trimAcked(this.sql, record, this.otherFirstUnacked());
           return ok(null);
         });
         await this.onAvailable();
@@ -117,7 +123,7 @@ export class GroupService {
     // No lease expiry first: an ack that arrives late still counts, rather than racing the DLS.
     return this.host.transact((record) => {
       const acked = ackOffsets(this.sql, group, unique);
-      if (acked > 0) trimAcked(this.sql, record);
+      if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ acked });
     });
   }
@@ -129,7 +135,7 @@ export class GroupService {
       const row = loadGroup(this.sql, group);
       if (!row) return ok({ nacked: 0 });
       const outcome = nackOffsets(this.sql, record, row, unique, delayMs, now);
-      if (outcome.deadLettered + outcome.discarded > 0) trimAcked(this.sql, record);
+      if (outcome.deadLettered + outcome.discarded > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ nacked: outcome.requeued + outcome.deadLettered + outcome.discarded });
     });
     if (result.ok && result.value.nacked > 0) {
@@ -174,7 +180,7 @@ export class GroupService {
   remove(group: string): Result<{ deleted: true }> {
     const result = this.host.transact((record) => {
       if (!deleteGroup(this.sql, group)) return fail(ErrorCode.GroupNotFound, `No group ${group} on station ${record.name}`, { group });
-      trimAcked(this.sql, record);
+      trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ deleted: true as const });
     });
     if (result.ok) {
@@ -366,7 +372,7 @@ export class GroupService {
       skipTrimmed(this.sql, record);
       this.syncedHead = record.firstOffset;
     }
-    if (expireLeases(this.sql, record, now) > 0) trimAcked(this.sql, record);
+    if (expireLeases(this.sql, record, now) > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
   }
 
   /** Where resent dead letters go: a route that claims them, else back into their group. */

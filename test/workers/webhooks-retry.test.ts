@@ -1,0 +1,208 @@
+// Webhook failures: the retry schedule (stable webhook-id, fresh timestamp), Retry-After on
+// 429/503, 410 disabling, redirects not followed, timeouts, the DLS after the last attempt
+// (and resend from it), disabling after persistent failure, re-enabling, and attempts that
+// survive the object being evicted.
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { api, createStation, produce } from "./helpers";
+import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
+
+const URL_A = "http://receiver.test/a";
+const fail = (status: number, headers: Record<string, string> = {}) => new Response("no", { status, headers });
+const okResponse = () => new Response(null, { status: 204 });
+
+let receiver: Receiver;
+beforeEach(() => {
+  receiver = mockReceiver();
+});
+afterEach(() => receiver.restore());
+
+describe("retries", () => {
+  it("retries on the endpoint's schedule with the same webhook-id and a signature valid at each attempt", async () => {
+    const station = await createStation();
+    const put = await putWebhook(station, "r", { url: URL_A, retry: { scheduleMs: [100, 300] } });
+    receiver.reply((_, i) => (i < 2 ? fail(500) : okResponse()));
+    await produce(station, { messages: [{ body: "x" }] });
+    await waitFor(() => receiver.calls.length >= 3, 10_000, "three attempts");
+    const [a, b, c] = receiver.calls as [any, any, any];
+    expect(new Set([a, b, c].map((call) => call.headers["webhook-id"])).size).toBe(1);
+    expect([a, b, c].map((call) => call.json.deliveries)).toEqual([1, 2, 3]);
+    const verifier = new Webhook(put.body.secret);
+    for (const call of [a, b, c]) expect(verifier.verify(call.body, headersOf(call))).toMatchObject({ body: "x" });
+    // Jitter only ever stretches a delay (by up to 20 %).
+    expect(b.at - a.at).toBeGreaterThanOrEqual(100);
+    expect(c.at - b.at).toBeGreaterThanOrEqual(300);
+    const info = await waitFor(async () => {
+      const w = await getWebhook(station, "r");
+      return w.health.delivered === 1 && w;
+    });
+    expect(info.health).toMatchObject({ consecutiveFailures: 0, lastStatus: 204, failingSince: null });
+    expect(info.recent.map((r: any) => [r.attempt, r.status, r.outcome])).toEqual([
+      [3, 204, "delivered"],
+      [2, 500, "retrying"],
+      [1, 500, "retrying"],
+    ]);
+  });
+
+  it("sends a message to the DLS as webhook_failed after its last attempt and moves on to the next", async () => {
+    const station = await createStation();
+    await putWebhook(station, "dead", { url: URL_A, retry: { scheduleMs: [20, 20] } });
+    receiver.reply((call) => (call.json.offset === 1 ? fail(500) : okResponse()));
+    await produce(station, { producer: "p", messages: [{ seq: 1, body: { n: 1 } }, { seq: 2, body: { n: 2 } }] });
+    await waitFor(() => receiver.calls.some((c) => c.json.offset === 2), 10_000, "offset 2 after offset 1 gave up");
+    expect(receiver.calls.map((c) => c.json.offset)).toEqual([1, 1, 1, 2]);
+    const dls = await api("GET", `/v1/stations/${station}/dls?reason=webhook_failed`);
+    expect(dls.status).toBe(200);
+    expect(dls.body.deadLetters).toHaveLength(1);
+    expect(dls.body.deadLetters[0]).toMatchObject({
+      offset: 1,
+      group: "webhook:dead",
+      reason: "webhook_failed",
+      deliveries: 3,
+      message: { offset: 1, producer: "p", seq: 1, body: { n: 1 } },
+      detail: { webhook: "dead", status: 500 },
+    });
+    const info = await getWebhook(station, "dead");
+    expect(info.health.deadLettered).toBe(1);
+    expect(info.recent.find((r: any) => r.offset === 1 && r.attempt === 3).outcome).toBe("dead_lettered");
+    const stationInfo = await api("GET", `/v1/stations/${station}`);
+    expect(stationInfo.body.groups).toContainEqual(expect.objectContaining({ name: "webhook:dead", deadLetters: 1 }));
+  });
+
+  it("puts a resent webhook_failed dead letter back into its endpoint's queue", async () => {
+    const station = await createStation();
+    await putWebhook(station, "back", { url: URL_A, retry: { scheduleMs: [] } });
+    receiver.reply(() => fail(500));
+    await produce(station, { messages: [{ body: "again" }] });
+    const letter = await waitFor(async () => (await api("GET", `/v1/stations/${station}/dls`)).body.deadLetters[0], 10_000, "a dead letter");
+    const firstId = receiver.calls[0]!.headers["webhook-id"];
+    receiver.reply(() => okResponse());
+    const resend = await api("POST", `/v1/stations/${station}/dls/resend`, { ids: [letter.id] });
+    expect(resend.body).toMatchObject({ resent: 1, refused: [] });
+    await waitFor(() => receiver.calls.length >= 2, 10_000, "the resent delivery");
+    expect(receiver.calls[1]!.json).toMatchObject({ offset: 1, body: "again", deliveries: 1 });
+    expect(receiver.calls[1]!.headers["webhook-id"]).toBe(firstId);
+    expect((await api("GET", `/v1/stations/${station}/dls`)).body.deadLetters).toEqual([]);
+  });
+
+  it("honours Retry-After on 429 and 503 instead of the schedule", async () => {
+    const station = await createStation();
+    await putWebhook(station, "slow", { url: URL_A, retry: { scheduleMs: [10, 10, 10] } });
+    receiver.reply((_, i) => (i === 0 ? fail(429, { "retry-after": "1" }) : i === 1 ? fail(503, { "retry-after": "1" }) : okResponse()));
+    await produce(station, { messages: [{ body: 1 }] });
+    await waitFor(() => receiver.calls.length >= 3, 10_000, "three attempts");
+    const [a, b, c] = receiver.calls as [any, any, any];
+    expect(b.at - a.at).toBeGreaterThanOrEqual(1000);
+    expect(c.at - b.at).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("ignores Retry-After on other statuses", async () => {
+    const station = await createStation();
+    await putWebhook(station, "plain", { url: URL_A, retry: { scheduleMs: [10] } });
+    receiver.reply((_, i) => (i === 0 ? fail(500, { "retry-after": "3600" }) : okResponse()));
+    await produce(station, { messages: [{ body: 1 }] });
+    await waitFor(() => receiver.calls.length >= 2, 5_000, "the retry within the schedule, not an hour");
+  });
+
+  it("disables the endpoint on 410 Gone, keeps the message, and delivers it once re-enabled", async () => {
+    const station = await createStation();
+    await putWebhook(station, "gone", { url: URL_A, retry: { scheduleMs: [10, 10] } });
+    receiver.reply(() => fail(410));
+    await produce(station, { messages: [{ body: 1 }, { body: 2 }] });
+    const disabled = await waitFor(async () => {
+      const w = await getWebhook(station, "gone");
+      return !w.enabled && w;
+    });
+    expect(disabled).toMatchObject({ disabledReason: "gone", health: { lastStatus: 410 }, cursor: { pending: 1 } });
+    expect(disabled.recent[0].outcome).toBe("disabled");
+    expect(receiver.calls).toHaveLength(1);
+    receiver.reply(() => okResponse());
+    const enabled = await putWebhook(station, "gone", { url: URL_A, retry: { scheduleMs: [10, 10] }, enabled: true });
+    expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, health: { consecutiveFailures: 0 } });
+    await waitFor(() => receiver.calls.length >= 3, 10_000, "both messages after re-enabling");
+    expect(receiver.calls.map((c) => c.json.offset)).toEqual([1, 1, 2]);
+    expect((await api("GET", `/v1/stations/${station}/dls`)).body.deadLetters).toEqual([]);
+  });
+
+  it("does not follow redirects: a 3xx is a failure", async () => {
+    const station = await createStation();
+    await putWebhook(station, "moved", { url: URL_A, retry: { scheduleMs: [10] } });
+    receiver.reply(() => new Response(null, { status: 302, headers: { location: "http://elsewhere.test/" } }));
+    await produce(station, { messages: [{ body: 1 }] });
+    await waitFor(async () => (await getWebhook(station, "moved")).health.deadLettered === 1, 10_000, "the dead letter");
+    expect(receiver.calls.map((c) => [c.url, c.redirect])).toEqual([
+      [URL_A, "manual"],
+      [URL_A, "manual"],
+    ]);
+    const info = await getWebhook(station, "moved");
+    expect(info.health.lastStatus).toBe(302);
+    expect(info.health.lastError).toContain("redirect to http://elsewhere.test/ not followed");
+  });
+
+  it("fails an attempt that gets no answer within timeoutMs", async () => {
+    const station = await createStation();
+    await putWebhook(station, "hang", { url: URL_A, timeoutMs: 200, retry: { scheduleMs: [10] } });
+    receiver.reply((_, i) => (i === 0 ? new Promise<Response>(() => {}) : okResponse()));
+    await produce(station, { messages: [{ body: 1 }] });
+    await waitFor(() => receiver.calls.length >= 2, 10_000, "the retry after the timeout");
+    const info = await waitFor(async () => {
+      const w = await getWebhook(station, "hang");
+      return w.health.delivered === 1 && w;
+    });
+    const timedOut = info.recent.find((r: any) => r.attempt === 1);
+    expect(timedOut).toMatchObject({ status: null, outcome: "retrying" });
+    expect(timedOut.error).toContain("timeout");
+    expect(timedOut.durationMs).toBeGreaterThanOrEqual(150);
+  });
+
+  it("counts network errors as failures", async () => {
+    const station = await createStation();
+    await putWebhook(station, "net", { url: URL_A, retry: { scheduleMs: [10] } });
+    receiver.reply((_, i) => (i === 0 ? Promise.reject(new TypeError("connection refused")) : okResponse()));
+    await produce(station, { messages: [{ body: 1 }] });
+    const info = await waitFor(async () => {
+      const w = await getWebhook(station, "net");
+      return w.health.delivered === 1 && w;
+    });
+    expect(info.recent[1]).toMatchObject({ status: null, error: "TypeError: connection refused", outcome: "retrying" });
+  });
+
+  it("disables an endpoint that fails for disableAfterMs without a success", async () => {
+    const station = await createStation();
+    await putWebhook(station, "flaky", { url: URL_A, disableAfterMs: 150, retry: { scheduleMs: [50, 50, 50, 50, 50, 50, 50, 50] } });
+    receiver.reply(() => fail(500));
+    await produce(station, { messages: [{ body: 1 }] });
+    const info = await waitFor(async () => {
+      const w = await getWebhook(station, "flaky");
+      return !w.enabled && w;
+    });
+    expect(info.disabledReason).toBe("failing");
+    expect(info.health.consecutiveFailures).toBeGreaterThanOrEqual(2);
+    expect(info.cursor.pending).toBe(1);
+    const calls = receiver.calls.length;
+    await produce(station, { messages: [{ body: 2 }] });
+    const after = await getWebhook(station, "flaky");
+    expect(after.cursor.lag).toBe(1);
+    expect(receiver.calls.length).toBe(calls);
+  });
+
+  it("keeps retrying after the object is evicted between attempts", async () => {
+    const station = await createStation();
+    await putWebhook(station, "durable", { url: URL_A, retry: { scheduleMs: [200] } });
+    receiver.reply((_, i) => (i === 0 ? fail(500) : okResponse()));
+    await produce(station, { messages: [{ body: "kept" }] });
+    await waitFor(() => receiver.calls.length >= 1, 10_000, "the first attempt");
+    await waitFor(async () => (await getWebhook(station, "durable")).health.consecutiveFailures === 1, 10_000, "the failure recorded");
+    const namespace = (env as unknown as { STATION: DurableObjectNamespace }).STATION;
+    const stub = namespace.get(namespace.idFromName(station));
+    await evictDurableObject(stub);
+    await waitFor(async () => {
+      await runDurableObjectAlarm(stub);
+      return receiver.calls.length >= 2;
+    }, 10_000, "the retry after eviction");
+    expect(receiver.calls[1]!.json).toMatchObject({ body: "kept", deliveries: 2 });
+    expect(receiver.calls[1]!.headers["webhook-id"]).toBe(receiver.calls[0]!.headers["webhook-id"]);
+  });
+});
