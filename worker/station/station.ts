@@ -75,7 +75,9 @@ export class Station extends DurableObject<Env> {
       record: () => this.record,
       transact: (work) => this.transact(work),
       wakeBy: (at) => this.scheduler.wakeBy(at),
+      otherFirstUnacked: () => this.webhooks.firstUndelivered(),
     });
+    this.groups.addResendRoute(this.webhooks.resendRoute);
     this.scheduler = new Scheduler(ctx.storage, [
       {
         name: "retention",
