@@ -1,18 +1,17 @@
 // GET /metrics against the API's own figures, parsed by a strict exposition parser; the
 // station's throughput ring; and no-store on API answers.
-import { env, exports } from "cloudflare:workers";
+import { exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS } from "../../shared/throughput";
 import { renderExposition } from "../../worker/metrics/exposition";
 import { ADMIN_TOKEN, api, createStation, produce, seqBatch } from "./helpers";
-import { ack, take } from "./groups-helpers";
+import { ack, stationStub, take } from "./groups-helpers";
 import { parsePrometheusText, type ParsedFamily } from "./prometheus-text";
 import { grantToken } from "./token-helpers";
 import { type Receiver, getWebhook, mockReceiver, putWebhook, waitFor } from "./webhook-helpers";
 
 const BASE = "https://waystation.test";
-const stationStub = (name: string) => env.STATION.get(env.STATION.idFromName(name));
 
 async function families(token: string = ADMIN_TOKEN) {
   const res = await scrape(token);
