@@ -56,10 +56,11 @@ export function compactionDueAt(sql: SqlStorage, record: StationRecord, now: num
 
 /**
  * Merges the updates above the snapshot (up to the per-run bounds) into a new snapshot and
- * trims the log below `keepFrom` (the lowest offset a consumer group still needs; null for none)
- * and never above what the snapshot covers. Call inside the station's transaction.
+ * trims what it covers, as retention would: readers of the log that are behind skip them. With
+ * `retention.untilAcked` the trim is left to the groups (once every group acked), and no trim
+ * ever goes above the snapshot (`trimCeiling` in log.ts). Call inside the station's transaction.
  */
-export function compactDoc(sql: SqlStorage, record: StationRecord, keepFrom: number | null, now: number): Result<CompactionOutcome> {
+export function compactDoc(sql: SqlStorage, record: StationRecord, now: number): Result<CompactionOutcome> {
   let snapshot = readSnapshotMeta(sql);
   const rows: { msg_offset: number; body: string }[] = [];
   let bytes = 0;
@@ -81,8 +82,7 @@ export function compactDoc(sql: SqlStorage, record: StationRecord, keepFrom: num
     const merged = Y.mergeUpdates(base ? [base, ...updates] : updates);
     snapshot = writeSnapshot(sql, merged, last.msg_offset, now);
   }
-  const trimTo = Math.min(snapshot.coversOffset + 1, keepFrom ?? Number.POSITIVE_INFINITY);
-  const trimmed = trimBelow(sql, record, trimTo);
+  const trimmed = record.config.retention.untilAcked ? 0 : trimBelow(sql, record, snapshot.coversOffset + 1);
   record.save(sql);
   return ok({ merged: rows.length, trimmed, snapshot });
 }
@@ -104,10 +104,10 @@ export class DocCompactor {
     return due === null ? null : Math.max(due, this.retryAt);
   }
 
-  /** `transact` is the station's; `keepFrom` the lowest offset a consumer group still needs. */
-  run(now: number, transact: (work: (record: StationRecord) => Result<CompactionOutcome>) => unknown, keepFrom: number | null): void {
+  /** `transact` is the station's. */
+  run(now: number, transact: (work: (record: StationRecord) => Result<CompactionOutcome>) => unknown): void {
     try {
-      transact((record) => compactDoc(this.sql, record, keepFrom, now));
+      transact((record) => compactDoc(this.sql, record, now));
     } catch (error) {
       this.retryAt = now + RETRY_AFTER_FAILURE_MS;
       console.error("doc compaction failed; retrying later", error);

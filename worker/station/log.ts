@@ -1,5 +1,7 @@
 // The log itself: appending messages at the next offsets, reading ranges, trimming the head.
 // Offsets are dense and never reused; every function here runs inside the caller's transaction.
+import { StationKind } from "../../shared/config";
+import { readSnapshotMeta } from "./doc-snapshot";
 import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
 import type { PreparedMessage } from "./batch";
 import type { StationRecord } from "./station-record";
@@ -34,9 +36,18 @@ export function readMessage(sql: SqlStorage, offset: number): MessageRow | null 
   return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, offset).toArray()[0] ?? null;
 }
 
-/** Deletes every message below `offset` and moves the head there. */
+/**
+ * The highest offset the head may move to. A doc station keeps every update its snapshot does
+ * not hold yet (worker/station/doc-compaction.ts): its state must never lose one.
+ */
+export function trimCeiling(sql: SqlStorage, record: StationRecord): number {
+  if (record.config.kind !== StationKind.Doc) return record.nextOffset;
+  return Math.min(record.nextOffset, readSnapshotMeta(sql).coversOffset + 1);
+}
+
+/** Deletes every message below `offset` (never above `trimCeiling`) and moves the head there. */
 export function trimBelow(sql: SqlStorage, record: StationRecord, offset: number): number {
-  const target = Math.min(offset, record.nextOffset);
+  const target = Math.min(offset, trimCeiling(sql, record));
   if (target <= record.firstOffset) return 0;
   const gone = sql
     .exec<{ n: number; bytes: number | null }>("SELECT count(*) AS n, sum(bytes) AS bytes FROM messages WHERE msg_offset < ?", target)

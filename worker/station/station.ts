@@ -95,7 +95,7 @@ export class Station extends DurableObject<Env> {
       {
         name: "doc-compaction",
         dueAt: (now) => this.docCompactor.dueAt(this.record, now),
-        run: (now) => this.docCompactor.run(now, (work) => this.transact(work), null),
+        run: (now) => this.docCompactor.run(now, (work) => this.transact(work)),
       },
       this.groups.task(),
       this.webhooks.task,

@@ -2,7 +2,7 @@
 // gone — cursors move to the head, deliveries of trimmed messages end — and with
 // `retention.untilAcked` the head moves up to the first offset some group has not acked.
 // Offsets stay dense and are never reused: only `trimBelow` of the log deletes messages.
-import { trimBelow } from "../log";
+import { trimBelow, trimCeiling } from "../log";
 import type { StationRecord } from "../station-record";
 
 /** Ends deliveries of trimmed messages (but those kept for resend) and moves cursors to the head. */
@@ -62,7 +62,7 @@ export function trimAcked(sql: SqlStorage, record: StationRecord, otherFirstUnac
 export function acknowledgedPrefixWaiting(sql: SqlStorage, record: StationRecord, otherFirstUnacked: number | null = null): boolean {
   if (!record.config.retention.untilAcked || record.messageCount === 0) return false;
   const target = untilAckedTarget(sql, otherFirstUnacked);
-  return target !== null && Math.min(target, record.nextOffset) > record.firstOffset;
+  return target !== null && Math.min(target, trimCeiling(sql, record)) > record.firstOffset;
 }
 
 function untilAckedTarget(sql: SqlStorage, otherFirstUnacked: number | null): number | null {
