@@ -101,7 +101,9 @@ export interface Station {
   /**
    * Commits the action to IndexedDB (durability `strict`) with its seq, in one transaction,
    * and resolves with the seq. Rejects with a {@link WaystationError}: `invalid_request` (body not
-   * JSON, bad headers/key/id), `quota_exceeded` (storage full; nothing was written).
+   * JSON, bad headers/key/id), `quota_exceeded` (storage full; nothing was written),
+   * `schema_violation` (the body fails the station's schema, checked here against a copy cached in
+   * IndexedDB, so also offline; `details.local` is true, `details.violations` says where).
    */
   enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number }>;
   /** This station's actions not yet acknowledged, in seq order. */

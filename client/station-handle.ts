@@ -3,6 +3,7 @@
 import type { WaystationClient } from "./client";
 import { startConsumer } from "./consumer";
 import { encodeAction } from "./encode";
+import { checkBeforeEnqueue, prefetchSchema } from "./schema-check";
 import type { ClientEvents, ConsumeOptions, Consumer, DeadLetter, EnqueueOptions, MessageHandler, PendingAction, Station } from "./index";
 
 export class StationHandle implements Station {
@@ -11,10 +12,14 @@ export class StationHandle implements Station {
   constructor(
     private readonly client: WaystationClient,
     readonly name: string,
-  ) {}
+  ) {
+    prefetchSchema(client, name);
+  }
 
   async enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number }> {
     const action = encodeAction(body, options);
+    // Refuses at once, before anything is queued, a body the station's schema would refuse.
+    await checkBeforeEnqueue(this.client, this.name, action.body);
     const [seq] = await this.client.append(this.name, [action]);
     return { seq: seq! };
   }

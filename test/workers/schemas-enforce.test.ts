@@ -42,6 +42,7 @@ describe("refusing a batch", () => {
     const res = await produce(station, { producer: "p", messages: bodies.map((body, i) => ({ seq: i + 1, body })) });
     expect(res.status).toBe(422);
     expect(res.body.error.violationCount).toBe(2);
+    expect(res.body.error.index).toBe(1);
     expect(res.body.error.violations.map((v: any) => [v.index, v.seq, v.path, v.keyword])).toEqual([
       [1, 2, "/extra", "additionalProperties"],
       [3, 4, "", "required"],

@@ -36,7 +36,11 @@ export function screenBatch(
 export function refuseBatch(schema: CompiledSchema, violations: readonly SchemaViolation[], batchSize: number): Result<never> {
   const reported = violations.slice(0, MAX_REPORTED_VIOLATIONS);
   const details: SchemaViolationDetails = { schema: schema.ref, violations: reported, violationCount: violations.length };
-  return fail(ErrorCode.SchemaViolation, violationMessage(schema.ref, reported, violations.length, batchSize), { ...details });
+  // `index`: the first failing message, as other per-message refusals name it (the SDK keeps the ones before it).
+  return fail(ErrorCode.SchemaViolation, violationMessage(schema.ref, reported, violations.length, batchSize), {
+    index: violations[0]!.index,
+    ...details,
+  });
 }
 
 /**
