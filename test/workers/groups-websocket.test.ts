@@ -4,6 +4,7 @@
 import { exports } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { webSocketProtocols } from "../../shared/websocket-auth";
 import { ADMIN_TOKEN, produce } from "./helpers";
 import { fireAlarm, groupInfo, offsetsOf, pass, stationStub, stationWith, take } from "./groups-helpers";
 
@@ -140,6 +141,24 @@ describe("subscribe", () => {
     sub.send({ type: "ack", offsets: [1, 2] });
     expect(await sub.next("acked")).toEqual({ type: "acked", acked: 2 });
     sub.socket.close();
+  });
+
+  it("takes a browser's token as a subprotocol and selects ours in the answer", async () => {
+    const station = await stationWith(1);
+    const res = await (exports as any).default.fetch(
+      new Request(`https://waystation.test/v1/stations/${station}/groups/g/subscribe?credit=1`, {
+        headers: { upgrade: "websocket", "sec-websocket-protocol": webSocketProtocols(ADMIN_TOKEN).join(", ") },
+      }),
+    );
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("waystation");
+    const socket: WebSocket = res.webSocket;
+    socket.accept();
+    const frames: any[] = [];
+    socket.addEventListener("message", (event) => frames.push(JSON.parse(event.data as string)));
+    for (let i = 0; i < 100 && !frames.some((f) => f.type === "messages"); i++) await pass(20);
+    expect(offsetsOf(frames.find((f) => f.type === "messages").messages)).toEqual([1]);
+    socket.close();
   });
 
   it("refuses a plain GET and a bad query", async () => {

@@ -5,6 +5,7 @@ import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
 import { AckRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
+import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websocket-auth";
 import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
@@ -49,7 +50,11 @@ export const groups = new Hono<AppBindings>()
     const query = unwrapValidation(SubscribeQuerySchema, c.req.query());
     const res = await stationStub(c.env, station).fetch(subscribeRequest(c.req.raw, { group, consumer: query.consumer, credit: query.credit }));
     // A fresh Response: the object's has immutable headers, and later middleware sets some.
-    if (res.webSocket) return new Response(null, { status: 101, webSocket: res.webSocket });
+    // A browser that sent its token as a subprotocol needs ours selected, or it drops the socket.
+    if (res.webSocket) {
+      const selected = offersWebSocketProtocol(c.req.header("sec-websocket-protocol")) ? { "sec-websocket-protocol": WEBSOCKET_PROTOCOL } : undefined;
+      return new Response(null, { status: 101, webSocket: res.webSocket, headers: selected });
+    }
     return new Response(res.body, { status: res.status, headers: JSON_TYPE });
   })
   .put("/:station/groups/:group", async (c) => {
