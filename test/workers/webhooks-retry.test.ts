@@ -4,7 +4,7 @@
 // survive the object being evicted.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { api, createStation, produce } from "./helpers";
 import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
@@ -12,6 +12,8 @@ import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor
 const URL_A = "http://receiver.test/a";
 const fail = (status: number, headers: Record<string, string> = {}) => new Response("no", { status, headers });
 const okResponse = () => new Response(null, { status: 204 });
+
+vi.setConfig({ testTimeout: 30_000 });
 
 let receiver: Receiver;
 beforeEach(() => {
