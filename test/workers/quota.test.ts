@@ -5,7 +5,9 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultStationConfig } from "../../shared/config";
+import type { Env } from "../../worker/env";
 import { StationAdmission } from "../../worker/station/admission";
+import { stationStub } from "../../worker/stubs";
 import { api, createStation, produce, seqBatch } from "./helpers";
 
 // The first request of a file starts the runtime, which can take seconds on a busy machine.
@@ -62,7 +64,7 @@ describe("storage quota", () => {
     await produce(station, { messages: seqBatch(1, 5, body).map(({ body }) => ({ body })) });
     expect((await produce(station, { messages: seqBatch(1, 5, body).map(({ body }) => ({ body })) })).status).toBe(507);
     expect((await api("PUT", `/v1/stations/${station}`, { maxStorageBytes: 200, retention: { maxMessages: 1 } })).status).toBe(200);
-    await runDurableObjectAlarm(env.STATION.get(env.STATION.idFromName(station)));
+    await runDurableObjectAlarm(stationStub(env as unknown as Env, station));
     expect((await snapshot(station)).stats.messages).toBe(1);
     expect((await produce(station, { messages: seqBatch(1, 5, body).map(({ body }) => ({ body })) })).status).toBe(200);
   });

@@ -1,8 +1,10 @@
 // Backpressure: a station's own rates (its config) and a token subject's rates (its claims or
 // the defaults), each answered with 429 `rate_limited` and a Retry-After in whole seconds, and
 // a refused produce stores nothing.
+import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, createStation, produce } from "./helpers";
+import { buildApp } from "../../worker/app";
+import { ADMIN_TOKEN, api, createStation, produce } from "./helpers";
 import { grantToken, uniqueSubject } from "./token-helpers";
 
 const one = (n: number) => ({ messages: [{ body: { n } }] });
@@ -102,5 +104,29 @@ describe("per token", () => {
     expect(scoped.filter((res) => res.status === 429).length).toBeGreaterThan(0);
     expect(scoped.every((res) => res.status === 200 || res.status === 429)).toBe(true);
     expect((await burst()).every((res) => res.status === 200)).toBe(true);
+  });
+});
+
+describe("the TOKEN_RATE_LIMITER binding", () => {
+  const app = buildApp();
+  const call = async (binding: RateLimit, token: string) =>
+    app.fetch(new Request("https://waystation.test/v1/stations", { headers: { authorization: `Bearer ${token}` } }), { ...env, TOKEN_RATE_LIMITER: binding });
+
+  it("refuses a subject the binding refuses, with the binding's window as Retry-After", async () => {
+    const keys: string[] = [];
+    const refusing = { limit: async ({ key }: { key: string }) => (keys.push(key), { success: false }) };
+    const sub = uniqueSubject();
+    const res = await call(refusing, await grantToken(["*"], ["consume"], { sub }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("10");
+    expect(((await res.json()) as any).error).toMatchObject({ code: "rate_limited", scope: "token" });
+    expect(keys).toEqual([`subject:${sub}`]);
+  });
+
+  it("is never asked about the admin, and a failing binding does not take the API down", async () => {
+    const failing = { limit: async () => Promise.reject(new Error("binding down")) };
+    expect((await call(failing, await grantToken(["*"], ["consume"]))).status).toBe(200);
+    const refusing = { limit: async () => ({ success: false }) };
+    expect((await call(refusing, ADMIN_TOKEN)).status).toBe(200);
   });
 });
