@@ -1,6 +1,6 @@
 // `npm start`: runs Waystation locally in workerd (wrangler dev) on http://localhost:8787 with
-// state persisted under .wrangler/state. Creates .dev.vars with a random ADMIN_TOKEN the
-// first time (git-ignored) and prints how to use it. Extra arguments go to wrangler dev.
+// state persisted under .wrangler/state. Creates .dev.vars with a random ADMIN_TOKEN and
+// TOKEN_SIGNING_KEY the first time (git-ignored) and prints how to use them. Extra arguments go to wrangler dev.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,6 +15,10 @@ const vars = readDevVars();
 let changed = false;
 if (!vars.ADMIN_TOKEN) {
   vars.ADMIN_TOKEN = randomBytes(24).toString("base64url");
+  changed = true;
+}
+if (!vars.TOKEN_SIGNING_KEY) {
+  vars.TOKEN_SIGNING_KEY = randomBytes(32).toString("base64url"); // signs scoped tokens (docs/security.md)
   changed = true;
 }
 if (vars.WEBHOOK_ALLOW_PRIVATE === undefined) {
