@@ -112,3 +112,21 @@ describe("routes that name no station", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("schemas, which belong to no station", () => {
+  const schema = { schema: { type: "object" } };
+
+  it("takes the admin or a manage grant on *, and refuses narrower grants", async () => {
+    const everywhere = await grantToken(["*"], ["manage"]);
+    const name = uniqueStation("schema");
+    expect((await api("PUT", `/v1/schemas/${name}`, schema, { token: everywhere })).status).toBe(201);
+    expect((await api("GET", `/v1/schemas/${name}`, undefined, { token: everywhere })).status).toBe(200);
+    for (const token of [await grantToken([name], ["manage"]), await grantToken(["*"], ["produce", "consume"]), await grantToken([`${name}.*`], ["manage"])]) {
+      for (const [method, path, payload] of [["PUT", `/v1/schemas/${name}`, schema], ["GET", `/v1/schemas/${name}`], ["GET", "/v1/schemas"]] as const) {
+        const res = await api(method, path, payload, { token });
+        expect(res.status, `${method} ${path}`).toBe(403);
+        expect(res.body.error).toMatchObject({ code: "forbidden", action: "manage" });
+      }
+    }
+  });
+});

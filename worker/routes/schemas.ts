@@ -1,6 +1,8 @@
 // Schemaverse: add a schema version (checked first), read a schema's versions, list schemas.
-// Schemas belong to the whole deployment, not to a station, so these routes need the admin token.
+// Schemas belong to the whole deployment, not to a station, so these routes need manage on every
+// station: the admin token, or a scoped token with a `manage` grant on `*` (docs/security.md).
 import { Hono } from "hono";
+import { Action } from "../../shared/auth";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { STATION_NAME_PATTERN } from "../../shared/names";
 import {
@@ -10,7 +12,7 @@ import {
   SchemaVersionParamSchema,
   type SchemaVersionsResponse,
 } from "../../shared/schemas";
-import { requireAdmin } from "../auth/require";
+import { requireEverywhere } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { nameParam } from "../http/params";
@@ -22,12 +24,12 @@ import { catalogStub } from "../stubs";
 
 export const schemas = new Hono<AppBindings>()
   .get("/", async (c) => {
-    requireAdmin(c);
+    requireEverywhere(c, Action.Manage);
     const body: SchemaListResponse = { schemas: await catalogStub(c.env).listSchemas() };
     return c.json(body);
   })
   .put("/:schema", async (c) => {
-    requireAdmin(c);
+    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
     const request = await readJson(c, PutSchemaRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
     const checked = unwrap(checkSchema(request.schema));
@@ -40,14 +42,14 @@ export const schemas = new Hono<AppBindings>()
     return c.json(body, added.created ? 201 : 200);
   })
   .get("/:schema", async (c) => {
-    requireAdmin(c);
+    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
     const versions = unwrap(await catalogStub(c.env).schemaVersions(name)).map(toSchemaVersion);
     const body: SchemaVersionsResponse = { name, latestVersion: versions.at(-1)!.version, versions };
     return c.json(body);
   })
   .get("/:schema/versions/:version", async (c) => {
-    requireAdmin(c);
+    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
     const version = unwrapValidation(SchemaVersionParamSchema, c.req.param("version"));
     return c.json(toSchemaVersion(unwrap(await catalogStub(c.env).getSchema(name, version))));
