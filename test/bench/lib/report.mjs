@@ -13,6 +13,8 @@ const ROWS = [
   ["ceiling.produce.b10.c4", "produce, 10 msg/request, 4 clients", "bare DO (ceiling)"],
   ["queues.send.b10.c4", "produce, 10 msg/request, 4 clients", "CF Queues (local)"],
   ["waystation.produce.b100.c4", "produce, 100 msg/request, 4 clients", "Waystation"],
+  ["waystation.produce-schema.b100.c4", "produce, 100 msg/request, 4 clients, JSON Schema attached", "Waystation"],
+  ["waystation.produce-schema.b1.c4", "produce, 1 msg/request, 4 clients, JSON Schema attached", "Waystation"],
   ["ceiling.produce.b100.c4", "produce, 100 msg/request, 4 clients", "bare DO (ceiling)"],
   ["queues.send.b100.c4", "produce, 100 msg/request, 4 clients", "CF Queues (local)"],
   ["nats.publish.sync", "publish with ack, 1 in flight", "JetStream"],
@@ -42,6 +44,8 @@ const RATIOS = [
   ["produce 100 msg/request vs Queues sendBatch(100)", "waystation.produce.b100.c4", "queues.send.b100.c4", 2],
   ["produce 10 msg/request vs Queues sendBatch(10)", "waystation.produce.b10.c4", "queues.send.b10.c4", null],
   ["produce 1 msg/request vs Queues send(1)", "waystation.produce.b1.c4", "queues.send.b1.c4", null],
+  ["produce 100 msg/request with a typical schema vs none", "waystation.produce-schema.b100.c4", "waystation.produce.b100.c4", 0.8],
+  ["produce 1 msg/request with a typical schema vs none", "waystation.produce-schema.b1.c4", "waystation.produce.b1.c4", 0.8],
 ];
 
 /** Per-run figure of a row id ("id" or "id:extraName"), one entry per run. */

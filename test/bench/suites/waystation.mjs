@@ -8,6 +8,7 @@ import { epochMs } from "../lib/strace.mjs";
 import { startWranglerDev } from "../lib/wrangler-dev.mjs";
 import { createStation } from "./waystation-api.mjs";
 import { groupMeasurements, groupsAvailable } from "./waystation-groups.mjs";
+import { schemaMeasurements } from "./waystation-schemas.mjs";
 
 export const PRODUCE_SHAPES = [
   { batch: 1, concurrency: 1 },
@@ -54,6 +55,7 @@ export async function waystationMeasurements(worker, profile) {
       }),
   });
   if (await groupsAvailable(worker)) measurements.push(...groupMeasurements(worker, profile));
+  measurements.push(...schemaMeasurements(worker, profile));
   return measurements;
 }
 
