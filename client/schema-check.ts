@@ -11,7 +11,7 @@ type StationSchema = NonNullable<StationSchemaResponse["schema"]>;
 type BodyCheck = (body: unknown) => Omit<SchemaViolation, "index" | "seq"> | null;
 
 /** A cached schema older than this is refreshed in the background by the next enqueue. */
-const REFRESH_AFTER_MS = 60_000;
+const REFRESH_AFTER_MS = 15_000;
 /** A refusal by a cached schema older than this is first confirmed with the station, if it answers. */
 const CONFIRM_AFTER_MS = 5_000;
 /** How long an enqueue waits for the schema when nothing is cached; then it goes on unchecked. */
