@@ -220,14 +220,20 @@ export class Station extends DurableObject<Env> {
 
   /** Leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
   async groupFetch(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
     return this.groups.fetch(group, consumer, max, waitMs);
   }
 
   async groupAck(group: string, offsets: number[]): Promise<Result<AckResponse>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
     return this.groups.ack(group, offsets);
   }
 
   async groupNack(group: string, offsets: number[], delayMs: number): Promise<Result<NackResponse>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
     return this.groups.nack(group, offsets, delayMs);
   }
 
