@@ -1,9 +1,12 @@
 // Reading a station through a consumer group from the browser: leased messages are handed to
-// the app's handler in offset order, acked when it returns and nacked when it throws. The group
-// keeps the position on the server; a message whose ack is lost is redelivered (at least once).
-import { FetchResponseSchema, AckResponseSchema, NackResponseSchema } from "../shared/groups";
+// the app's handler in offset order, acked when it returns and nacked when it throws. WebSocket
+// subscribe (credit = flow control) when it works, else long-poll fetch. The group keeps the
+// position on the server; a message whose ack is lost is handed out again (at least once).
+import * as v from "valibot";
+import { AckResponseSchema, type ClientFrame, FetchResponseSchema, NackResponseSchema, type ServerFrame } from "../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_WAIT_MS } from "../shared/limits";
 import type { Message } from "../shared/messages";
+import { webSocketProtocols } from "../shared/websocket-auth";
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
 import type { ConsumeOptions, Consumer, MessageHandler } from "./index";
@@ -14,7 +17,7 @@ const ACK_ATTEMPTS = 3;
 
 export function startConsumer(
   transport: Transport,
-  _url: string,
+  url: string,
   station: string,
   group: string,
   handler: MessageHandler,
@@ -25,9 +28,10 @@ export function startConsumer(
   const max = Math.min(Math.max(1, options.max ?? 100), MAX_FETCH_MESSAGES);
   const waitMs = Math.min(Math.max(0, options.waitMs ?? 25_000), MAX_WAIT_MS);
   const nackDelayMs = options.nackDelayMs ?? 1000;
-  const base = `/v1/stations/${encodeURIComponent(station)}/groups/${encodeURIComponent(group)}`;
+  const path = `/v1/stations/${encodeURIComponent(station)}/groups/${encodeURIComponent(group)}`;
   const abort = new AbortController();
   const report = (error: WaystationError) => options.onError?.(error);
+  let mode: "websocket" | "poll" = options.transport !== "poll" && typeof WebSocket === "function" ? "websocket" : "poll";
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -35,19 +39,19 @@ export function startConsumer(
       abort.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
     });
 
+  /** Acks or nacks over HTTP, a few times; then gives up and lets the leases run out. */
   const settle = async (kind: "ack" | "nack", offsets: number[]) => {
     if (offsets.length === 0) return;
     const body = JSON.stringify(kind === "ack" ? { offsets } : { offsets, delayMs: nackDelayMs });
-    const schema = kind === "ack" ? AckResponseSchema : NackResponseSchema;
     for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt++) {
-      const outcome = await transport.send("POST", `${base}/${kind}`, body, schema);
+      const outcome = await transport.send("POST", `${path}/${kind}`, body, kind === "ack" ? AckResponseSchema : NackResponseSchema);
       if (outcome.ok) return;
       report(outcome.error);
       if (attempt < ACK_ATTEMPTS) await sleep(backoffDelayMs(attempt, BACKOFF, Math.random, outcome.error.retryAfterMs));
     }
-    // Given up: the leases run out and the group hands the messages out again.
   };
 
+  /** Runs the handler over a batch in order; which offsets to ack and which to nack. */
   const handle = async (messages: Message[]) => {
     const acks: number[] = [];
     const nacks: number[] = [];
@@ -63,35 +67,90 @@ export function startConsumer(
         nacks.push(message.offset);
       }
     }
-    await Promise.all([settle("ack", acks), settle("nack", nacks)]);
+    return { acks, nacks };
   };
 
   const poll = async () => {
     let attempt = 0;
     while (!abort.signal.aborted) {
       const body = JSON.stringify({ consumer: name, max, waitMs: attempt > 0 ? 0 : waitMs });
-      const outcome = await transport.send("POST", `${base}/fetch`, body, FetchResponseSchema, { timeoutMs: waitMs + 15_000, signal: abort.signal });
+      const outcome = await transport.send("POST", `${path}/fetch`, body, FetchResponseSchema, { timeoutMs: waitMs + 15_000, signal: abort.signal });
       if (abort.signal.aborted) {
         if (outcome.ok) await settle("nack", outcome.value.messages.map((m) => m.offset));
         return;
       }
       if (!outcome.ok) {
         report(outcome.error);
-        attempt++;
-        await sleep(backoffDelayMs(attempt, BACKOFF, Math.random, outcome.error.retryAfterMs));
+        await sleep(backoffDelayMs(++attempt, BACKOFF, Math.random, outcome.error.retryAfterMs));
         continue;
       }
       attempt = 0;
-      await handle(outcome.value.messages);
+      const { acks, nacks } = await handle(outcome.value.messages);
+      await Promise.all([settle("ack", acks), settle("nack", nacks)]);
     }
   };
 
-  const running = poll()
+  /** One WebSocket session; resolves when it closed, saying whether it ever worked. */
+  const subscribe = async (): Promise<boolean> => {
+    const token = await transport.bearer().catch(() => "");
+    const query = `?consumer=${encodeURIComponent(name)}&credit=${max}`;
+    const socket = new WebSocket(`${url.replace(/^http/, "ws")}${path}/subscribe${query}`, webSocketProtocols(token));
+    let worked = false;
+    let work = Promise.resolve();
+    const send = (frame: ClientFrame) => socket.readyState === WebSocket.OPEN && (socket.send(JSON.stringify(frame)), true);
+    const onAbort = () => socket.close(1000, "stopped");
+    abort.signal.addEventListener("abort", onAbort, { once: true });
+    socket.onmessage = (event) => {
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(String(event.data)) as ServerFrame;
+      } catch {
+        return report(new WaystationError("bad_response", "A WebSocket frame that is not JSON"));
+      }
+      if (frame.type === "subscribed") worked = true;
+      else if (frame.type === "error") report(new WaystationError(frame.error.code as WaystationError["code"], frame.error.message, 0, frame.error));
+      else if (frame.type === "messages") {
+        worked = true;
+        const parsed = v.safeParse(FetchResponseSchema, { messages: frame.messages });
+        if (!parsed.success) return report(new WaystationError("bad_response", "A pushed message does not fit the contract"));
+        work = work.then(async () => {
+          const { acks, nacks } = await handle(parsed.output.messages);
+          // On the socket when it is still open; over HTTP otherwise (acks are idempotent).
+          if (acks.length && !send({ type: "ack", offsets: acks })) await settle("ack", acks);
+          if (nacks.length && !send({ type: "nack", offsets: nacks, delayMs: nackDelayMs })) await settle("nack", nacks);
+          send({ type: "credit", n: parsed.output.messages.length });
+        });
+      }
+    };
+    await new Promise<void>((resolve) => {
+      socket.onclose = () => resolve();
+    });
+    abort.signal.removeEventListener("abort", onAbort);
+    await work;
+    return worked;
+  };
+
+  const run = async () => {
+    let failures = 0;
+    while (!abort.signal.aborted && mode === "websocket") {
+      const worked = await subscribe();
+      if (abort.signal.aborted) return;
+      failures = worked ? 0 : failures + 1;
+      // Never got going: the server or a proxy in between refuses WebSockets; long-poll instead.
+      if (!worked && options.transport !== "websocket") mode = "poll";
+      else await sleep(backoffDelayMs(Math.max(1, failures), BACKOFF, Math.random));
+    }
+    await poll();
+  };
+
+  const running = run()
     .catch((error) => report(error instanceof WaystationError ? error : new WaystationError("bad_response", String(error))))
     .finally(onStop);
 
   return {
-    transport: "poll",
+    get transport() {
+      return mode;
+    },
     async stop() {
       abort.abort();
       await running;

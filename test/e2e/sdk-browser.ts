@@ -28,9 +28,19 @@ export async function serveSdkPage(context: BrowserContext, worker: RunningWorke
   await context.route(`${worker.url}/waystation.js`, (route) => route.fulfill({ contentType: "text/javascript", body: sdk }));
 }
 
-export async function openSdkPage(context: BrowserContext, worker: RunningWorker): Promise<Page> {
+/**
+ * A page of the worker's origin with the SDK as `window.sdk`. By default the page comes from a
+ * route (it reloads offline); `fromWorker` loads a real document from the worker instead, which
+ * Chromium's local-network-access checks want before they allow a WebSocket to loopback.
+ */
+export async function openSdkPage(context: BrowserContext, worker: RunningWorker, options: { fromWorker?: boolean } = {}): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${worker.url}${SDK_PAGE}`);
+  if (options.fromWorker) {
+    await page.goto(`${worker.url}/healthz`);
+    await page.addScriptTag({ type: "module", content: `import * as sdk from "/waystation.js"; window.sdk = sdk;` });
+  } else {
+    await page.goto(`${worker.url}${SDK_PAGE}`);
+  }
   await page.waitForFunction(() => (window as any).sdk);
   return page;
 }
