@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { checkFsync, straceAvailable } from "./fsync-check.mjs";
 import { closeConnections } from "./lib/http.mjs";
 import { bodyBytes } from "./lib/payload.mjs";
+import { cpuDelta } from "./lib/processes.mjs";
 import { renderFsync, renderReport } from "./lib/report.mjs";
 import { ROOT } from "./lib/wrangler-dev.mjs";
 import { ceilingMeasurements, startCeiling } from "./suites/ceiling.mjs";
@@ -30,8 +31,8 @@ const { values: args } = parseArgs({
 });
 
 const profile = args.quick
-  ? { runs: 1, warmup: false, maxMs: 300, maxMessages: 2_000, latencySamples: 10, fetchMessages: 300, fsyncWrites: 0 }
-  : { runs: 5, warmup: true, maxMs: 3_000, maxMessages: 300_000, latencySamples: 200, fetchMessages: 10_000, fsyncWrites: 20 };
+  ? { runs: 1, warmup: false, maxMs: 300, maxMessages: 2_000, latencySamples: 10, fetchMessages: 300, webhookMessages: 20, outboxActions: 100, fsyncWrites: 0 }
+  : { runs: 5, warmup: true, maxMs: 3_000, maxMessages: 300_000, latencySamples: 200, fetchMessages: 10_000, webhookMessages: 1_000, outboxActions: 10_000, fsyncWrites: 20 };
 if (args.runs) profile.runs = Math.max(1, Math.min(50, Number(args.runs)));
 if (args.seconds) profile.maxMs = Math.max(100, Math.min(60_000, Number(args.seconds) * 1000));
 
@@ -58,15 +59,22 @@ async function measureAll() {
     }
     if (profile.warmup) {
       // An untimed round 0 of every measurement: JIT, SQLite pages and connections warm up.
-      const short = { ...profile, maxMs: 500, latencySamples: 10, fetchMessages: 500 };
+      const short = { ...profile, maxMs: 500, latencySamples: 10, fetchMessages: 500, webhookMessages: 20, outboxActions: 100 };
       log("warm-up round…");
-      for (const m of await warmupMeasurements(runtimes, short)) await m.run(0);
+      for (const m of await warmupMeasurements(runtimes, short)) {
+        await m.run(0);
+        await m.close?.();
+      }
     }
     const results = {};
     // Round after round over every measurement, so drift of the machine hits all systems alike.
     for (let round = 1; round <= profile.runs; round++) {
       for (const m of measurements) {
+        if (m.maxRuns !== undefined && round > m.maxRuns) continue;
+        const runtime = runtimes[m.id.split(".")[0]];
+        const cpuBefore = runtime.cpuMs();
         const result = await m.run(round);
+        result.serverCpuMs = cpuDelta(cpuBefore, runtime.cpuMs());
         (results[m.id] ??= []).push(result);
         const rate = Number.isFinite(result.perSecond) ? `${Math.round(result.perSecond)} msg/s` : `${result.latenciesMs.length} samples`;
         log(`run ${round}/${profile.runs} ${m.id}: ${rate}`);
@@ -74,8 +82,9 @@ async function measureAll() {
     }
     const memory = {};
     for (const [system, runtime] of Object.entries(runtimes)) memory[system] = runtime.memory();
-    return { results, memory };
+    return { results, memory, code: runtimes.waystation?.code ?? null };
   } finally {
+    for (const m of measurements) await m.close?.().catch((error) => log(`closing ${m.id}: ${error}`));
     for (const runtime of Object.values(runtimes)) await runtime.stop().catch((error) => log(`stopping ${runtime.name}: ${error}`));
   }
 }
@@ -99,7 +108,7 @@ async function main() {
 
   let results = {};
   let memory = {};
-  if (!args["fsync-check"]) ({ results, memory } = await measureAll());
+  if (!args["fsync-check"]) ({ results, memory, code: meta.code } = await measureAll());
   if (wantFsync && straceAvailable()) fsync = await checkFsync({ systems: selected, writes: profile.fsyncWrites || 20, log });
   else if (wantFsync) log("strace not found: skipping the fsync check (apt-get install -y strace)");
   closeConnections();

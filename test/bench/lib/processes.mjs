@@ -70,3 +70,40 @@ export function groupMemory(pgid) {
   }
   return byName;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux for decades). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (user + system, all threads) used so far by the live processes of a group, in ms,
+ * by role: `runtime` (the workerd that runs the Worker, the one with an inspector, or
+ * nats-server), `proxy` (wrangler dev's second workerd, its ProxyWorker in front), `wrangler`
+ * (node) and `other` (esbuild…). Unlike wall-clock rates, CPU time hardly moves when other work
+ * shares the machine.
+ */
+export function groupCpuMs(pgid) {
+  const byRole = { runtime: 0, proxy: 0, wrangler: 0, other: 0 };
+  for (const pid of groupPids(pgid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND; // utime + stime
+      byRole[roleOf(readFileSync(`/proc/${pid}/cmdline`, "utf8"))] += ms;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return byRole;
+}
+
+function roleOf(cmdline) {
+  if (cmdline.includes("nats-server")) return "runtime";
+  if (cmdline.includes("workerd")) return cmdline.includes("--inspector-addr") ? "runtime" : "proxy";
+  if (cmdline.includes("wrangler")) return "wrangler";
+  return "other";
+}
+
+/** `after - before`, role by role. */
+export function cpuDelta(before, after) {
+  return Object.fromEntries(Object.keys(after).map((role) => [role, after[role] - (before[role] ?? 0)]));
+}

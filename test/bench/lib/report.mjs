@@ -26,6 +26,10 @@ const ROWS = [
   ["waystation.e2e.websocket", "produce→consume latency, WebSocket", "Waystation"],
   ["nats.e2e", "publish→consume latency, pull consume()", "JetStream"],
   ["queues.e2e", "send→consume latency, queue handler", "CF Queues (local)"],
+  ["waystation.webhooks.ordered", "webhook deliveries, ordered (1 in flight)", "Waystation"],
+  ["waystation.webhooks.unordered", "webhook deliveries, unordered (6 in flight)", "Waystation"],
+  ["waystation.outbox:enqueuePerSecond", "browser outbox: enqueue offline, 1 at a time (IndexedDB commit)", "Waystation SDK, Chromium"],
+  ["waystation.outbox", "browser outbox: drain {outboxActions} queued actions once online", "Waystation SDK, Chromium"],
   ["waystation.hello", "hello world: GET /healthz, 1 client", "Waystation (Hono)"],
   ["ceiling.hello", "hello world: GET /healthz, 1 client", "bare Worker"],
 ];
@@ -54,6 +58,20 @@ function perRun(results, rowId) {
   return (results[id] ?? []).map((r) => (extra ? r.extras?.[extra] : r.perSecond));
 }
 
+/**
+ * Server CPU µs per message of each run: of the runtime process (workerd running the Worker, or
+ * nats-server) or, with `all`, of every process (plus wrangler dev's proxy workerd and node).
+ */
+function cpuPerMessage(results, rowId, all = false) {
+  const [id, extra] = rowId.split(":");
+  if (extra) return [];
+  return (results[id] ?? []).map((r) => {
+    if (!(r.messages > 0) || !r.serverCpuMs) return NaN;
+    const ms = all ? Object.values(r.serverCpuMs).reduce((a, b) => a + b, 0) : r.serverCpuMs.runtime;
+    return (ms * 1000) / r.messages;
+  });
+}
+
 function pooledLatencies(results, rowId) {
   const [id, extra] = rowId.split(":");
   if (extra) return [];
@@ -65,7 +83,7 @@ function syncNote(fsync, rowId) {
   const check = fsync?.[system];
   if (!check) return "not checked";
   if (check.error) return `check failed: ${check.error}`;
-  if (rowId.includes("fetch") || rowId.includes("e2e") || rowId.includes("hello") || rowId.includes("consumed")) return "";
+  if (!/produce|publish|send/.test(rowId) || rowId.includes("consumed")) return "";
   const verdict = check.synced === check.writes ? "yes" : check.synced === 0 ? "no" : "partly";
   return `${verdict} (${check.synced}/${check.writes})`;
 }
@@ -76,14 +94,25 @@ export function summarize(results) {
     const values = perRun(results, rowId);
     if (values.length === 0) continue;
     const latencies = pooledLatencies(results, rowId);
-    rows[rowId] = { throughput: spread(values), p50: percentile(latencies, 50), p99: percentile(latencies, 99), samples: latencies.length };
+    rows[rowId] = {
+      throughput: spread(values),
+      cpuUsPerMessage: spread(cpuPerMessage(results, rowId)),
+      allCpuUsPerMessage: spread(cpuPerMessage(results, rowId, true)),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      samples: latencies.length,
+    };
   }
   const ratios = RATIOS.map(([label, ours, theirs, goal]) => {
     const a = perRun(results, ours);
     const b = perRun(results, theirs);
     const each = a.map((v, i) => v / b[i]).filter((v) => Number.isFinite(v));
     const ratio = spread(each);
-    return { label, ours, theirs, goal, ratio, met: goal === null || !Number.isFinite(ratio.median) ? null : ratio.median >= goal };
+    // The same comparison by server CPU per message (theirs / ours: above 1 means we use less).
+    const cpuA = cpuPerMessage(results, ours);
+    const cpuB = cpuPerMessage(results, theirs);
+    const cpuRatio = spread(cpuB.map((v, i) => v / cpuA[i]).filter((v) => Number.isFinite(v)));
+    return { label, ours, theirs, goal, ratio, cpuRatio, met: goal === null || !Number.isFinite(ratio.median) ? null : ratio.median >= goal };
   });
   return { rows, ratios };
 }
@@ -92,21 +121,26 @@ export function renderReport({ results, fsync, memory, meta }) {
   const { rows, ratios } = summarize(results);
   const out = [];
   out.push(`Runs: ${meta.runs} per figure · ${meta.maxMs} ms or ${meta.maxMessages.toLocaleString("en-US")} messages per run · body ${meta.bodyBytes} B · wrangler dev local observability ${meta.observability ? "on" : "off"} · ${meta.when}`);
+  if (meta.code) out.push(`Waystation code: commit ${meta.code.commit}${meta.code.dirtyFiles ? ` + ${meta.code.dirtyFiles} uncommitted files in worker/ and shared/` : ""}`);
   out.push("");
-  out.push("| workload | system | msg/s, median (min–max) | p50 ms | p99 ms | acked write fsynced |");
-  out.push("|---|---|---:|---:|---:|---|");
+  out.push("| workload | system | msg/s, median (min–max) | p50 ms | p99 ms | runtime CPU µs/msg | all processes CPU µs/msg | acked write fsynced |");
+  out.push("|---|---|---:|---:|---:|---:|---:|---|");
   for (const [rowId, workload, system] of ROWS) {
     const row = rows[rowId];
     if (!row) continue;
     const rate = Number.isFinite(row.throughput.median) ? formatSpread(row.throughput) : "–";
-    out.push(`| ${workload} | ${system} | ${rate} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${syncNote(fsync, rowId)} |`);
+    const cpu = formatRate(row.cpuUsPerMessage.median);
+    const allCpu = formatRate(row.allCpuUsPerMessage.median);
+    const label = workload.replace("{outboxActions}", (meta.outboxActions ?? 0).toLocaleString("en-US"));
+    out.push(`| ${label} | ${system} | ${rate} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${cpu} | ${allCpu} | ${syncNote(fsync, rowId)} |`);
   }
   out.push("");
-  out.push("| ratio (Waystation / peer, per run) | median (min–max) | goal | met |");
-  out.push("|---|---:|---:|---|");
+  out.push("| ratio (Waystation / peer, per run) | msg/s ratio, median (min–max) | goal | met | by runtime CPU/msg (peer / Waystation) |");
+  out.push("|---|---:|---:|---|---:|");
   for (const r of ratios) {
     if (!Number.isFinite(r.ratio.median)) continue;
-    out.push(`| ${r.label} | ${formatSpread(r.ratio, formatRatio)} | ${r.goal === null ? "–" : `≥ ${r.goal}×`} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`);
+    const met = r.met === null ? "" : r.met ? "yes" : "**no**";
+    out.push(`| ${r.label} | ${formatSpread(r.ratio, formatRatio)} | ${r.goal === null ? "–" : `≥ ${r.goal}×`} | ${met} | ${formatSpread(r.cpuRatio, formatRatio)} |`);
   }
   out.push("");
   out.push("| runtime | peak RSS (VmHWM) per process, MiB |");

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, groupMemory, signalGroup, sleep } from "./processes.mjs";
+import { freePort, groupCpuMs, groupMemory, signalGroup, sleep } from "./processes.mjs";
 import { SYNC_SYSCALLS } from "./strace.mjs";
 
 export const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
@@ -16,7 +16,8 @@ export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
  * Local observability (on by default in wrangler dev) writes a trace of every request to a SQLite
  * store and fsyncs it: a dev-only cost that deployed Workers do not pay, so it is off here unless
  * `observability` is set (`npm run bench -- --observability` measures with it).
- * @param {{config?: string, name: string, vars?: Record<string,string>, straceOut?: string, observability?: boolean}} options
+ * @param {{config?: string, name: string, vars?: Record<string,string>, straceOut?: string,
+ *   observability?: boolean, extraArgs?: string[]}} options
  */
 export async function startWranglerDev(options) {
   const port = await freePort();
@@ -33,6 +34,7 @@ export async function startWranglerDev(options) {
     "--show-interactive-dev-session=false",
     "--log-level", "error",
     ...(options.config ? ["--config", options.config] : []),
+    ...(options.extraArgs ?? []),
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const [command, argv] = options.straceOut
@@ -69,6 +71,8 @@ export async function startWranglerDev(options) {
     output: () => log,
     /** Peak resident memory per process name (KiB) of wrangler, workerd and helpers. */
     memory: () => groupMemory(child.pid),
+    /** CPU ms used so far by wrangler, both workerd processes and helpers. */
+    cpuMs: () => groupCpuMs(child.pid),
     async stop() {
       signalGroup(child, "SIGTERM");
       const timer = setTimeout(() => signalGroup(child, "SIGKILL"), 10_000);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AckPolicy, connect, StorageType } from "nats";
 import { makeBody } from "../lib/payload.mjs";
-import { freePort, groupMemory, signalGroup, sleep } from "../lib/processes.mjs";
+import { freePort, groupCpuMs, groupMemory, signalGroup, sleep } from "../lib/processes.mjs";
 import { epochMs, SYNC_SYSCALLS } from "../lib/strace.mjs";
 
 const PIPELINE_DEPTH = 1_000;
@@ -48,6 +48,7 @@ export async function startNats({ straceOut } = {}) {
     js: nc.jetstream(),
     jsm: await nc.jetstreamManager(),
     memory: () => groupMemory(child.pid),
+    cpuMs: () => groupCpuMs(child.pid),
     output: () => log,
     async stop() {
       await nc.close();

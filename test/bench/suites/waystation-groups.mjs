@@ -1,5 +1,6 @@
 // Waystation consumer groups under load: fetch(100)+ack throughput over a full station, and
-// produce→consume latency over long-poll. Measured only when the group routes exist.
+// produce→consume latency over long-poll and over the WebSocket subscribe route.
+// Measured only when the group routes exist.
 import { runClosedLoop } from "../lib/closed-loop.mjs";
 import { request, requestJson } from "../lib/http.mjs";
 import { makeBody, produceRequestJson } from "../lib/payload.mjs";
@@ -64,7 +65,27 @@ export function groupMeasurements(worker, profile) {
       id: "waystation.e2e.longpoll",
       run: (round) => measureLongPollLatency(worker, `bench-lp-r${round}`, profile),
     },
+    {
+      id: "waystation.e2e.websocket",
+      run: (round) => measureWebSocketLatency(worker, `bench-ws-r${round}`, profile),
+    },
   ];
+}
+
+/** Produces one message at a time and waits until `received()` has it; the consumer times it. */
+async function produceOneByOne(worker, station, profile, received) {
+  const t0 = performance.now();
+  let seq = 0;
+  // The first message is a warm-up that also makes sure the consumer is in place before timing.
+  while (seq < profile.latencySamples + 1 && performance.now() - t0 < profile.maxMs * 4) {
+    seq += 1;
+    const body = { producer: "e2e", messages: [{ seq, body: seq === 1 ? makeBody(seq) : makeBody(seq, epochMs()) }] };
+    await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: body, token: worker.token });
+    const waitUntil = Date.now() + 10_000;
+    while (received() < seq && Date.now() < waitUntil) await sleep(0.5);
+    if (received() < seq) throw new Error(`the consumer did not get seq ${seq} within 10 s`);
+  }
+  return performance.now() - t0;
 }
 
 /**
@@ -76,6 +97,7 @@ async function measureLongPollLatency(worker, station, profile) {
   const latenciesMs = [];
   let received = 0;
   let stop = false;
+  let failure = null;
   const consumer = (async () => {
     const deadline = Date.now() + profile.maxMs * 4 + 30_000;
     while (!stop && Date.now() < deadline) {
@@ -85,22 +107,55 @@ async function measureLongPollLatency(worker, station, profile) {
       received += messages.length;
       if (messages.length > 0) await ack(worker, station, "lp", messages.map((m) => m.offset));
     }
-  })();
-  const t0 = performance.now();
-  let seq = 0;
+  })().catch((error) => {
+    failure = error;
+  });
+  let elapsedMs;
   try {
-    // The first message is a warm-up that also makes sure the group exists before timing.
-    while (seq < profile.latencySamples + 1 && performance.now() - t0 < profile.maxMs * 4) {
-      seq += 1;
-      const body = { producer: "lp", messages: [{ seq, body: seq === 1 ? makeBody(seq) : makeBody(seq, epochMs()) }] };
-      await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: body, token: worker.token });
-      const waitUntil = Date.now() + 10_000;
-      while (received < seq && Date.now() < waitUntil) await sleep(0.5);
-      if (received < seq) throw new Error(`long-poll consumer did not get seq ${seq} within 10 s`);
-    }
+    elapsedMs = await produceOneByOne(worker, station, profile, () => {
+      if (failure) throw failure;
+      return received;
+    });
   } finally {
     stop = true;
     await consumer;
   }
-  return { ops: latenciesMs.length, messages: latenciesMs.length, elapsedMs: performance.now() - t0, latenciesMs, perSecond: NaN };
+  return { ops: latenciesMs.length, messages: latenciesMs.length, elapsedMs, latenciesMs, perSecond: NaN };
+}
+
+/** The same over `GET …/subscribe` (WebSocket): the server pushes, the client acks on the socket. */
+async function measureWebSocketLatency(worker, station, profile) {
+  await createStation(worker, station);
+  const latenciesMs = [];
+  let received = 0;
+  const url = `${worker.url.replace(/^http/, "ws")}/v1/stations/${station}/groups/ws/subscribe?consumer=ws-1&credit=100`;
+  // Node's WebSocket (undici) can send Authorization, as a server-side consumer would.
+  const socket = new WebSocket(url, { headers: { authorization: `Bearer ${worker.token}` } });
+  let failure = null;
+  const opened = new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = () => reject(new Error("WebSocket subscribe failed to open"));
+  });
+  socket.onmessage = (event) => {
+    const at = epochMs();
+    const frame = JSON.parse(event.data);
+    if (frame.type === "error") failure = new Error(`subscribe error frame: ${event.data.slice(0, 300)}`);
+    if (frame.type !== "messages") return;
+    for (const m of frame.messages) if (m.body.sentAtMs !== undefined) latenciesMs.push(at - m.body.sentAtMs);
+    received += frame.messages.length;
+    const offsets = frame.messages.map((m) => m.offset);
+    socket.send(JSON.stringify({ type: "ack", offsets }));
+    socket.send(JSON.stringify({ type: "credit", n: offsets.length }));
+  };
+  await opened;
+  let elapsedMs;
+  try {
+    elapsedMs = await produceOneByOne(worker, station, profile, () => {
+      if (failure) throw failure;
+      return received;
+    });
+  } finally {
+    socket.close();
+  }
+  return { ops: latenciesMs.length, messages: latenciesMs.length, elapsedMs, latenciesMs, perSecond: NaN };
 }
