@@ -47,10 +47,11 @@ export function checkSchema(schema: unknown): Result<CheckedSchema> {
   const meta = metaValidatorOf(draft).validate(schema);
   if (!meta.valid) {
     const failure = describeFailure(meta.errors);
+    const reason = plainReason(failure.path, failure.keyword, failure.reason);
     const where = failure.path ? ` at ${failure.path}` : "";
-    return invalid(`Not a valid JSON Schema (draft ${draft})${where}: ${failure.reason}`, {
+    return invalid(`Not a valid JSON Schema (draft ${draft})${where}: ${reason}`, {
       draft,
-      issues: [{ path: failure.path, keyword: failure.keyword, message: failure.reason }],
+      issues: [{ path: failure.path, keyword: failure.keyword, message: reason }],
     });
   }
 
@@ -122,6 +123,15 @@ function hasKeyword(value: unknown, keyword: string): boolean {
     for (const child of Object.values(item)) stack.push(child);
   }
   return false;
+}
+
+/** The meta-schema's two least telling reasons, said plainly. */
+function plainReason(path: string, keyword: string, reason: string): string {
+  if (keyword === "anyOf" && path.endsWith("/type")) {
+    return "type must be one of array, boolean, integer, null, number, object, string, or a non-empty array of them";
+  }
+  if (keyword === "format" && reason.includes('"regex"')) return "not a valid regular expression (ECMAScript, with the u flag)";
+  return reason;
 }
 
 function invalid(message: string, details: Record<string, unknown> = {}): Result<never> {
