@@ -4,6 +4,7 @@ import { build } from "esbuild";
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { pureValibot } from "./pure-valibot.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "dist", "public");
@@ -18,6 +19,8 @@ appendFileSync(join(out, "_headers"), readFileSync(join(root, "client", "dashboa
 
 const entries = [
   ["client/index.ts", "waystation.js"],
+  // Collaborative documents: a separate module, so the core bundle holds no yjs.
+  ["client/doc.ts", "waystation-doc.js"],
   ["client/demo/demo.ts", "demo.js"],
   ["client/dashboard/main.ts", "dashboard/dashboard.js"],
 ].filter(([entry]) => existsSync(join(root, entry)));
@@ -32,5 +35,6 @@ for (const [entry, file] of entries) {
     minify: true,
     sourcemap: true,
     logLevel: "warning",
+    plugins: [pureValibot], // drops the shared/ schemas a bundle does not use
   });
 }

@@ -34,6 +34,8 @@ console.log(`
   Waystation is starting on ${url}
   Admin token (from .dev.vars): ${vars.ADMIN_TOKEN}
 
+  Demo (offline todo list on the browser SDK): ${url}/#token=${vars.ADMIN_TOKEN}
+
   Try it:
     export WS_TOKEN=${vars.ADMIN_TOKEN}
     curl -X PUT ${url}/v1/stations/orders -H "authorization: Bearer $WS_TOKEN"
