@@ -34,12 +34,17 @@ export const FetchRequestSchema = v.strictObject({
   max: v.optional(intInRange(1, MAX_FETCH_MESSAGES), DEFAULT_FETCH_MESSAGES),
   /** 0 answers at once; otherwise an empty answer waits until a message arrives or the time is up. */
   waitMs: v.optional(intInRange(0, MAX_WAIT_MS), 0),
+  /** Offsets to ack before leasing (the previous batch): one round trip for both. */
+  ack: v.optional(
+    v.pipe(v.array(positiveInt), v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`)),
+    [],
+  ),
 });
 export type FetchRequest = v.InferOutput<typeof FetchRequestSchema>;
 
-/** Leased messages in offset order; each `deliveries` counts this hand-out. */
-export const FetchResponseSchema = v.object({ messages: v.array(MessageSchema) });
-export type FetchResponse = { messages: Message[] };
+/** Leased messages in offset order; each `deliveries` counts this hand-out. `acked` answers `ack`. */
+export const FetchResponseSchema = v.object({ messages: v.array(MessageSchema), acked: v.optional(nonNegativeInt) });
+export type FetchResponse = { messages: Message[]; acked?: number };
 
 /** `POST …/groups/{group}/ack`: idempotent; offsets not in flight are ignored. */
 export const AckRequestSchema = v.strictObject({ offsets: OffsetListSchema });

@@ -63,6 +63,20 @@ describe("fetch", () => {
     expect(offsetsOf(await take(station, "g", "c"))).toEqual([3]);
   });
 
+  it("acks the previous batch in the fetch that leases the next (one round trip)", async () => {
+    const station = await stationWith(5);
+    const first = await fetchGroup(station, "g", { consumer: "c", max: 2 });
+    expect(first.body.acked).toBeUndefined();
+    const second = await fetchGroup(station, "g", { consumer: "c", max: 2, ack: offsetsOf(first.body.messages) });
+    expect(second.body).toMatchObject({ acked: 2 });
+    expect(offsetsOf(second.body.messages)).toEqual([3, 4]);
+    const last = await fetchGroup(station, "g", { consumer: "c", max: 2, ack: [3, 4, 3] });
+    expect(last.body.acked).toBe(2);
+    expect(await groupInfo(station, "g")).toMatchObject({ ackFloor: 4, pending: 1, acked: 4 });
+    const bad = await fetchGroup(station, "g", { consumer: "c", ack: [0] });
+    expect(bad.status).toBe(422);
+  });
+
   it("answers at once with no messages when waitMs is 0", async () => {
     const station = await stationWith(0);
     expect(await take(station, "g", "c", 10, 0)).toEqual([]);

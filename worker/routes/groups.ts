@@ -22,7 +22,7 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireAccess(c, Action.Consume, station);
     const request = await readJson(c, FetchRequestSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
-    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs));
+    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, request.ack));
     // The object wrote the JSON from the stored text; passing it on untouched saves a parse.
     return c.body(answer.json, 200, JSON_TYPE);
   })

@@ -218,11 +218,11 @@ export class Station extends DurableObject<Env> {
     return this.webhooks.replay(name, request);
   }
 
-  /** Leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
-  async groupFetch(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+  /** Acks `ack`, then leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
+  async groupFetch(group: string, consumer: string, max: number, waitMs: number, ack: number[] = []): Promise<Result<FetchAnswer>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.fetch(group, consumer, max, waitMs);
+    return this.groups.fetch(group, consumer, max, waitMs, ack);
   }
 
   async groupAck(group: string, offsets: number[]): Promise<Result<AckResponse>> {

@@ -11,9 +11,9 @@ export function messageJson(row: MessageRow, deliveries: number): string {
   );
 }
 
-/** `{"messages":[…]}` from message texts. */
-export function messagesJson(messages: readonly string[]): string {
-  return `{"messages":[${messages.join(",")}]}`;
+/** `{"messages":[…]}` from message texts, with `acked` when the fetch carried acks. */
+export function messagesJson(messages: readonly string[], acked?: number): string {
+  return `{"messages":[${messages.join(",")}]${acked === undefined ? "" : `,"acked":${acked}`}}`;
 }
 
 function jsonOrNull(value: string | null): string {

@@ -3,9 +3,9 @@
 // that ends leases. Owns the in-memory parts (waiters) and the order of steps; the SQL lives
 // in the modules beside it. Every write goes through the host's transaction.
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../../shared/dead-letters";
-import { ErrorCode, fail, ok, type Result, wireError } from "../../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
-import { MAX_FETCH_BYTES, MAX_FETCH_MESSAGES, MAX_PUSH_FRAME_BYTES, MAX_RESEND_ALL } from "../../../shared/limits";
+import { MAX_FETCH_BYTES, MAX_RESEND_ALL } from "../../../shared/limits";
 import { GROUP_NAME_PATTERN } from "../../../shared/names";
 import {
   contentOfDeadLetter,
@@ -15,7 +15,6 @@ import {
   type ResendTarget,
   resendDeadLetters,
 } from "../dead-letters";
-import { jsonError } from "../../http/error-response";
 import type { ScheduledTask } from "../scheduler";
 import type { StationRecord } from "../station-record";
 import { countThroughput } from "../throughput";
@@ -24,19 +23,8 @@ import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
 import { messagesJson } from "./message-json";
 import { ackOffsets, expireLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
-import {
-  acceptSubscriber,
-  grantCredit,
-  parseFrame,
-  saveSubscriber,
-  sendError,
-  sendFrame,
-  sendMessages,
-  subscriberOf,
-  subscribers,
-} from "./sockets";
 import { describeGroup, describeGroups } from "./stats";
-import { parseSubscribeRequest } from "./subscribe-request";
+import { SubscriberHub } from "./subscriber-hub";
 import { type Waiter, Waiters } from "./waiters";
 
 /** What the Station object lends the groups: its storage, its record and its transaction. */
@@ -70,7 +58,24 @@ export class GroupService {
   /** The log head groups were last brought up to (retention may have moved it since). */
   private syncedHead = 0;
 
-  constructor(private readonly host: GroupHost) {}
+  private readonly hub: SubscriberHub;
+
+  constructor(private readonly host: GroupHost) {
+    this.hub = new SubscriberHub(host.ctx, {
+      lease: (group, consumer, max, maxBytes, now) => this.lease(group, consumer, max, maxBytes, now),
+      ensureGroup: (group) => {
+        const now = Date.now();
+        return this.host.transact((record) => {
+          this.prepare(record, now);
+          ensureGroup(this.sql, record, group, now);
+          return ok(null);
+        });
+      },
+      ack: (group, offsets) => this.ack(group, offsets),
+      nack: (group, offsets, delayMs) => this.nack(group, offsets, delayMs),
+      wakeBy: (at) => this.host.wakeBy(at),
+    });
+  }
 
   private get sql(): SqlStorage {
     return this.host.sql;
@@ -106,16 +111,20 @@ export class GroupService {
     };
   }
 
-  /** Leases up to `max` messages; with nothing to hand out, waits up to `waitMs` for some. */
-  async fetch(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
-    const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true);
+  /**
+   * Acks `ackFirst` (the previous batch, saving a round trip and a storage sync), then leases up
+   * to `max` messages; with nothing to hand out, waits up to `waitMs` for some.
+   */
+  async fetch(group: string, consumer: string, max: number, waitMs: number, ackFirst: readonly number[] = []): Promise<Result<FetchAnswer>> {
+    const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true, [...new Set(ackFirst)]);
     if (!leased.ok) return leased;
+    const acked = ackFirst.length > 0 ? leased.value.acked : undefined;
     if (leased.value.messages.length > 0) {
       await this.host.wakeBy(leased.value.leaseUntil);
-      return ok(answer(leased.value.messages));
+      return ok(answer(leased.value.messages, acked));
     }
-    if (waitMs === 0) return ok(answer([]));
-    return this.wait(group, consumer, max, waitMs);
+    if (waitMs === 0) return ok(answer([], acked));
+    return this.wait(group, consumer, max, waitMs, acked);
   }
 
   ack(group: string, offsets: readonly number[]): Result<AckResponse> {
@@ -185,7 +194,7 @@ export class GroupService {
     });
     if (result.ok) {
       for (const waiter of this.waiters.of(group)) if (this.waiters.remove(waiter)) waiter.settle([]);
-      for (const socket of subscribers(this.host.ctx, group)) socket.close(1000, "group deleted");
+      this.hub.close(1000, "group deleted", group);
     }
     return result;
   }
@@ -215,61 +224,14 @@ export class GroupService {
     );
   }
 
-  /** Accepts a WebSocket subscriber (creating the group on first use) and pushes its credit's worth. */
-  async subscribe(group: string, consumer: string, credit: number): Promise<Result<Response>> {
-    const now = Date.now();
-    const created = this.host.transact((record) => {
-      this.prepare(record, now);
-      ensureGroup(this.sql, record, group, now);
-      return ok(null);
-    });
-    if (!created.ok) return created;
-    const { response, socket } = acceptSubscriber(this.host.ctx, group, consumer, credit);
-    if (credit > 0) await this.push([socket]);
-    return ok(response);
-  }
-
   /** A request the Worker forwarded to the object: a subscribe upgrade, or null if not ours. */
-  async handleRequest(request: Request): Promise<Response | null> {
-    const target = parseSubscribeRequest(request);
-    if (!target) return null;
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return jsonError(wireError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket"));
-    }
-    const result = await this.subscribe(target.group, target.consumer, target.credit);
-    return result.ok ? result.value : jsonError(result.error);
+  handleRequest(request: Request): Promise<Response | null> {
+    return this.hub.handleRequest(request);
   }
 
   /** A frame from a subscriber; false if the socket is not one (another part owns it). */
-  async onSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
-    const subscriber = subscriberOf(socket);
-    if (!subscriber) return false;
-    const frame = parseFrame(data);
-    if (!frame.ok) {
-      sendError(socket, frame.error);
-      return true;
-    }
-    const { ref } = frame.value;
-    const withRef = <F extends object>(f: F) => (ref === undefined ? f : { ...f, ref });
-    switch (frame.value.type) {
-      case "credit":
-        grantCredit(subscriber, frame.value.n);
-        saveSubscriber(socket, subscriber);
-        await this.push([socket]);
-        return true;
-      case "ack": {
-        const result = this.ack(subscriber.group, frame.value.offsets);
-        if (result.ok) sendFrame(socket, withRef({ type: "acked" as const, acked: result.value.acked }));
-        else sendError(socket, result.error, ref);
-        return true;
-      }
-      case "nack": {
-        const result = await this.nack(subscriber.group, frame.value.offsets, frame.value.delayMs);
-        if (result.ok) sendFrame(socket, withRef({ type: "nacked" as const, nacked: result.value.nacked }));
-        else sendError(socket, result.error, ref);
-        return true;
-      }
-    }
+  onSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
+    return this.hub.onMessage(socket, data);
   }
 
   /**
@@ -279,14 +241,14 @@ export class GroupService {
    */
   async onAvailable(): Promise<void> {
     const groups = this.waiters.groups();
-    const sockets = subscribers(this.host.ctx);
+    const sockets = this.hub.open();
     if (groups.length === 0 && sockets.length === 0) return;
     const now = Date.now();
     const settles: Array<() => void> = [];
     let leaseUntil: number | null = null;
     for (const group of groups) {
       for (const waiter of this.waiters.of(group)) {
-        const leased = this.lease(group, waiter.consumer, waiter.max, MAX_FETCH_BYTES, now, false);
+        const leased = this.lease(group, waiter.consumer, waiter.max, MAX_FETCH_BYTES, now);
         if (!leased.ok || leased.value.messages.length === 0) break;
         this.waiters.remove(waiter);
         const { messages } = leased.value;
@@ -296,51 +258,34 @@ export class GroupService {
     }
     if (leaseUntil !== null) await this.host.wakeBy(leaseUntil);
     for (const settle of settles) settle();
-    await this.push(sockets);
+    await this.hub.push(sockets);
   }
 
   /** The station is being deleted: answer every waiter and close every subscriber. */
   reset(): void {
     for (const waiter of this.waiters.drain()) waiter.settle([]);
-    for (const socket of subscribers(this.host.ctx)) socket.close(1001, "station deleted");
+    this.hub.close(1001, "station deleted");
     this.syncedHead = 0;
   }
 
-  /** Pushes to each subscriber as much as its credit allows, then sends the frames. */
-  private async push(sockets: readonly WebSocket[]): Promise<void> {
-    if (sockets.length === 0) return;
-    const now = Date.now();
-    const sends: Array<() => void> = [];
-    let leaseUntil: number | null = null;
-    for (const socket of sockets) {
-      const subscriber = subscriberOf(socket);
-      while (subscriber && subscriber.credit > 0) {
-        const leased = this.lease(subscriber.group, subscriber.consumer, Math.min(subscriber.credit, MAX_FETCH_MESSAGES), MAX_PUSH_FRAME_BYTES, now, false);
-        if (!leased.ok || leased.value.messages.length === 0) break;
-        subscriber.credit -= leased.value.messages.length;
-        saveSubscriber(socket, subscriber);
-        const { messages } = leased.value;
-        const credit = subscriber.credit;
-        sends.push(() => sendMessages(socket, messages, credit));
-        leaseUntil = Math.min(leaseUntil ?? Infinity, leased.value.leaseUntil);
-      }
-    }
-    if (leaseUntil !== null) await this.host.wakeBy(leaseUntil);
-    for (const send of sends) send();
-  }
-
-  private lease(group: string, consumer: string, max: number, maxBytes: number, now: number, create: boolean): Result<LeasedBatch> {
+  /**
+   * One transaction: acks `ackFirst` (before any lease expiry, so a late ack still counts),
+   * then leases. With `create`, a group used for the first time is created.
+   */
+  private lease(group: string, consumer: string, max: number, maxBytes: number, now: number, create = false, ackFirst: readonly number[] = []): Result<LeasedBatch & { acked: number }> {
     return this.host.transact((record) => {
+      const acked = ackFirst.length > 0 ? ackOffsets(this.sql, group, ackFirst) : 0;
+      if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       this.prepare(record, now);
       const row = create ? ensureGroup(this.sql, record, group, now) : loadGroup(this.sql, group);
-      if (!row) return ok({ messages: [], leaseUntil: now });
+      if (!row) return ok({ messages: [], leaseUntil: now, acked });
       const batch = leaseMessages(this.sql, record, row, consumer, max, maxBytes, now);
       if (batch.messages.length > 0) countThroughput(this.sql, now, { delivered: batch.messages.length });
-      return ok(batch);
+      return ok({ ...batch, acked });
     });
   }
 
-  private wait(group: string, consumer: string, max: number, waitMs: number): Promise<Result<FetchAnswer>> {
+  private wait(group: string, consumer: string, max: number, waitMs: number, acked: number | undefined): Promise<Result<FetchAnswer>> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
         group,
@@ -348,19 +293,17 @@ export class GroupService {
         max,
         settle: (messages) => {
           clearTimeout(timer);
-          resolve(ok(answer(messages)));
+          resolve(ok(answer(messages, acked)));
         },
       };
       const timer = setTimeout(() => {
         if (!this.waiters.remove(waiter)) return;
         // One last look when the time is up (not a loop: the answer goes out either way).
-        const last = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), false);
-        if (!last.ok || last.value.messages.length === 0) return resolve(ok(answer([])));
+        const last = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now());
+        if (!last.ok || last.value.messages.length === 0) return resolve(ok(answer([], acked)));
         const { messages } = last.value;
-        this.host.wakeBy(last.value.leaseUntil).then(
-          () => resolve(ok(answer(messages))),
-          () => resolve(ok(answer(messages))),
-        );
+        const done = () => resolve(ok(answer(messages, acked)));
+        this.host.wakeBy(last.value.leaseUntil).then(done, done);
       }, waitMs);
       this.waiters.add(waiter);
     });
@@ -391,8 +334,8 @@ export class GroupService {
   }
 }
 
-function answer(messages: string[]): FetchAnswer {
-  return { json: messagesJson(messages), count: messages.length };
+function answer(messages: string[], acked?: number): FetchAnswer {
+  return { json: messagesJson(messages, acked), count: messages.length };
 }
 
 function refuse(message: string) {
