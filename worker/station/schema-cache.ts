@@ -65,13 +65,9 @@ export class SchemaCache {
     if (ref.version !== "latest") return this.version(ref.name, ref.version);
     const known = this.latest.get(ref.name);
     if (known && now - known.checkedAt < LATEST_RECHECK_MS) return this.version(ref.name, known.version);
-    let fetched: Result<StoredSchema>;
-    try {
-      fetched = await this.fetchOnce(ref.name, "latest");
-    } catch (error) {
-      if (!known) throw error;
+    const fetched = await this.fetchOnce(ref.name, "latest");
+    if (!fetched.ok && fetched.error.code === ErrorCode.Unavailable && known) {
       // The catalog is unreachable: keep enforcing the version we know, and ask again later.
-      console.warn(`schema ${ref.name}: latest version check failed, keeping v${known.version}`, error);
       this.latest.set(ref.name, { version: known.version, checkedAt: now });
       return this.version(ref.name, known.version);
     }
@@ -95,7 +91,12 @@ export class SchemaCache {
     const id = key(name, version);
     let pending = this.inflight.get(id);
     if (!pending) {
-      pending = this.fetchSchema(name, version).finally(() => this.inflight.delete(id));
+      pending = this.fetchSchema(name, version)
+        .catch((error: unknown): Result<StoredSchema> => {
+          console.warn(`schema ${name}@${version}: the catalog could not be reached`, error);
+          return fail(ErrorCode.Unavailable, "The schema catalog was briefly unreachable: retry shortly", { retryAfterSeconds: 1 });
+        })
+        .finally(() => this.inflight.delete(id));
       this.inflight.set(id, pending);
     }
     return pending;
