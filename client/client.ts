@@ -15,6 +15,8 @@ import { StationHandle } from "./station-handle";
 import { SyncEngine } from "./sync";
 import { Transport } from "./transport";
 import type { EncodedAction } from "./encode";
+import type { DocOptions, WaystationDoc } from "./docs/doc";
+import { docFactory } from "./docs/factory";
 
 const KiB = 1024;
 
@@ -26,6 +28,8 @@ export class WaystationClient implements Client {
   private readonly leader: Leader;
   private readonly emitter = new Emitter<ClientEvents>();
   private readonly stations = new Map<string, StationHandle>();
+  /** Open collaborative documents by station (client/doc.ts makes them; yjs stays out of this bundle). */
+  private readonly docs = new Map<string, WaystationDoc>();
   private readonly flushes = new Map<string, (status: Status) => void>();
   private readonly stopHandles: (() => void)[] = [];
   private current: Status;
@@ -174,8 +178,22 @@ export class WaystationClient implements Client {
     });
   }
 
+  doc(station: string, options: DocOptions = {}): WaystationDoc {
+    this.assertOpen();
+    if (!isStationName(station)) throw new WaystationError("invalid_name", `Invalid station name: ${station}`);
+    let doc = this.docs.get(station);
+    if (!doc) {
+      const open = docFactory();
+      if (!open) throw new WaystationError("invalid_request", 'client.doc() needs the doc module: import "waystation/doc" (client/doc.ts) once');
+      doc = open(this, station, options, () => this.docs.delete(station));
+      this.docs.set(station, doc);
+    }
+    return doc;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    await Promise.all([...this.docs.values()].map((doc) => doc.close()));
     this.closed = true;
     clearTimeout(this.pokeTimer);
     for (const stop of this.stopHandles) stop();

@@ -3,9 +3,11 @@
 import type { Message } from "../shared/messages";
 import { WaystationClient } from "./client";
 import type { WaystationError } from "./errors";
+import type { DocOptions, WaystationDoc } from "./docs/doc";
 
 export { WaystationError, type WaystationErrorCode } from "./errors";
 export type { Message } from "../shared/messages";
+export type { DocOptions, DocStatus, WaystationDoc } from "./docs/doc";
 
 /**
  * Opens the outbox and starts syncing (in one tab per origin; the others enqueue and watch).
@@ -84,7 +86,21 @@ export interface Client {
   persist(): Promise<boolean>;
   /** This origin's producer id (kept in IndexedDB; a new one if the store was wiped). */
   producerId(): Promise<string>;
-  /** Stops syncing and consuming, releases the syncing role and closes the database. */
+  /**
+   * A collaborative document: a `Y.Doc` bound to a doc station (`{"kind": "doc"}`), the same one
+   * per station until closed. Local edits persist in IndexedDB and go through the outbox, merged
+   * while they wait; remote ones arrive over a WebSocket. Needs `import "waystation/doc"` once
+   * (client/doc.ts): it brings yjs, which this bundle leaves out.
+   *
+   * @example
+   * import "waystation/doc";
+   * const doc = client.doc("notes");
+   * await doc.whenLoaded; // the local copy, also offline
+   * doc.getText("body").insert(0, "hello");
+   * await doc.whenAcknowledged(); // → { offset } once the station stored it
+   */
+  doc(station: string, options?: DocOptions): WaystationDoc;
+  /** Stops syncing and consuming, closes open docs, releases the syncing role and closes the database. */
   close(): Promise<void>;
 }
 

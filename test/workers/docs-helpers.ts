@@ -6,7 +6,10 @@ import * as Y from "yjs";
 import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
 import { ADMIN_TOKEN, api, createStation, produce } from "./helpers";
 
-export const stationStub = (name: string) => env.STATION.get(env.STATION.idFromName(name));
+export function stationStub(name: string): DurableObjectStub {
+  const ns = (env as unknown as { STATION: DurableObjectNamespace }).STATION;
+  return ns.get(ns.idFromName(name));
+}
 
 export function createDocStation(config: Record<string, unknown> = {}): Promise<string> {
   return createStation({ kind: "doc", ...config });
@@ -82,7 +85,7 @@ export function textOf(update: Uint8Array, name = "t"): string {
  */
 export async function runAlarmNow(station: string): Promise<void> {
   const { runInDurableObject } = await import("cloudflare:test");
-  await runInDurableObject(stationStub(station), (instance) => instance.alarm());
+  await runInDurableObject(stationStub(station), (instance) => (instance as unknown as { alarm(): Promise<void> }).alarm());
 }
 
 /** The stored snapshot's row and chunk sizes, read inside the object. */

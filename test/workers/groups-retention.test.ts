@@ -107,4 +107,15 @@ describe("retention trims what a group has not read", () => {
     expect((await ack(station, "g", [1, 2])).body).toEqual({ acked: 0 });
     expect((await groupInfo(station, "g")).skipped).toBe(5);
   });
+
+  it("keeps the trimmed head and the groups' place across a restart", async () => {
+    const station = await stationWith(5, { retention: { maxMessages: 2 } });
+    await take(station, "g", "c", 1);
+    await fireAlarm(station);
+    const before = (await stationInfo(station)).stats;
+    expect(before).toMatchObject({ firstOffset: 4, messages: 2 });
+    await evictDurableObject(stationStub(station));
+    expect((await stationInfo(station)).stats).toEqual(before);
+    expect(offsetsOf(await take(station, "g", "c", 10))).toEqual([4, 5]);
+  });
 });

@@ -84,7 +84,12 @@ export class Station extends DurableObject<Env> {
         // A doc station meets its retention limits by compacting (below), never by dropping unmerged updates.
         dueAt: (now) => (this.record && !isDocStation(this.record) ? retentionDueAt(this.sql, this.record, now) : null),
         run: (now) => {
-          this.transact((record) => ok(enforceRetention(this.sql, record, now)));
+          this.transact((record) => {
+            const trimmed = enforceRetention(this.sql, record, now);
+            // The head and counters moved: persist them with the delete, or a restart undoes them.
+            if (trimmed > 0) record.save(this.sql);
+            return ok(trimmed);
+          });
         },
       },
       {

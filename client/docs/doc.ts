@@ -1,0 +1,319 @@
+// A Y.Doc bound to a doc station. Local edits are committed to IndexedDB at once (so the doc
+// opens offline) and handed to the outbox as ONE merged action at a time: while an action of
+// this doc waits for its ack, later edits merge in the doc's pending store. Remote updates come
+// over the doc link (socket or catch-up). The outbox stays the only way edits reach the station.
+import * as Y from "yjs";
+import { encodeBinaryBody } from "../../shared/binary";
+import type { WaystationClient } from "../client";
+import { encodeAction, type EncodedAction } from "../encode";
+import { DocAwareness } from "./awareness";
+import { DocLink, type LinkState } from "./link";
+import * as store from "./store";
+
+/** Local edits merged into one outbox action hold at most this many update bytes (base64 adds a third). */
+const MAX_ACTION_UPDATE_BYTES = 256 * 1024;
+/** The local store keeps this many update records per doc before folding them into one. */
+const MAX_STORED_UPDATES = 200;
+/** Waiting local edits are merged into one record beyond this many. */
+const MAX_PENDING_RECORDS = 64;
+/** Edits of a burst (typing) ride together to the outbox. */
+const HANDOFF_DEBOUNCE_MS = 30;
+
+/** Options of `client.doc()`. */
+export interface DocOptions {
+  /** `auto` (default): WebSocket for live updates and awareness, polling while it cannot connect; `poll`: HTTP only. */
+  transport?: "auto" | "poll";
+  /** Catch-up interval without a socket; default 5,000 ms. */
+  pollIntervalMs?: number;
+  /** The WebSocket class (tests, or Node < 22); `null`: never open one. Default: the global one. */
+  webSocket?: typeof WebSocket | null;
+}
+
+/** Where a document stands; see {@link WaystationDoc.status}. */
+export interface DocStatus {
+  /** How the doc hears the station: `websocket`, `poll`, `offline` (retrying), `connecting`, `closed`. */
+  connection: LinkState;
+  /** Local edits not yet in IndexedDB (lost if the page dies now). Usually 0 within milliseconds. */
+  unsaved: number;
+  /**
+   * 0 once every local edit is acknowledged by the station; otherwise how many merged records
+   * and outbox actions still wait (edits merge, so this is not a count of keystrokes).
+   */
+  unacknowledged: number;
+  /** The highest offset the station gave one of our edits: every acknowledged edit is at or below it. */
+  acknowledgedOffset: number | null;
+  /** The station offset this copy has caught up with (it holds every update up to it). */
+  serverOffset: number;
+}
+
+const LOAD = Symbol("load");
+
+export class WaystationDoc extends Y.Doc {
+  readonly station: string;
+  /** Cursors and presence of everyone in the doc; over the socket only, never stored. */
+  readonly awareness: DocAwareness;
+  private readonly key: string;
+  private readonly db: Promise<store.DocDB>;
+  private readonly link: DocLink;
+  private readonly listeners = new Set<(status: DocStatus) => void>();
+  private current: DocStatus;
+  /** IndexedDB writes, in order: a local edit is stored before the next one. */
+  private writes: Promise<void> = Promise.resolve();
+  private handoff: Promise<void> | null = null;
+  private handoffAgain = false;
+  private handoffTimer: ReturnType<typeof setTimeout> | undefined;
+  private storedSinceFold = 0;
+  private closed = false;
+  private readonly stopAcked: () => void;
+
+  constructor(
+    private readonly client: WaystationClient,
+    station: string,
+    options: DocOptions,
+    private readonly onClose: () => void,
+  ) {
+    super({ gc: true });
+    this.station = station;
+    this.key = `${client.url} ${station}`;
+    this.current = { connection: "connecting", unsaved: 0, unacknowledged: 0, acknowledgedOffset: null, serverOffset: 0 };
+    this.db = store.openDocDB(`${client.conn.name}-docs`);
+    this.db.catch(() => {}); // reported by the writes that need it
+    this.awareness = new DocAwareness(this.clientID, (state) => this.link.sendAwareness(state));
+    this.link = new DocLink(
+      {
+        url: client.url,
+        station,
+        transport: client.transport,
+        mode: options.transport ?? "auto",
+        pollIntervalMs: options.pollIntervalMs ?? 5_000,
+        webSocket: options.webSocket === undefined ? (globalThis.WebSocket ?? null) : options.webSocket,
+      },
+      {
+        stateVector: () => Y.encodeStateVector(this),
+        remote: (update, offset) => this.applyRemote(update, offset),
+        awareness: (states) => this.awareness.applyRemote(states),
+        synced: (synced) => this.emit("sync", [synced, this]),
+        state: (connection) => {
+          if (connection === "websocket") this.link.sendAwareness(this.awareness.localFrame());
+          if (connection !== "websocket") this.awareness.forgetOthers();
+          this.setStatus({ connection });
+        },
+      },
+    );
+    this.on("update", (update: Uint8Array, origin: unknown) => this.onUpdate(update, origin));
+    this.stopAcked = client.on("acked", (event) => {
+      if (event.station !== station || this.closed) return;
+      if (event.offset !== null) this.setStatus({ acknowledgedOffset: Math.max(event.offset, this.current.acknowledgedOffset ?? 0) });
+      this.scheduleHandoff(0);
+    });
+    void this.loadLocal();
+  }
+
+  /** Where the doc stands now: connection, unsaved and unacknowledged edits, offsets. */
+  get status(): DocStatus {
+    return this.current;
+  }
+
+  /** Listens to status changes; returns the unsubscribe. */
+  onStatus(listener: (status: DocStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves once every local edit made so far is committed to IndexedDB. */
+  async whenSaved(): Promise<void> {
+    await this.writes;
+  }
+
+  /**
+   * Resolves once every local edit made so far is acknowledged by the station, with the offset
+   * that covers them. Waits through offline periods; reject it yourself with a timeout if needed.
+   */
+  async whenAcknowledged(): Promise<{ offset: number | null }> {
+    await this.writes;
+    await this.refreshCounts();
+    if (this.current.unacknowledged === 0 && this.current.unsaved === 0) return { offset: this.current.acknowledgedOffset };
+    return new Promise((resolve) => {
+      const stop = this.onStatus((status) => {
+        if (status.unacknowledged === 0 && status.unsaved === 0) {
+          stop();
+          resolve({ offset: status.acknowledgedOffset });
+        }
+      });
+    });
+  }
+
+  /** Catch up with the station now (also done on reconnect and on the browser's `online`). */
+  reconnect(): void {
+    this.link.reconnectNow();
+  }
+
+  /** Stops syncing after the local writes finished; edits already in the outbox still go out. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.handoffTimer);
+    this.stopAcked();
+    this.link.close();
+    this.awareness.destroy();
+    await this.writes.catch(() => {});
+    await this.handoff?.catch(() => {});
+    (await this.db.catch(() => null))?.close();
+    this.onClose();
+  }
+
+  private async loadLocal(): Promise<void> {
+    try {
+      const db = await this.db;
+      const loaded = await store.loadDoc(db, this.key);
+      const updates = [...loaded.updates, ...loaded.pending].map((r) => r.update);
+      if (updates.length > 0) Y.applyUpdate(this, Y.mergeUpdates(updates), LOAD);
+      this.setStatus({
+        serverOffset: Math.max(this.current.serverOffset, loaded.meta.serverOffset),
+        acknowledgedOffset: loaded.meta.acknowledgedOffset,
+      });
+      if (loaded.updates.length > MAX_STORED_UPDATES) this.queueWrite(() => this.foldStored());
+      await this.refreshCounts();
+    } catch (error) {
+      console.error("waystation: could not load the local copy of", this.station, error);
+    }
+    if (this.closed) return;
+    this.emit("load", [this]);
+    this.link.start();
+    this.scheduleHandoff(0); // edits a previous session left waiting
+  }
+
+  private onUpdate(update: Uint8Array, origin: unknown): void {
+    if (origin === LOAD || this.closed) return;
+    if (origin === this.link) {
+      this.queueWrite(async (db) => store.storeRemote(db, this.key, update, this.localMeta()));
+      return;
+    }
+    this.setStatus({ unsaved: this.current.unsaved + 1, unacknowledged: this.current.unacknowledged + 1 });
+    this.queueWrite(async (db) => {
+      try {
+        await store.storeLocalEdit(db, this.key, update);
+      } finally {
+        this.setStatus({ unsaved: this.current.unsaved - 1 });
+      }
+      this.scheduleHandoff(HANDOFF_DEBOUNCE_MS);
+    });
+  }
+
+  private applyRemote(update: Uint8Array, offset: number): void {
+    if (this.closed) return;
+    const before = this.current.serverOffset;
+    if (offset > before) this.setStatus({ serverOffset: offset });
+    Y.applyUpdate(this, update, this.link);
+    // An update we already held changes nothing (no "update" event): still remember the offset.
+    if (offset > before) this.queueWrite(async (db) => store.storeMeta(db, this.localMeta()));
+  }
+
+  private localMeta(): store.DocMeta {
+    return { doc: this.key, serverOffset: this.current.serverOffset, acknowledgedOffset: this.current.acknowledgedOffset };
+  }
+
+  private queueWrite(write: (db: store.DocDB) => Promise<void>): void {
+    this.writes = this.writes
+      .then(async () => {
+        await write(await this.db);
+        if (++this.storedSinceFold >= MAX_STORED_UPDATES) await this.foldStored();
+      })
+      .catch((error) => console.error("waystation: could not store an update of", this.station, error));
+  }
+
+  /** Folds the stored updates into one: the doc's whole state holds every one of them. */
+  private async foldStored(): Promise<void> {
+    this.storedSinceFold = 0;
+    const db = await this.db;
+    const { count, lastId } = await store.countUpdates(db, this.key);
+    if (count > 1) await store.compactUpdates(db, this.key, Y.encodeStateAsUpdate(this), lastId);
+  }
+
+  private scheduleHandoff(delayMs: number): void {
+    if (this.closed) return;
+    clearTimeout(this.handoffTimer);
+    this.handoffTimer = setTimeout(() => void this.handOff(), delayMs);
+  }
+
+  /** Moves waiting edits to the outbox, one run at a time. */
+  private handOff(): Promise<void> {
+    if (this.handoff) {
+      this.handoffAgain = true;
+      return this.handoff;
+    }
+    this.handoff = (async () => {
+      do {
+        this.handoffAgain = false;
+        await this.moveToOutbox();
+      } while (this.handoffAgain && !this.closed);
+    })()
+      .catch((error) => console.error("waystation: could not queue the edits of", this.station, error))
+      .finally(() => (this.handoff = null));
+    return this.handoff;
+  }
+
+  /**
+   * One outbox action per doc at a time: if one is still waiting for its ack, the edits stay
+   * here and merge; else they go as one merged action. The outbox commits before the pending
+   * records are dropped: a crash in between sends an update twice, which yjs ignores.
+   */
+  private async moveToOutbox(): Promise<void> {
+    if (this.closed) return;
+    const db = await this.db;
+    const queued = (await this.client.pending(this.station)).length;
+    const records = await store.readPending(db, this.key);
+    if (queued > 0 || records.length === 0) {
+      if (records.length > MAX_PENDING_RECORDS) await this.foldPending(db, records);
+      return this.refreshCounts(queued, records.length);
+    }
+    await this.client.append(this.station, toActions(records.map((r) => r.update)));
+    await store.dropPending(db, records.map((r) => r.id!));
+    await this.refreshCounts();
+  }
+
+  /** Merges many waiting edits into one record (same content, fewer rows to read later). */
+  private async foldPending(db: store.DocDB, records: store.UpdateRecord[]): Promise<void> {
+    const merged = Y.mergeUpdates(records.map((r) => r.update));
+    await store.replacePending(db, this.key, merged, records.map((r) => r.id!));
+  }
+
+  private async refreshCounts(queued?: number, waiting?: number): Promise<void> {
+    if (this.closed) return;
+    const db = await this.db;
+    const [q, w] = await Promise.all([
+      queued ?? this.client.pending(this.station).then((p) => p.length),
+      waiting ?? store.countPending(db, this.key),
+    ]);
+    this.setStatus({ unacknowledged: q + w + this.current.unsaved });
+    if (q + w === 0) this.queueWrite(async (db) => store.storeMeta(db, this.localMeta()));
+  }
+
+  private setStatus(change: Partial<DocStatus>): void {
+    const next = { ...this.current, ...change };
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    this.current = next;
+    for (const listener of this.listeners) listener(next);
+  }
+}
+
+/** Merges edits into actions of at most MAX_ACTION_UPDATE_BYTES (an edit larger than that goes alone). */
+function toActions(updates: Uint8Array[]): EncodedAction[] {
+  const actions: EncodedAction[] = [];
+  let group: Uint8Array[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (group.length === 0) return;
+    const merged = group.length === 1 ? group[0]! : Y.mergeUpdates(group);
+    actions.push(encodeAction(encodeBinaryBody(merged)));
+    group = [];
+    bytes = 0;
+  };
+  for (const update of updates) {
+    if (bytes + update.byteLength > MAX_ACTION_UPDATE_BYTES) flush();
+    group.push(update);
+    bytes += update.byteLength;
+  }
+  flush();
+  return actions;
+}

@@ -1,0 +1,207 @@
+// How a document hears the station: a WebSocket on `…/doc/subscribe` for pushed updates and
+// awareness, and a catch-up over HTTP (`POST …/doc` with our state vector) each time the socket
+// opens, a push is too large, or (without a socket) every `pollIntervalMs`. Reconnects with
+// backoff; every answer is applied as a yjs update, so order and repeats do not matter.
+import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
+import type { AwarenessState, DocServerFrame } from "../../shared/doc-socket";
+import { DocStateSchema } from "../../shared/docs";
+import { webSocketProtocols } from "../../shared/websocket-auth";
+import { backoffDelayMs } from "../backoff";
+import type { Transport } from "../transport";
+
+export type LinkState = "connecting" | "websocket" | "poll" | "offline" | "closed";
+
+export interface LinkHooks {
+  /** Our state vector now, for a catch-up. */
+  stateVector(): Uint8Array;
+  /** An update from the station; with it, this copy holds every update up to `offset`. */
+  remote(update: Uint8Array, offset: number): void;
+  awareness(states: AwarenessState[]): void;
+  /** Connected and caught up (true), or lost (false). */
+  synced(synced: boolean): void;
+  state(state: LinkState): void;
+}
+
+export interface LinkOptions {
+  url: string;
+  station: string;
+  transport: Transport;
+  /** `auto`: WebSocket, polling while it cannot connect; `poll`: HTTP only. */
+  mode: "auto" | "poll";
+  pollIntervalMs: number;
+  webSocket: typeof WebSocket | null;
+}
+
+const BACKOFF = { baseMs: 500, maxMs: 15_000 };
+
+export class DocLink {
+  private socket: WebSocket | null = null;
+  /** Failed catch-ups in a row (offline). */
+  private attempt = 0;
+  /** Sockets that would not open in a row (the server or a proxy may not take WebSockets). */
+  private socketFailures = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private catchingUp: Promise<boolean> | null = null;
+  private current: LinkState = "connecting";
+  private readonly onOnline = () => this.reconnectNow();
+
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly hooks: LinkHooks,
+  ) {}
+
+  start(): void {
+    globalThis.addEventListener?.("online", this.onOnline);
+    void this.connect();
+  }
+
+  get state(): LinkState {
+    return this.current;
+  }
+
+  /** Sends our awareness to the others, if the socket is open (awareness is never queued). */
+  sendAwareness(state: AwarenessState): void {
+    if (this.socket?.readyState === 1) this.socket.send(JSON.stringify({ type: "awareness", states: [state] }));
+  }
+
+  /** Catches up now (e.g. after the app knows the network is back). */
+  reconnectNow(): void {
+    if (this.closed) return;
+    this.attempt = 0;
+    if (this.socket?.readyState === 1) {
+      void this.catchUp();
+      return;
+    }
+    clearTimeout(this.timer);
+    void this.connect();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    globalThis.removeEventListener?.("online", this.onOnline);
+    this.socket?.close(1000, "closed");
+    this.socket = null;
+    this.setState("closed");
+  }
+
+  /** `POST …/doc` with our state vector: applies what we lack. True if the station answered. */
+  catchUp(): Promise<boolean> {
+    this.catchingUp ??= this.fetchState().finally(() => (this.catchingUp = null));
+    return this.catchingUp;
+  }
+
+  private async fetchState(): Promise<boolean> {
+    const body = JSON.stringify({ stateVector: encodeBinaryBody(this.hooks.stateVector()) });
+    const outcome = await this.options.transport.send("POST", `${this.path()}`, body, DocStateSchema);
+    if (this.closed || !outcome.ok) return false;
+    this.hooks.remote(decodeBinaryBody(outcome.value.update)!, outcome.value.offset);
+    return true;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const WebSocketClass = this.options.mode === "auto" ? this.options.webSocket : null;
+    if (WebSocketClass) {
+      const opened = await this.openSocket(WebSocketClass);
+      if (opened || this.closed) return;
+      this.socketFailures += 1;
+    }
+    // No socket: catch up over HTTP, then again after the poll interval (or the backoff).
+    const answered = await this.catchUp();
+    if (this.closed) return;
+    if (answered) {
+      this.attempt = 0;
+      this.setState("poll");
+      this.hooks.synced(true);
+    } else {
+      this.attempt += 1;
+      this.setState("offline");
+      this.hooks.synced(false);
+    }
+    // Online without a socket: poll, and try the socket again no later than its backoff says.
+    const socketRetryMs = WebSocketClass ? backoffDelayMs(this.socketFailures, BACKOFF, Math.random) : Number.POSITIVE_INFINITY;
+    const delayMs = answered ? Math.min(this.options.pollIntervalMs, socketRetryMs) : backoffDelayMs(this.attempt, BACKOFF, Math.random);
+    this.timer = setTimeout(() => void this.connect(), delayMs);
+  }
+
+  /** Resolves true once the socket opened (it then lives until it closes), false if it could not. */
+  private async openSocket(WebSocketClass: typeof WebSocket): Promise<boolean> {
+    let token: string;
+    try {
+      token = await this.options.transport.bearer();
+    } catch {
+      return false;
+    }
+    if (this.closed) return false;
+    const url = `${this.options.url.replace(/^http/, "ws")}${this.path()}/subscribe`;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocketClass(url, webSocketProtocols(token));
+    } catch {
+      return false;
+    }
+    return new Promise<boolean>((resolve) => {
+      let opened = false;
+      socket.onopen = () => {
+        opened = true;
+        this.socket = socket;
+        this.attempt = 0;
+        this.socketFailures = 0;
+        resolve(true);
+        // Opened first, then caught up: anything produced meanwhile is pushed on the socket.
+        void this.catchUp().then((answered) => {
+          if (this.socket !== socket) return;
+          this.setState("websocket");
+          this.hooks.synced(answered);
+        });
+      };
+      socket.onmessage = (event) => {
+        if (typeof event.data === "string") this.onFrame(event.data);
+      };
+      socket.onclose = () => {
+        if (!opened) {
+          resolve(false);
+          return;
+        }
+        if (this.socket === socket) this.socket = null;
+        if (this.closed) return;
+        this.setState("offline");
+        this.hooks.synced(false);
+        this.attempt += 1;
+        this.timer = setTimeout(() => void this.connect(), backoffDelayMs(this.attempt, BACKOFF, Math.random));
+      };
+      socket.onerror = () => {
+        // onclose follows and decides
+      };
+    });
+  }
+
+  private onFrame(data: string): void {
+    let frame: DocServerFrame;
+    try {
+      frame = JSON.parse(data) as DocServerFrame;
+    } catch {
+      return;
+    }
+    if (frame.type === "update") {
+      const update = decodeBinaryBody(frame.update);
+      if (update) this.hooks.remote(update, frame.offset);
+    } else if (frame.type === "stale") {
+      void this.catchUp();
+    } else if (frame.type === "awareness") {
+      this.hooks.awareness(frame.states);
+    }
+  }
+
+  private path(): string {
+    return `/v1/stations/${encodeURIComponent(this.options.station)}/doc`;
+  }
+
+  private setState(state: LinkState): void {
+    if (this.current === state) return;
+    this.current = state;
+    this.hooks.state(state);
+  }
+}
