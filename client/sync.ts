@@ -1,7 +1,7 @@
 // The sync state machine of the syncing tab: per stream, one batch in flight, read from the head
 // of the outbox, sent, then acknowledged, dead-lettered, renumbered (seq_gap) or retried with
 // backoff. "Online" means the last request got an answer; navigator.onLine is only a hint.
-import { ErrorCode } from "../shared/errors";
+import type { ErrorCode } from "../shared/errors";
 import { ProduceResponseSchema } from "../shared/messages";
 import { backoffDelayMs, type BackoffOptions } from "./backoff";
 import { messageFragment } from "./encode";
@@ -47,7 +47,8 @@ interface StreamState {
 }
 
 /** Codes that refuse the station or the caller, not one message: the whole batch is dead-lettered. */
-const STATION_WIDE = new Set<string>([ErrorCode.StationNotFound, ErrorCode.NotFound, ErrorCode.Forbidden, ErrorCode.InvalidName, ErrorCode.MethodNotAllowed, ErrorCode.UnsupportedMediaType]);
+// Literals typed by ErrorCode rather than the ErrorCode object: the bundle then carries only these.
+const STATION_WIDE = new Set<ErrorCode>(["station_not_found", "not_found", "forbidden", "invalid_name", "method_not_allowed", "unsupported_media_type"]);
 const MAX_GAPS_IN_A_ROW = 3;
 
 export class SyncEngine {
@@ -184,7 +185,7 @@ export class SyncEngine {
         continue;
       }
       const error = outcome.error;
-      if (error.code === ErrorCode.SeqGap && typeof error.details.expectedSeq === "number" && state.gaps < MAX_GAPS_IN_A_ROW) {
+      if (error.code === "seq_gap" && typeof error.details.expectedSeq === "number" && state.gaps < MAX_GAPS_IN_A_ROW) {
         state.gaps++;
         this.answered();
         await this.conn.run((db) => resumeAt(db, batch, error.details.expectedSeq as number));
@@ -241,7 +242,7 @@ export class SyncEngine {
   /** A refusal for good: dead-letter the culprit, or narrow down to it first. */
   private async refuse(batch: Batch, state: StreamState, error: WaystationError): Promise<void> {
     const entries = batch.entries;
-    if (entries.length > 1 && !STATION_WIDE.has(error.code)) {
+    if (entries.length > 1 && !STATION_WIDE.has(error.code as ErrorCode)) {
       state.probeUntil = entries[entries.length - 1]!.seq;
       const index = messageIndex(error);
       if (index !== undefined && index > 0 && index < entries.length) state.capNext = index;
