@@ -309,27 +309,38 @@ function failQueued(sql: SqlStorage, endpoint: Endpoint, claim: Claim, queued: Q
   return DeliveryOutcome.DeadLettered;
 }
 
+/** When delivery has work: `dueNow` if something may be sent at `now`, and the earliest later time. */
+export interface WebhooksDue {
+  dueNow: boolean;
+  /** The earliest attempt due strictly after `now` (a retry, or the lease of one in flight), or null. */
+  next: number | null;
+}
+
 /**
- * When an enabled endpoint next has something to send: now if its queue has room and the log
- * has messages past its cursor, else its earliest waiting attempt (ordered: the lowest offset's).
+ * When enabled endpoints have something to send: now if a queue has room and the log has
+ * messages past its cursor, or an attempt waits whose time has come (ordered: only the lowest
+ * offset counts); and the earliest time after now at which an attempt falls due.
  */
-export function webhooksDueAt(sql: SqlStorage, record: StationRecord, now: number): number | null {
-  let due: number | null = null;
+export function webhooksDue(sql: SqlStorage, record: StationRecord, now: number): WebhooksDue {
+  let dueNow = false;
+  let next: number | null = null;
+  const consider = (at: number | null) => {
+    if (at === null) return;
+    if (at <= now) dueNow = true;
+    else if (next === null || at < next) next = at;
+  };
   for (const endpoint of listEndpoints(sql, true)) {
-    const queue = sql
-      .exec<{ n: number; earliest: number | null }>(
-        "SELECT count(*) AS n, min(next_attempt_at) AS earliest FROM webhook_queue WHERE webhook_id = ?",
-        endpoint.id,
-      )
-      .one();
-    if (queue.n < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) return now;
-    let at = queue.earliest;
-    if (endpoint.options.ordered && queue.n > 0) {
-      at = sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one().t;
+    const queued = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ?", endpoint.id).one().n;
+    if (queued < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) dueNow = true;
+    if (queued === 0) continue;
+    if (endpoint.options.ordered) {
+      consider(sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one().t);
+    } else {
+      consider(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at <= ?", endpoint.id, now).one().t);
+      consider(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at > ?", endpoint.id, now).one().t);
     }
-    if (at !== null && (due === null || at < due)) due = at;
   }
-  return due;
+  return { dueNow, next };
 }
 
 /**

@@ -16,7 +16,7 @@ import type { ResendRoute } from "./groups/service";
 import type { ScheduledTask, Scheduler } from "./scheduler";
 import type { StationRecord } from "./station-record";
 import { WebhookDispatcher } from "./webhook-dispatcher";
-import { claimDeliveries, LEASE_GRACE_MS, recordAttempt, requeueDeadLetter, webhooksDueAt } from "./webhook-queue";
+import { claimDeliveries, LEASE_GRACE_MS, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
 import { sendAttempt } from "./webhook-send";
 import {
   countEnabledEndpoints,
@@ -77,17 +77,20 @@ export class StationWebhooks {
   };
 
   /**
-   * When delivery next has work. Work due now that a fill left unclaimed waits for a free slot:
-   * an attempt in flight ends (and fills again) by its deadline, so the alarm need only come
-   * then, after the lease grace: it is the safety net for an object that went away mid-attempt.
+   * When the alarm should next come for delivery. Work due now while attempts are in flight
+   * waits for a free slot: each attempt that ends fills the slots again, so the alarm need only
+   * come for later retries, or after the earliest deadline plus the lease grace (the safety net
+   * for an object that went away mid-attempt).
    */
   private dueAt(now: number): number | null {
     const record = this.host.record();
     if (!record) return null;
-    const due = webhooksDueAt(this.host.sql, record, now);
+    const { dueNow, next } = webhooksDue(this.host.sql, record, now);
+    if (!dueNow) return next;
     const deadline = this.dispatcher.earliestDeadline();
-    if (due !== null && due <= now && deadline !== null) return Math.max(deadline + LEASE_GRACE_MS, now + LEASE_GRACE_MS);
-    return due;
+    if (deadline === null) return now;
+    const safety = Math.max(deadline, now) + LEASE_GRACE_MS;
+    return next === null ? safety : Math.min(next, safety);
   }
 
   /** After new messages: start delivering them at once if an endpoint waits for them. */
