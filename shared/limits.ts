@@ -78,8 +78,8 @@ export const MAX_TOKEN_LENGTH = 8 * KiB;
 export const DEFAULT_TOKEN_REQUESTS_PER_SECOND = 50;
 export const DEFAULT_TOKEN_BYTES_PER_SECOND = 4 * MiB;
 /** …and a station, whoever calls, unless its config says otherwise. */
-export const DEFAULT_STATION_REQUESTS_PER_SECOND = 2000;
-export const DEFAULT_STATION_BYTES_PER_SECOND = 32 * MiB;
+export const DEFAULT_STATION_REQUESTS_PER_SECOND = 5000;
+export const DEFAULT_STATION_BYTES_PER_SECOND = 64 * MiB;
 export const MAX_RATE_REQUESTS_PER_SECOND = 1_000_000;
 export const MAX_RATE_BYTES_PER_SECOND = 1024 * MiB;
 
