@@ -22,7 +22,7 @@ import { createGroup, deleteGroup, ensureGroup, loadGroup, sameStart, startOf, u
 import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
 import { messagesJson } from "./message-json";
-import { ackOffsets, expireLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
+import { ackOffsets, expireLeases, hasExpiredLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
 import { describeGroup, describeGroups } from "./stats";
 import { SubscriberHub } from "./subscriber-hub";
 import { type Waiter, Waiters } from "./waiters";
@@ -180,9 +180,19 @@ export class GroupService {
     });
   }
 
-  /** Every group's stats, for the station info (read only: leases past due count as waiting). */
+  /**
+   * Every group's stats, for the station info. Leases that ran out are settled first (moved
+   * back in line, or to the DLS), so the figures do not wait for the alarm to come round.
+   */
   describeAll(record: StationRecord): GroupInfo[] {
-    return describeGroups(this.sql, record, Date.now());
+    const now = Date.now();
+    if (hasExpiredLeases(this.sql, now)) {
+      this.host.transact((current) => {
+        this.prepare(current, now);
+        return ok(null);
+      });
+    }
+    return describeGroups(this.sql, this.host.record() ?? record, now);
   }
 
   /** Forgets a group (cursor, leases); its dead letters stay until dropped. */

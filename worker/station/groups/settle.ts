@@ -87,6 +87,10 @@ export function expireLeases(sql: SqlStorage, record: StationRecord, now: number
   return expired.length;
 }
 
+export function hasExpiredLeases(sql: SqlStorage, now: number): boolean {
+  return sql.exec("SELECT 1 FROM deliveries WHERE lease_until <= ? LIMIT 1", now).toArray().length > 0;
+}
+
 /** When a lease next runs out or a delayed message comes due, or null for neither. */
 export function nextDeliveryDueAt(sql: SqlStorage, now: number): number | null {
   const lease = sql.exec<{ at: number | null }>("SELECT min(lease_until) AS at FROM deliveries WHERE lease_until IS NOT NULL").one().at;
