@@ -33,12 +33,36 @@ const MAX_REASON_LENGTH = 300;
 /** Schema names follow the station rule. */
 export const SchemaNameSchema = v.pipe(v.string(), v.regex(STATION_NAME_PATTERN, "Invalid schema name"));
 
-/** `PUT /v1/schemas/{name}`: the JSON Schema itself (an object or a boolean) and a note. */
+/**
+ * `PUT /v1/schemas/{name}`: the JSON Schema itself (an object or a boolean), a note, and
+ * optionally its draft (else `$schema` says, else 2020-12). A body without a `schema` key is
+ * taken as the JSON Schema itself (see putSchemaRequestOf).
+ */
 export const PutSchemaRequestSchema = v.strictObject({
-  schema: v.union([v.record(v.string(), v.unknown()), v.boolean()], "schema must be a JSON Schema (an object or a boolean)"),
+  // A plain object kept as it came (a record schema would copy it, and take arrays for objects).
+  schema: v.custom<Record<string, unknown> | boolean>(
+    (value) => typeof value === "boolean" || (typeof value === "object" && value !== null && !Array.isArray(value)),
+    "schema must be a JSON Schema (an object or a boolean)",
+  ),
   description: v.optional(v.pipe(v.string(), v.maxLength(MAX_SCHEMA_DESCRIPTION_LENGTH))),
+  draft: v.optional(v.picklist([SchemaDraft.Draft2019_09, SchemaDraft.Draft2020_12], "draft must be 2019-09 or 2020-12")),
 });
 export type PutSchemaRequest = v.InferOutput<typeof PutSchemaRequestSchema>;
+
+/**
+ * Both body forms of `PUT /v1/schemas/{name}` as one request: `{"schema": …, "description"?,
+ * "draft"?}`, or the bare JSON Schema (no `schema` key; its own `description`, if a short
+ * string, becomes the version's). JSON Schema has no `schema` keyword, so the two never mix up.
+ *
+ * @example putSchemaRequestOf({ type: "string" }) // → { schema: { type: "string" } }
+ */
+export function putSchemaRequestOf(body: unknown): unknown {
+  const isObject = typeof body === "object" && body !== null && !Array.isArray(body);
+  if (isObject && Object.prototype.hasOwnProperty.call(body, "schema")) return body;
+  const note = isObject ? (body as { description?: unknown }).description : undefined;
+  const description = typeof note === "string" && note.length <= MAX_SCHEMA_DESCRIPTION_LENGTH ? note : undefined;
+  return description === undefined ? { schema: body } : { schema: body, description };
+}
 
 /** A version number, or `latest`, as a path segment. */
 export const SchemaVersionParamSchema = v.union([

@@ -48,6 +48,26 @@ describe("schema versions", () => {
     expect((await api("GET", `/v1/schemas/${name}`)).body.versions).toHaveLength(4);
   });
 
+  it("takes a bare JSON Schema as the body too, and a draft named beside the schema", async () => {
+    const name = uniqueSchema();
+    const bare = await api("PUT", `/v1/schemas/${name}`, { ...TODO_V1, description: "bare" });
+    expect(bare.status).toBe(201);
+    expect(bare.body).toMatchObject({ version: 1, description: "bare", schema: { ...TODO_V1, description: "bare" } });
+    const boolean = await api("PUT", `/v1/schemas/${uniqueSchema()}`, true);
+    expect(boolean.body).toMatchObject({ version: 1, schema: true });
+
+    const tuple = { items: [{ type: "string" }] };
+    const named = await api("PUT", `/v1/schemas/${uniqueSchema()}`, { schema: tuple, draft: "2019-09" });
+    expect(named.body).toMatchObject({ version: 1, draft: "2019-09" });
+    const clash = await api("PUT", `/v1/schemas/${uniqueSchema()}`, {
+      schema: { $schema: "https://json-schema.org/draft/2020-12/schema" },
+      draft: "2019-09",
+    });
+    expect(clash.body.error.code).toBe("invalid_schema");
+    const typo = await api("PUT", `/v1/schemas/${uniqueSchema()}`, { schema: TODO_V1, descripton: "typo" });
+    expect(typo.body.error.code).toBe("invalid_request");
+  });
+
   it("lists schemas with their latest version", async () => {
     const a = uniqueSchema("list-a");
     const b = uniqueSchema("list-b");
@@ -112,6 +132,7 @@ describe("bad schemas", () => {
 
   it("refuses a body that is not a schema, and a schema nested too deep", async () => {
     expect((await api("PUT", `/v1/schemas/${uniqueSchema()}`, { schema: 5 })).body.error.code).toBe("invalid_request");
+    expect((await api("PUT", `/v1/schemas/${uniqueSchema()}`, [1, 2])).body.error.code).toBe("invalid_request");
     expect((await api("PUT", `/v1/schemas/${uniqueSchema()}`, { schema: {}, extra: 1 })).body.error.code).toBe("invalid_request");
     let deep: Record<string, unknown> = { type: "string" };
     for (let i = 0; i < 70; i++) deep = { items: deep };

@@ -2,11 +2,13 @@
 // Schemas belong to the whole deployment, not to a station, so these routes need manage on every
 // station: the admin token, or a scoped token with a `manage` grant on `*` (docs/security.md).
 import { Hono } from "hono";
+import * as v from "valibot";
 import { Action } from "../../shared/auth";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { STATION_NAME_PATTERN } from "../../shared/names";
 import {
   PutSchemaRequestSchema,
+  putSchemaRequestOf,
   type PutSchemaResponse,
   type SchemaListResponse,
   SchemaVersionParamSchema,
@@ -31,8 +33,9 @@ export const schemas = new Hono<AppBindings>()
   .put("/:schema", async (c) => {
     requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
-    const request = await readJson(c, PutSchemaRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    const checked = unwrap(checkSchema(request.schema));
+    const raw = await readJson(c, v.unknown(), { maxBytes: MAX_REQUEST_BYTES });
+    const request = unwrapValidation(PutSchemaRequestSchema, putSchemaRequestOf(raw));
+    const checked = unwrap(checkSchema(request.schema, request.draft));
     const added = unwrap(
       await catalogStub(c.env).addSchema(name, { draft: checked.draft, text: checked.text, description: request.description ?? null }),
     );

@@ -26,7 +26,8 @@ const metaValidators = new Map<SchemaDraft, Validator>();
 /** Values every usable schema can be run against without the validator throwing. */
 const PROBES: unknown[] = [null, true, 0, 1.5, "", "a", [], [1], {}, { a: 1 }];
 
-export function checkSchema(schema: unknown): Result<CheckedSchema> {
+/** `draft`: the draft the author named beside the schema, if any; `$schema` must agree with it. */
+export function checkSchema(schema: unknown, draftGiven?: SchemaDraft): Result<CheckedSchema> {
   const text = JSON.stringify(schema);
   const bytes = utf8Length(text);
   if (bytes > MAX_SCHEMA_BYTES) {
@@ -34,12 +35,17 @@ export function checkSchema(schema: unknown): Result<CheckedSchema> {
   }
   if (depthOf(schema) > MAX_SCHEMA_DEPTH) return invalid(`The schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`);
 
-  const draft = draftOf(schema);
-  if (draft === null) {
+  const declared = draftOf(schema);
+  if (declared === null) {
     return invalid("Unsupported $schema: use JSON Schema draft 2020-12 (the default) or 2019-09", {
       supportedSchemas: supportedSchemaUris(),
     });
   }
+  const hasSchemaUri = typeof schema === "object" && schema !== null && "$schema" in schema;
+  if (draftGiven !== undefined && hasSchemaUri && draftGiven !== declared) {
+    return invalid(`The schema's $schema says draft ${declared}, the request says ${draftGiven}`, { draft: draftGiven });
+  }
+  const draft = draftGiven ?? declared;
   if (hasKeyword(schema, "$dynamicRef")) {
     return invalid("$dynamicRef is not supported: use $ref, or $recursiveRef with draft 2019-09", { keyword: "$dynamicRef" });
   }
