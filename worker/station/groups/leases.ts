@@ -124,7 +124,8 @@ function leaseNew(
   // The log is dense from its head, so the range holds exactly the rows read above.
   sql.exec(
     `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at)
-     SELECT ?, msg_offset, ?, ?, 1, ? FROM messages WHERE msg_offset BETWEEN ? AND ?`,
+     SELECT ?, msg_offset, ?, ?, 1, ? FROM messages WHERE msg_offset BETWEEN ? AND ?
+     ON CONFLICT (group_name, msg_offset) DO NOTHING`,
     group.name,
     consumer,
     leaseUntil,
