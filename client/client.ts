@@ -152,14 +152,14 @@ export class WaystationClient implements Client {
     this.assertOpen();
     const retried = await this.conn.run((db) => retryDeadLetter(db, deadLetterId, Date.now()));
     if (!retried) throw new WaystationError("not_found", `No dead letter ${deadLetterId}`);
-    this.noteEnqueued(streamKey(this.url, retried.station), retried.station, 1);
+    this.noteEnqueued(streamKey(this.url, retried.station), retried.station, 1, true);
     return retried;
   }
 
   async dropDeadLetter(deadLetterId: number): Promise<void> {
     this.assertOpen();
     await this.conn.run((db) => dropDeadLetter(db, deadLetterId));
-    this.noteEnqueued(streamKey(this.url, "-"), "-", 0); // recount
+    this.recount();
   }
 
   async persist(): Promise<boolean> {
@@ -212,17 +212,23 @@ export class WaystationClient implements Client {
     return entry.stream.slice(this.url.length + 1);
   }
 
-  private noteEnqueued(stream: string, station: string, count: number): void {
+  /** Tells the syncing tab (maybe this one) of new actions; `recount` when dead letters changed too. */
+  private noteEnqueued(stream: string, station: string, count: number, recount = false): void {
     if (this.leader.isLeader) {
-      if (count > 0) this.sync.noteEnqueued(stream, station, count);
-      this.poke();
+      this.sync.noteEnqueued(stream, station, count);
+      if (recount) void this.sync.syncAll();
+      else this.poke();
       return;
     }
-    this.leader.post({ t: "enqueued", stream, station, count });
-    if (count > 0) {
-      const stations = { ...this.current.stations, [station]: (this.current.stations[station] ?? 0) + count };
-      this.setStatus({ ...this.current, pending: this.current.pending + count, stations });
-    }
+    this.leader.post({ t: "enqueued", stream, station, count, recount });
+    const stations = { ...this.current.stations, [station]: (this.current.stations[station] ?? 0) + count };
+    this.setStatus({ ...this.current, pending: this.current.pending + count, stations });
+  }
+
+  /** The dead letters changed: the syncing tab counts everything again. */
+  private recount(): void {
+    if (this.leader.isLeader) void this.sync.syncAll();
+    else this.leader.post({ t: "recount" });
   }
 
   /** Sync soon: the first enqueue of a burst schedules it, the rest of the burst rides along. */
@@ -230,7 +236,7 @@ export class WaystationClient implements Client {
     if (this.pokeTimer !== undefined) return;
     this.pokeTimer = setTimeout(() => {
       this.pokeTimer = undefined;
-      void this.sync.syncAll();
+      void this.sync.syncAll(false);
     }, this.debounceMs);
   }
 
@@ -261,8 +267,13 @@ export class WaystationClient implements Client {
     if (this.closed) return;
     if (this.leader.isLeader) {
       if (message.t === "enqueued") {
-        if (message.count > 0) this.sync.noteEnqueued(message.stream, message.station, message.count);
-        this.poke();
+        this.sync.noteEnqueued(message.stream, message.station, message.count);
+        // A hidden syncing tab's timers are throttled (≥ 1 s, or a minute): sync from the message itself.
+        if (message.recount) void this.sync.syncAll();
+        else if (globalThis.document?.visibilityState === "hidden") void this.sync.syncAll(false);
+        else this.poke();
+      } else if (message.t === "recount") {
+        void this.sync.syncAll();
       } else if (message.t === "flush") {
         void this.sync.wake().then(() => this.leader.post({ t: "flushed", id: message.id, status: this.current }));
       } else if (message.t === "hello") {

@@ -96,15 +96,21 @@ export class SyncEngine {
     await this.syncAll();
   }
 
-  /** Counts what is pending and drains every stream that has some; resolves when each stopped. */
-  async syncAll(): Promise<void> {
+  /**
+   * Drains every stream with pending actions; resolves when each stopped (empty or backing off).
+   * `recount` first counts the outbox again (start, timer, wake); an enqueue's sync does not, as
+   * counting a long outbox costs as much as the enqueues themselves (the counts are kept up to date).
+   */
+  async syncAll(recount = true): Promise<void> {
     if (!this.running) return;
     try {
-      const [streams, dead] = await this.conn.run((db) => Promise.all([countPending(db, this.config.url), countDeadLetters(db, this.config.url)]));
-      this.deadLetters = dead;
-      for (const { record, pending } of streams) this.stateOf(record.stream, record.station).pending = pending;
-      this.hooks.changed();
-      await Promise.all(streams.filter((s) => s.pending > 0).map((s) => this.drain(s.record.stream)));
+      if (recount) {
+        const [streams, dead] = await this.conn.run((db) => Promise.all([countPending(db, this.config.url), countDeadLetters(db, this.config.url)]));
+        this.deadLetters = dead;
+        for (const { record, pending } of streams) this.stateOf(record.stream, record.station).pending = pending;
+        this.hooks.changed();
+      }
+      await Promise.all([...this.streams].filter(([, s]) => s.pending > 0).map(([stream]) => this.drain(stream)));
     } catch (error) {
       this.fail(error);
     }

@@ -187,6 +187,7 @@ describe("sync", () => {
       [3, { n: 2, bad: true }],
     ]);
     expect(await c.deadLetters()).toEqual([]);
+    await waitFor(() => c.status.deadLetters === 0, "the status to count no dead letter");
   });
 
   it("dead-letters a whole batch refused for the station (404) and drops a dead letter on request", async () => {
@@ -201,8 +202,10 @@ describe("sync", () => {
       [2, "station_not_found"],
       [3, "station_not_found"],
     ]);
+    await waitFor(() => c.status.deadLetters === 3, "the status to count 3 dead letters");
     await c.dropDeadLetter(dead[0]!.deadLetterId);
     expect((await c.deadLetters()).map((d) => d.seq)).toEqual([2, 3]);
+    await waitFor(() => c.status.deadLetters === 2, "the status to count 2 dead letters");
   });
 
   it("keeps one batch in flight per station, bounded by count and bytes", async () => {
