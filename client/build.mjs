@@ -7,7 +7,8 @@ import { fileURLToPath } from "node:url";
 import { pureValibot } from "./pure-valibot.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "dist", "public");
+// WAYSTATION_PUBLIC_DIR builds elsewhere: a test's private copy no other `wrangler dev` rebuilds.
+const out = process.env.WAYSTATION_PUBLIC_DIR ?? join(root, "dist", "public");
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

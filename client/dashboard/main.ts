@@ -18,7 +18,7 @@ const main = h("main", { id: "main" });
 let current: View | null = null;
 const poller = new Poller(
   async () => {
-    if (current?.live !== false) await current?.refresh();
+    await current?.refresh();
   },
   (outcome) => {
     if (outcome.ok) {

@@ -3,10 +3,9 @@
 
 export interface View {
   el: HTMLElement;
-  /** Called once on mount and then on every poll while the page is visible. */
+  /** Called once on mount and then on every poll while the page is visible (forms load once,
+   *  then ignore the calls, so polling never overwrites what is being typed). */
   refresh(): Promise<void>;
-  /** False for screens with nothing live (forms): the poller leaves them alone. */
-  live?: boolean;
   dispose?(): void;
 }
 

@@ -33,7 +33,6 @@ export function createStationFormView(station: string | null): View {
 
   return {
     el,
-    live: false,
     async refresh() {
       if (loaded) return;
       loaded = true;

@@ -51,7 +51,6 @@ export function createStationView(route: Extract<Route, { name: "station" }>, re
 
   return {
     el,
-    live: inner.live,
     async refresh() {
       await inner.refresh();
       // The dead-letter count on its tab, from the station's own figures (cheap: one ask).

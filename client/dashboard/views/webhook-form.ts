@@ -22,7 +22,6 @@ export function createWebhookFormView(ctx: StationContext, name: string | null):
   let loaded = false;
   return {
     el,
-    live: false,
     async refresh() {
       if (loaded) return;
       loaded = true;
