@@ -7,6 +7,7 @@ import { StationKind } from "../../shared/config";
 import { DEFAULT_DOC_COMPACT_AFTER_BYTES, DEFAULT_DOC_COMPACT_AFTER_UPDATES } from "../../shared/docs";
 import { type Result, ok } from "../../shared/errors";
 import { readSnapshot, readSnapshotMeta, type SnapshotMeta, writeSnapshot } from "./doc-snapshot";
+import { cachedState, rememberState } from "./doc-state";
 import { updatesOf } from "./doc-updates";
 import { trimBelow } from "./log";
 import type { StationRecord } from "./station-record";
@@ -62,6 +63,13 @@ export function compactionDueAt(sql: SqlStorage, record: StationRecord, now: num
  */
 export function compactDoc(sql: SqlStorage, record: StationRecord, now: number): Result<CompactionOutcome> {
   let snapshot = readSnapshotMeta(sql);
+  // A read of the document merged it already: that state becomes the snapshot, no merge needed.
+  const cached = cachedState(record);
+  if (cached && cached.offset > snapshot.coversOffset) {
+    const merged = cached.offset - snapshot.coversOffset;
+    snapshot = writeSnapshot(sql, cached.update, cached.offset, now);
+    return ok({ merged, trimmed: trimCovered(sql, record, snapshot), snapshot });
+  }
   const rows: { msg_offset: number; body: string }[] = [];
   let bytes = 0;
   const cursor = sql.exec<{ msg_offset: number; body: string; bytes: number }>(
@@ -81,10 +89,16 @@ export function compactDoc(sql: SqlStorage, record: StationRecord, now: number):
     const updates = updatesOf(rows);
     const merged = Y.mergeUpdates(base ? [base, ...updates] : updates);
     snapshot = writeSnapshot(sql, merged, last.msg_offset, now);
+    rememberState(record, last.msg_offset, merged);
   }
+  return ok({ merged: rows.length, trimmed: trimCovered(sql, record, snapshot), snapshot });
+}
+
+/** Trims what the snapshot holds, as retention would; with `untilAcked` the groups do it. */
+function trimCovered(sql: SqlStorage, record: StationRecord, snapshot: SnapshotMeta): number {
   const trimmed = record.config.retention.untilAcked ? 0 : trimBelow(sql, record, snapshot.coversOffset + 1);
   record.save(sql);
-  return ok({ merged: rows.length, trimmed, snapshot });
+  return trimmed;
 }
 
 /** A failed merge (a bug, or an update that slipped past the produce check) waits this long before the next try. */

@@ -20,6 +20,8 @@ export interface DocStateValue {
 interface MergedState {
   offset: number;
   update: Uint8Array;
+  /** Computed on first use: reading it from the update walks every struct. */
+  stateVector?: Uint8Array;
 }
 
 /** Keyed by the record object: a re-created or reloaded station starts with no cache. */
@@ -35,16 +37,25 @@ export function readDocState(sql: SqlStorage, record: StationRecord, stateVector
       : { offset: snapshot.coversOffset, update: readSnapshot(sql, snapshot) ?? Y.mergeUpdates([]) };
   const rows = sql.exec<{ body: string }>("SELECT body FROM messages WHERE msg_offset > ? ORDER BY msg_offset", base.offset).toArray();
   const tail = updatesOf(rows);
-  const merged: MergedState = {
-    offset: record.lastOffset,
-    update: tail.length > 0 ? Y.mergeUpdates([base.update, ...tail]) : base.update,
-  };
+  const merged: MergedState = tail.length > 0 ? { offset: record.lastOffset, update: Y.mergeUpdates([base.update, ...tail]) } : { ...base, offset: record.lastOffset };
+  merged.stateVector ??= Y.encodeStateVectorFromUpdate(merged.update);
   cache.set(record, merged);
   return {
     update: stateVector ? Y.diffUpdate(merged.update, stateVector) : merged.update,
-    stateVector: Y.encodeStateVectorFromUpdate(merged.update),
+    stateVector: merged.stateVector,
     offset: merged.offset,
     snapshotOffset: snapshot.coversOffset,
     tailUpdates: tail.length,
   };
+}
+
+/** The last merged state of this station (if any): every update up to `offset`, merged. */
+export function cachedState(record: StationRecord): { offset: number; update: Uint8Array } | null {
+  return cache.get(record) ?? null;
+}
+
+/** Remembers a merged state computed elsewhere (compaction), so the next read starts from it. */
+export function rememberState(record: StationRecord, offset: number, update: Uint8Array): void {
+  const known = cache.get(record);
+  if (!known || known.offset < offset) cache.set(record, { offset, update });
 }
