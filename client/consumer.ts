@@ -9,6 +9,7 @@ import type { Message } from "../shared/messages";
 import { webSocketProtocols } from "../shared/websocket-auth";
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
+import { randomId } from "./outbox/schema";
 import type { ConsumeOptions, Consumer, MessageHandler } from "./index";
 import type { Transport } from "./transport";
 
@@ -24,7 +25,7 @@ export function startConsumer(
   options: ConsumeOptions,
   onStop: () => void,
 ): Consumer {
-  const name = options.consumer ?? `web-${crypto.randomUUID()}`;
+  const name = options.consumer ?? `web-${randomId()}`;
   const max = Math.min(Math.max(1, options.max ?? 100), MAX_FETCH_MESSAGES);
   const waitMs = Math.min(Math.max(0, options.waitMs ?? 25_000), MAX_WAIT_MS);
   const nackDelayMs = options.nackDelayMs ?? 1000;

@@ -102,7 +102,8 @@ function readResponse<S extends v.GenericSchema>(res: Response, text: string, sc
 
 function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // AbortSignal.any: Chrome 116, Safari 17.4. Without it a stopped consumer's poll ends on its own.
+  return signal && AbortSignal.any ? AbortSignal.any([signal, timeout]) : timeout;
 }
 
 /** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */

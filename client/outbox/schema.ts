@@ -69,5 +69,10 @@ export function streamRange(stream: string, fromSeq = 0): IDBKeyRange {
 
 /** A fresh producer id: random, so a new store never collides with an old one's seqs. */
 export function newProducerId(): string {
-  return `web-${crypto.randomUUID()}`;
+  return `web-${randomId()}`;
+}
+
+/** 128 random bits as hex: crypto.randomUUID exists only in secure contexts (https, localhost). */
+export function randomId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
