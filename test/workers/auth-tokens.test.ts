@@ -92,6 +92,12 @@ describe("refused tokens", () => {
     await expectRefused(noneToken(), "algorithm_not_allowed");
   });
 
+  it("refuses a token that asks for an unknown critical extension", async () => {
+    const header = btoa(JSON.stringify({ alg: "HS256", crit: ["exp2"], exp2: 1 })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+    const [, payload, signature] = (await signToken()).split(".");
+    await expectRefused(`${header}.${payload}.${signature}`, "malformed");
+  });
+
   it("refuses RS256 and HS512 tokens", async () => {
     await expectRefused(await rs256Token(), "algorithm_not_allowed");
     await expectRefused(await signToken({ alg: "HS512" }), "algorithm_not_allowed");

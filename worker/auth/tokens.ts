@@ -103,8 +103,9 @@ function refusalOf(error: unknown): Result<never> {
     case "ERR_JWT_EXPIRED":
       return refuse(TokenRefusal.Expired, "The token has expired: get a new one");
     case "ERR_JOSE_ALG_NOT_ALLOWED":
-    case "ERR_JOSE_NOT_SUPPORTED":
       return refuse(TokenRefusal.Algorithm, `Only ${TOKEN_ALGORITHM} tokens are accepted`);
+    case "ERR_JOSE_NOT_SUPPORTED":
+      return refuse(TokenRefusal.Malformed, "The token asks for a JWS extension (crit) this worker does not support");
     case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
       return refuse(TokenRefusal.Signature, "The token's signature does not verify");
     case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
