@@ -3,13 +3,15 @@
 // (and resend from it), disabling after persistent failure, re-enabling, and attempts that
 // survive the object being evicted.
 import { env } from "cloudflare:workers";
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { api, createStation, produce } from "./helpers";
 import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
 
 const URL_A = "http://receiver.test/a";
+/** runInDurableObject without its deep generic types (the Station stub's RPC types are large). */
+const runInObject = runInDurableObject as unknown as (stub: unknown, fn: (instance: any) => unknown) => Promise<unknown>;
 const fail = (status: number, headers: Record<string, string> = {}) => new Response("no", { status, headers });
 const okResponse = () => new Response(null, { status: 204 });
 
@@ -190,6 +192,70 @@ describe("retries", () => {
     expect(receiver.calls.length).toBe(calls);
   });
 
+  it("retries one endpoint on time while another endpoint's attempt hangs", async () => {
+    const station = await createStation();
+    await putWebhook(station, "stuck", { url: "http://receiver.test/stuck", timeoutMs: 20_000 });
+    await putWebhook(station, "quick", { url: URL_A, retry: { scheduleMs: [50] } });
+    let quickCalls = 0;
+    receiver.reply((call) => {
+      if (call.url.endsWith("/stuck")) return new Promise<Response>(() => {});
+      quickCalls += 1;
+      return quickCalls === 1 ? fail(500) : okResponse();
+    });
+    await produce(station, { messages: [{ body: 1 }] });
+    const info = await waitFor(async () => {
+      const w = await getWebhook(station, "quick");
+      return w.health.delivered === 1 && w;
+    }, 10_000, "the quick endpoint's retry");
+    expect(info.recent.map((r: any) => r.outcome)).toEqual(["delivered", "retrying"]);
+    expect((await getWebhook(station, "stuck")).cursor.inFlight).toBe(1);
+  });
+
+  it("tries an attempt again after its lease when the object went away mid-attempt", async () => {
+    const station = await createStation();
+    await putWebhook(station, "lost", { url: URL_A, timeoutMs: 100 });
+    receiver.reply((_, i) => (i === 0 ? new Promise<Response>(() => {}) : okResponse()));
+    await produce(station, { messages: [{ body: "lost once" }] });
+    await waitFor(() => receiver.calls.length >= 1, 10_000, "the first attempt");
+    const namespace = (env as unknown as { STATION: DurableObjectNamespace }).STATION;
+    const stub = namespace.get(namespace.idFromName(station));
+    await evictDurableObject(stub);
+    // However the first attempt ended (recorded as a failure, or lost with the object and brought
+    // back when its lease ran out), the message is tried again with the same webhook-id.
+    await waitFor(async () => {
+      await runDurableObjectAlarm(stub);
+      return receiver.calls.length >= 2;
+    }, 15_000, "the attempt after the lease");
+    expect(receiver.calls[1]!.json).toMatchObject({ body: "lost once", deliveries: 2 });
+    expect(receiver.calls[1]!.headers["webhook-id"]).toBe(receiver.calls[0]!.headers["webhook-id"]);
+  });
+
+  it("brings back an attempt whose outcome was lost, once its lease (timeout + 5 s) runs out", async () => {
+    const station = await createStation();
+    await putWebhook(station, "leased", { url: URL_A, timeoutMs: 100 });
+    receiver.reply((_, i) => (i === 0 ? new Promise<Response>(() => {}) : okResponse()));
+    await produce(station, { messages: [{ body: "leased" }] });
+    await waitFor(() => receiver.calls.length >= 1, 10_000, "the first attempt");
+    const namespace = (env as unknown as { STATION: DurableObjectNamespace }).STATION;
+    const stub = namespace.get(namespace.idFromName(station));
+    // Forget the attempt in flight, as a restart would: only its lease in storage remains.
+    await runInObject(stub, (instance) => instance.webhooks.reset());
+    const info = await getWebhook(station, "leased");
+    expect(info.cursor).toMatchObject({ pending: 1, inFlight: 0 });
+    expect(info.cursor.nextAttemptAt).toBeGreaterThan(receiver.calls[0]!.at + 5000);
+    await waitFor(async () => {
+      await runDurableObjectAlarm(stub);
+      return receiver.calls.length >= 2;
+    }, 15_000, "the attempt after the lease");
+    expect(receiver.calls[1]!.at - receiver.calls[0]!.at).toBeGreaterThanOrEqual(5000);
+    expect(receiver.calls[1]!.json).toMatchObject({ body: "leased", deliveries: 2 });
+    const after = await waitFor(async () => {
+      const w = await getWebhook(station, "leased");
+      return w.health.delivered === 1 && w;
+    });
+    expect(after.recent.map((r: any) => [r.attempt, r.outcome])).toEqual([[2, "delivered"]]);
+  });
+
   it("keeps retrying after the object is evicted between attempts", async () => {
     const station = await createStation();
     await putWebhook(station, "durable", { url: URL_A, retry: { scheduleMs: [200] } });
@@ -206,5 +272,23 @@ describe("retries", () => {
     }, 10_000, "the retry after eviction");
     expect(receiver.calls[1]!.json).toMatchObject({ body: "kept", deliveries: 2 });
     expect(receiver.calls[1]!.headers["webhook-id"]).toBe(receiver.calls[0]!.headers["webhook-id"]);
+  });
+});
+
+describe("retention", () => {
+  it("keeps messages an endpoint has not delivered yet under retention.untilAcked", async () => {
+    const station = await createStation({ retention: { untilAcked: true } });
+    await putWebhook(station, "behind", { url: URL_A, retry: { scheduleMs: [60_000] } });
+    receiver.reply((call) => (call.json.offset === 2 ? fail(500) : okResponse()));
+    await produce(station, { messages: [{ body: 1 }, { body: 2 }, { body: 3 }] });
+    // A consumer group reads and acks everything at once; the endpoint still owes offset 2.
+    const fetched = await api("POST", `/v1/stations/${station}/groups/readers/fetch`, { consumer: "c", max: 10 });
+    expect(fetched.body.messages).toHaveLength(3);
+    await api("POST", `/v1/stations/${station}/groups/readers/ack`, { offsets: [1, 2, 3] });
+    await waitFor(async () => (await getWebhook(station, "behind")).health.consecutiveFailures === 1, 10_000, "offset 2 failed once");
+    const info = await api("GET", `/v1/stations/${station}`);
+    expect(info.body.stats.firstOffset).toBe(2);
+    const read = await api("GET", `/v1/stations/${station}/messages?from=1`);
+    expect(read.body.messages.map((m: any) => m.offset)).toEqual([2, 3]);
   });
 });

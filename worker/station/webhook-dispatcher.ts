@@ -17,8 +17,6 @@ export interface DispatcherPorts {
 
 export class WebhookDispatcher {
   private readonly inFlight = new Map<number, Set<number>>();
-  /** When each attempt in flight times out (by a key per attempt). */
-  private readonly deadlines = new Map<string, number>();
   private active = 0;
   /** Bumped by `reset()`: results of attempts started before it are not recorded. */
   private generation = 0;
@@ -35,11 +33,9 @@ export class WebhookDispatcher {
     return this.active;
   }
 
-  /** The earliest time an attempt in flight times out, or null when none is in flight. */
-  earliestDeadline(): number | null {
-    let earliest: number | null = null;
-    for (const at of this.deadlines.values()) if (earliest === null || at < earliest) earliest = at;
-    return earliest;
+  /** Every slot is taken: nothing more starts until an attempt ends (and fills again). */
+  get isFull(): boolean {
+    return this.active >= MAX_STATION_DELIVERIES;
   }
 
   /** Starts as many due attempts as there are free slots. Cheap when there is nothing to do. */
@@ -54,7 +50,6 @@ export class WebhookDispatcher {
   reset(): void {
     this.generation += 1;
     this.inFlight.clear();
-    this.deadlines.clear();
     this.active = 0;
   }
 
@@ -63,8 +58,6 @@ export class WebhookDispatcher {
     let offsets = this.inFlight.get(claim.endpointId);
     if (!offsets) this.inFlight.set(claim.endpointId, (offsets = new Set()));
     offsets.add(claim.offset);
-    const key = `${claim.endpointId}:${claim.offset}`;
-    this.deadlines.set(key, Date.now() + claim.timeoutMs);
     this.active += 1;
     void this.ports
       .send(claim)
@@ -79,7 +72,6 @@ export class WebhookDispatcher {
         if (generation !== this.generation) return;
         offsets.delete(claim.offset);
         if (offsets.size === 0) this.inFlight.delete(claim.endpointId);
-        this.deadlines.delete(key);
         this.active -= 1;
         try {
           this.fill();

@@ -309,7 +309,7 @@ function failQueued(sql: SqlStorage, endpoint: Endpoint, claim: Claim, queued: Q
   return DeliveryOutcome.DeadLettered;
 }
 
-/** When delivery has work: `dueNow` if something may be sent at `now`, and the earliest later time. */
+/** When delivery has work: `dueNow` if an attempt could be claimed at `now`, and the earliest later time. */
 export interface WebhooksDue {
   dueNow: boolean;
   /** The earliest attempt due strictly after `now` (a retry, or the lease of one in flight), or null. */
@@ -317,27 +317,37 @@ export interface WebhooksDue {
 }
 
 /**
- * When enabled endpoints have something to send: now if a queue has room and the log has
- * messages past its cursor, or an attempt waits whose time has come (ordered: only the lowest
- * offset counts); and the earliest time after now at which an attempt falls due.
+ * When enabled endpoints have something to send. `dueNow`: a claim at `now` would start an
+ * attempt — a queue has room and the log has messages past its cursor, or a waiting attempt's
+ * time has come (ordered: the lowest offset, with nothing in flight) and the endpoint has a free
+ * slot. Work that waits only for a slot is not due: the attempt in flight fills the slot again
+ * when it ends. `next`: the earliest time after `now` an attempt falls due, leases included
+ * (the safety net for attempts lost with the object).
  */
-export function webhooksDue(sql: SqlStorage, record: StationRecord, now: number): WebhooksDue {
+export function webhooksDue(sql: SqlStorage, record: StationRecord, now: number, inFlight: InFlightView, poolFull: boolean): WebhooksDue {
   let dueNow = false;
   let next: number | null = null;
-  const consider = (at: number | null) => {
-    if (at === null) return;
-    if (at <= now) dueNow = true;
-    else if (next === null || at < next) next = at;
+  const later = (at: number | null) => {
+    if (at !== null && at > now && (next === null || at < next)) next = at;
   };
   for (const endpoint of listEndpoints(sql, true)) {
+    const busy = inFlight.count(endpoint.id);
+    const room = endpoint.options.ordered ? (busy === 0 ? 1 : 0) : endpoint.options.maxInFlight - busy;
     const queued = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ?", endpoint.id).one().n;
-    if (queued < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) dueNow = true;
+    if (!poolFull && room > 0 && queued < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) {
+      dueNow = true;
+    }
     if (queued === 0) continue;
+    later(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at > ?", endpoint.id, now).one().t);
+    if (poolFull || room <= 0 || dueNow) continue;
     if (endpoint.options.ordered) {
-      consider(sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one().t);
+      const head = sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one();
+      if (head.t <= now) dueNow = true;
     } else {
-      consider(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at <= ?", endpoint.id, now).one().t);
-      consider(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at > ?", endpoint.id, now).one().t);
+      const due = sql
+        .exec<{ msg_offset: number }>("SELECT msg_offset FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at <= ? ORDER BY msg_offset LIMIT ?", endpoint.id, now, busy + 1)
+        .toArray();
+      if (due.some((row) => !inFlight.has(endpoint.id, row.msg_offset))) dueNow = true;
     }
   }
   return { dueNow, next };

@@ -16,7 +16,7 @@ import type { ResendRoute } from "./groups/service";
 import type { ScheduledTask, Scheduler } from "./scheduler";
 import type { StationRecord } from "./station-record";
 import { WebhookDispatcher } from "./webhook-dispatcher";
-import { claimDeliveries, LEASE_GRACE_MS, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
+import { claimDeliveries, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
 import { sendAttempt } from "./webhook-send";
 import {
   countEnabledEndpoints,
@@ -76,27 +76,24 @@ export class StationWebhooks {
     run: () => this.dispatcher.fill(),
   };
 
-  /**
-   * When the alarm should next come for delivery. Work due now while attempts are in flight
-   * waits for a free slot: each attempt that ends fills the slots again, so the alarm need only
-   * come for later retries, or after the earliest deadline plus the lease grace (the safety net
-   * for an object that went away mid-attempt).
-   */
+  /** When the alarm should next come for delivery: now if an attempt can start, else the next retry or lease. */
   private dueAt(now: number): number | null {
     const record = this.host.record();
     if (!record) return null;
-    const { dueNow, next } = webhooksDue(this.host.sql, record, now);
-    if (!dueNow) return next;
-    const deadline = this.dispatcher.earliestDeadline();
-    if (deadline === null) return now;
-    const safety = Math.max(deadline, now) + LEASE_GRACE_MS;
-    return next === null ? safety : Math.min(next, safety);
+    const { dueNow, next } = webhooksDue(this.host.sql, record, now, this.dispatcher.view, this.dispatcher.isFull);
+    return dueNow ? now : next;
   }
 
   /** After new messages: start delivering them at once if an endpoint waits for them. */
   afterAppend(): void {
-    if (this.enabledCount === null) this.enabledCount = countEnabledEndpoints(this.host.sql);
-    if (this.enabledCount > 0) this.kick();
+    try {
+      if (this.enabledCount === null) this.enabledCount = countEnabledEndpoints(this.host.sql);
+      if (this.enabledCount > 0) this.kick();
+    } catch (error) {
+      // The batch is stored: a bug here must not turn its answer into an error. The alarm retries.
+      console.error("webhook kick after produce failed", error);
+      this.wake(Date.now() + 1000);
+    }
   }
 
   put(name: string, request: PutWebhookRequest, url: string): Result<{ created: boolean; webhook: PutWebhookResponse }> {
