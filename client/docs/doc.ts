@@ -44,6 +44,11 @@ export interface DocStatus {
   acknowledgedOffset: number | null;
   /** The station offset this copy has caught up with (it holds every update up to it). */
   serverOffset: number;
+  /**
+   * Why the last catch-up failed (`network_error` offline, `not_a_doc`, `station_not_found`,
+   * `forbidden`…); absent once one worked. Catch-ups are retried with backoff.
+   */
+  error?: { code: string; message: string; status: number };
 }
 
 const LOAD = Symbol("load");
@@ -93,6 +98,10 @@ export class WaystationDoc extends Y.Doc {
         remote: (update, offset) => this.applyRemote(update, offset),
         awareness: (states) => this.awareness.applyRemote(states),
         synced: (synced) => this.emit("sync", [synced, this]),
+        error: (error) => {
+          if (error) this.setStatus({ error: { code: error.code, message: error.message, status: error.status } });
+          else if (this.current.error) this.setStatus({ error: undefined });
+        },
         state: (connection) => {
           if (connection === "websocket") this.link.sendAwareness(this.awareness.localFrame());
           if (connection !== "websocket") this.awareness.forgetOthers();

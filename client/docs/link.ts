@@ -7,6 +7,7 @@ import type { AwarenessState, DocServerFrame } from "../../shared/doc-socket";
 import { DocStateSchema } from "../../shared/docs";
 import { webSocketProtocols } from "../../shared/websocket-auth";
 import { backoffDelayMs } from "../backoff";
+import type { WaystationError } from "../errors";
 import type { Transport } from "../transport";
 
 export type LinkState = "connecting" | "websocket" | "poll" | "offline" | "closed";
@@ -20,6 +21,8 @@ export interface LinkHooks {
   /** Connected and caught up (true), or lost (false). */
   synced(synced: boolean): void;
   state(state: LinkState): void;
+  /** The last catch-up failed with this (null: it worked). */
+  error(error: WaystationError | null): void;
 }
 
 export interface LinkOptions {
@@ -95,7 +98,9 @@ export class DocLink {
   private async fetchState(): Promise<boolean> {
     const body = JSON.stringify({ stateVector: encodeBinaryBody(this.hooks.stateVector()) });
     const outcome = await this.options.transport.send("POST", `${this.path()}`, body, DocStateSchema);
-    if (this.closed || !outcome.ok) return false;
+    if (this.closed) return false;
+    this.hooks.error(outcome.ok ? null : outcome.error);
+    if (!outcome.ok) return false;
     this.hooks.remote(decodeBinaryBody(outcome.value.update)!, outcome.value.offset);
     return true;
   }

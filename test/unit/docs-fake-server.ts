@@ -1,6 +1,7 @@
 // An in-memory doc station behind msw for the SDK's doc tests: produce with the producer/seq
 // rule (the SDK tests' FakeStation), and `POST …/doc` answering the merged state of the log's
-// binary bodies, or what a state vector lacks. No WebSocket: docs run in poll mode here.
+// binary bodies, or what a state vector lacks (stations named log-… answer 409 not_a_doc).
+// No WebSocket: docs run in poll mode here.
 import "fake-indexeddb/auto";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
@@ -32,6 +33,7 @@ export function startDocServer() {
       return json(status, answer);
     }),
     http.post(`${DOC_URL}/v1/stations/:station/doc`, async ({ request, params }) => {
+      if (String(params.station).startsWith("log-")) return json(409, { error: { code: "not_a_doc", message: "not a doc station" } });
       const body = (await request.json()) as { stateVector?: unknown };
       const merged = stateOf(String(params.station));
       const vector = body.stateVector === undefined ? null : decodeBinaryBody(body.stateVector);

@@ -103,6 +103,14 @@ describe("client.doc()", () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("says why it cannot catch up: a station that is not a doc", async () => {
+    const client = docClient(() => false);
+    const doc = client.doc("log-notes", docOptions);
+    await waitFor(() => doc.status.error?.code === "not_a_doc", "the not_a_doc error");
+    expect(doc.status.connection).toBe("offline");
+    await client.close();
+  });
+
   it("returns the same doc for the same station until it is closed", async () => {
     const client = docClient(() => true);
     const doc = client.doc("notes-same", docOptions);
