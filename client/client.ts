@@ -244,6 +244,11 @@ export class WaystationClient implements Client {
     if (this.closed) return;
     this.sync.start();
     this.leaderChanged();
+    // flush() called before this tab got the lock (e.g. right after createClient): answer it now.
+    if (this.flushes.size > 0) {
+      const waiting = [...this.flushes.values()];
+      void this.sync.wake().then(() => waiting.forEach((done) => done(this.current)));
+    }
   }
 
   private leaderChanged(): void {

@@ -47,6 +47,8 @@ export function startStationServer() {
     return s;
   };
   const server = setupServer(
+    // The SDK's schema pre-check asks each station for its schema: these stations have none.
+    http.get(`${BASE_URL}/v1/stations/:station/schema`, ({ params }) => json(200, { station: String(params.station), schema: null })),
     http.post(`${BASE_URL}/v1/stations/:station/messages`, async ({ request, params }) => {
       const name = String(params.station);
       const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown }[] };

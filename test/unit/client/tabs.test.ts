@@ -65,4 +65,14 @@ describe("tabs", () => {
     expect(status.leader).toBe(false);
     expect(server.station("flushing").log).toHaveLength(1);
   });
+
+  it("answers flush() called before the tab got the lock, once it syncs", async () => {
+    const locks = asLockManager(new FakeLockManager());
+    const c = tab("tabs-early-flush", locks);
+    const flushed = c.flush(); // the lock is granted only after this call
+    await c.station("early").enqueue("x");
+    const status = await flushed;
+    expect(status.leader).toBe(true);
+    await waitFor(() => server.station("early").log.length === 1, "the action delivered");
+  });
 });
