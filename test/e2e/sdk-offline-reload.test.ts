@@ -45,4 +45,33 @@ describe("SDK offline, with a reload", () => {
     await waitUntil(async () => (await page.evaluate(() => (window as any).ws.status.state)) === "idle", "the idle status");
     await context.close();
   });
+
+  it("reopens the database when the browser clears it, and goes on as a new producer", async () => {
+    await createStation(worker, "cleared");
+    const context = await browser.newContext();
+    await serveSdkPage(context, worker);
+    const page = await openSdkPage(context, worker);
+    await startClient(page, worker.token);
+    const producer1 = await page.evaluate(() => (window as any).ws.producerId());
+    await enqueueRange(page, "cleared", 0, 3);
+    await waitUntil(async () => (await pendingCount(page)) === 0, "the first actions to sync");
+
+    // "Clear site data" for IndexedDB: Chromium closes the page's connection and deletes the store.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Storage.clearDataForOrigin", { origin: worker.url, storageTypes: "indexeddb" });
+    const seqs = await enqueueRange(page, "cleared", 3, 5);
+    expect(seqs).toEqual([1, 2]);
+    const producer2 = await page.evaluate(() => (window as any).ws.producerId());
+    expect(producer2).not.toBe(producer1);
+    await waitUntil(async () => (await pendingCount(page)) === 0, "the later actions to sync");
+    const messages = await readStation(worker, "cleared");
+    expect(messages.map((m) => [m.producer, m.seq, m.body.i])).toEqual([
+      [producer1, 1, 0],
+      [producer1, 2, 1],
+      [producer1, 3, 2],
+      [producer2, 1, 3],
+      [producer2, 2, 4],
+    ]);
+    await context.close();
+  });
 });
