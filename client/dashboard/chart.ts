@@ -1,5 +1,6 @@
-// The throughput chart: produced (area) and delivered (line) per bucket over the station's
-// window, drawn as SVG that scales to its box. Also the sparkline of the stations list.
+// The throughput chart: produced and delivered per bucket over the station's window, as pairs
+// of bars (a bucket is a count, not a point on a curve), drawn as SVG that scales to its box.
+// Also the sparkline of the stations list.
 import type { ThroughputBucket } from "../../shared/throughput";
 import { THROUGHPUT_BUCKET_MS } from "../../shared/throughput";
 import { h, svg } from "./dom";
@@ -24,9 +25,8 @@ export function renderThroughputChart(buckets: readonly ThroughputBucket[]): HTM
     "svg",
     { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, preserveAspectRatio: "none", class: "chart-svg", role: "img", "aria-label": "Throughput" },
     ...grid,
-    svg("path", { d: areaPath(produced, top), class: "area-produced" }),
-    svg("path", { d: linePath(produced, top), class: "line-produced", "vector-effect": "non-scaling-stroke" }),
-    svg("path", { d: linePath(delivered, top), class: "line-delivered", "vector-effect": "non-scaling-stroke" }),
+    svg("path", { d: barsPath(produced, top, 0), class: "bar-produced" }),
+    svg("path", { d: barsPath(delivered, top, 1), class: "bar-delivered" }),
   );
   const bucketSeconds = THROUGHPUT_BUCKET_MS / 1000;
   return h(
@@ -59,6 +59,21 @@ export function renderSparkline(buckets: readonly ThroughputBucket[]): SVGElemen
     svg("path", { d: areaPath(values, top), class: "area-produced" }),
     svg("path", { d: linePath(values, top), class: "line-produced", "vector-effect": "non-scaling-stroke" }),
   );
+}
+
+/** One path of bars: bucket i spans WIDTH/n; `slot` 0 or 1 puts the bar in its left or right half. */
+function barsPath(values: readonly number[], top: number, slot: 0 | 1): string {
+  const step = WIDTH / Math.max(1, values.length);
+  const gap = step * 0.12;
+  const barWidth = (step - 3 * gap) / 2;
+  return values
+    .map((value, i) => {
+      if (value <= 0) return "";
+      const height = Math.max(2, (value / top) * (HEIGHT - 4));
+      const x = i * step + gap + slot * (barWidth + gap);
+      return `M${round(x)} ${HEIGHT} v${-round(height)} h${round(barWidth)} v${round(height)} Z`;
+    })
+    .join("");
 }
 
 function points(values: readonly number[], top: number): Array<[number, number]> {

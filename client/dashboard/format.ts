@@ -54,10 +54,19 @@ export function formatAgo(ms: number, now = Date.now()): string {
   return `${Math.floor(s / 86400)} d ago`;
 }
 
-/** Produced messages per second over the last minute of complete buckets. */
-export function produceRate(buckets: readonly ThroughputBucket[], field: "produced" | "delivered" = "produced"): number {
-  const complete = buckets.slice(0, -1).slice(-Math.round(60_000 / THROUGHPUT_BUCKET_MS));
-  if (complete.length === 0) return 0;
-  const total = complete.reduce((sum, b) => sum + b[field], 0);
-  return total / ((complete.length * THROUGHPUT_BUCKET_MS) / 1000);
+/**
+ * Messages per second over about the last minute: the current (partial) bucket and the five
+ * before it, divided by the time they span, so a burst shows at once rather than 10 s later.
+ */
+export function produceRate(buckets: readonly ThroughputBucket[], field: "produced" | "delivered" = "produced", now = Date.now()): number {
+  const recent = buckets.slice(-Math.round(60_000 / THROUGHPUT_BUCKET_MS));
+  const current = recent.at(-1);
+  if (!current) return 0;
+  const intoCurrentMs = Math.min(THROUGHPUT_BUCKET_MS, Math.max(1000, now - current.at));
+  const spanMs = (recent.length - 1) * THROUGHPUT_BUCKET_MS + intoCurrentMs;
+  return recent.reduce((sum, b) => sum + b[field], 0) / (spanMs / 1000);
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
 }

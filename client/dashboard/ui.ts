@@ -24,7 +24,7 @@ export function toFailure(error: unknown): ApiFailure {
 }
 
 export function stat(label: string, value: string, hint?: string): HTMLElement {
-  return h("div", { class: "stat" }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value" }, value), hint ? h("div", { class: "stat-hint" }, hint) : null);
+  return h("div", { class: "stat" }, h("div", { class: "stat-label" }, label), h("div", { class: "stat-value", title: value }, value), hint ? h("div", { class: "stat-hint" }, hint) : null);
 }
 
 export interface Column<T> {

@@ -222,7 +222,7 @@ describe("operator dashboard", () => {
       ["stations", "#/", `tr[data-station="${STATION}"]`],
       ["station", `#/s/${STATION}`, ".chart"],
       ["messages", `#/s/${STATION}/messages`, "article.msg"],
-      ["dead-letters", `#/s/${STATION}/dls`, ".dead-letters"],
+      ["dead-letters", `#/s/${STATION}/dls`, ".dead-letters article.letter"],
       ["webhooks", `#/s/${STATION}/webhooks`, "article.endpoint"],
       ["config", `#/s/${STATION}/config`, "#station-form"],
     ];

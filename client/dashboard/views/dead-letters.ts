@@ -35,6 +35,7 @@ export function createDeadLettersView(ctx: StationContext): View {
   const bulkDrop = button("Drop selected", () => void drop([...selected]), "danger small", { id: "drop-selected" });
   const resendAll = button("Resend all matching", () => void resendEverything(), "small", { id: "resend-all" });
   const pager = h("div", { class: "pager" });
+  for (const b of [bulkResend, bulkDrop, resendAll]) b.disabled = true; // until the first page is in
   selectAll.addEventListener("change", () => {
     if (selectAll.checked) letters.forEach((l) => selected.add(l.id));
     else selected.clear();
@@ -63,7 +64,7 @@ export function createDeadLettersView(ctx: StationContext): View {
       "div",
       { class: "panel" },
       h("div", { class: "panel-head" }, h("h2", {}, "Dead letters"), filterForm),
-      h("div", { class: "bulkbar" }, h("label", { class: "check" }, selectAll, "All on page"), selection, h("div", { class: "spacer" }), bulkResend, bulkDrop, resendAll),
+      h("div", { class: "bulkbar" }, h("label", { class: "check" }, selectAll, "All on page"), selection, h("div", { class: "row-actions" }, bulkResend, bulkDrop, resendAll)),
       list,
       pager,
     ),
@@ -193,9 +194,12 @@ export function createDeadLettersView(ctx: StationContext): View {
         l.offset !== null ? h("span", { class: "meta" }, h("span", { class: "muted" }, "offset "), formatCount(l.offset)) : null,
         h("span", { class: "meta" }, h("span", { class: "muted" }, "deliveries "), String(l.deliveries)),
         h("time", { datetime: new Date(l.deadAt).toISOString(), title: formatTime(l.deadAt) }, formatAgo(l.deadAt)),
-        h("div", { class: "spacer" }),
-        button("Resend", () => void resend([l.id]), "small", { "data-action": "resend" }),
-        button("Drop", () => void drop([l.id]), "small danger-ghost", { "data-action": "drop" }),
+        h(
+          "div",
+          { class: "row-actions" },
+          button("Resend", () => void resend([l.id]), "small", { "data-action": "resend" }),
+          button("Drop", () => void drop([l.id]), "small danger-ghost", { "data-action": "drop" }),
+        ),
       ),
       l.detail ? h("pre", { class: "detail" }, summarizeDetail(l.detail)) : null,
       details,

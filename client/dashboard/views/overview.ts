@@ -1,11 +1,11 @@
 // A station's overview: its figures, the throughput chart, its consumer groups (lag, pending,
 // ack floor, dead letters) and its webhook endpoints' health at a glance.
 import type { GroupSummary, StationInfo } from "../../../shared/stations";
-import type { WebhookInfo, WebhookListResponse } from "../../../shared/webhooks";
+import { type WebhookInfo, type WebhookListResponse, webhookOfGroup } from "../../../shared/webhooks";
 import { ApiFailure, call, stationPath } from "../api";
 import { renderThroughputChart } from "../chart";
 import { h, replaceChildren } from "../dom";
-import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, produceRate } from "../format";
+import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, plural, produceRate } from "../format";
 import { badge, renderError, stat, table } from "../ui";
 import { type View, stationHref } from "../view";
 import type { StationContext } from "./station";
@@ -54,7 +54,7 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
       last = signature;
       replaceChildren(stats, ...renderStats(info));
       replaceChildren(chart, renderThroughputChart(info.throughput));
-      const consumerGroups = info.groups.filter((g) => !g.name.startsWith("webhook:"));
+      const consumerGroups = info.groups.filter((g) => webhookOfGroup(g.name) === null);
       replaceChildren(groups, renderGroups(ctx.station, consumerGroups));
       replaceChildren(webhooks, endpoints instanceof ApiFailure ? renderError(endpoints) : renderWebhookSummary(endpoints));
     },
@@ -80,7 +80,8 @@ function renderStats(info: StationInfo): HTMLElement[] {
     stat("Delivery rate", formatRate(produceRate(info.throughput, "delivered")), `${formatCount(stats.delivered)} delivered`),
     stat("Dead letters", formatCount(stats.deadLetters)),
     stat("Retention", describeRetention(config), `schema: ${describeSchema(config)}`),
-    stat("Ack timeout", formatDuration(config.ackTimeoutMs), `max ${config.maxDeliveries} deliveries`),
+    stat("Ack timeout", formatDuration(config.ackTimeoutMs), `max ${plural(config.maxDeliveries, "delivery", "deliveries")}`),
+    stat("Groups", formatCount(info.groups.filter((g) => webhookOfGroup(g.name) === null).length), plural(info.groups.filter((g) => webhookOfGroup(g.name) !== null).length, "webhook endpoint")),
   ].map((el, i) => {
     if (i === 4 && stats.deadLetters > 0) el.classList.add("alert");
     return el;
@@ -99,7 +100,7 @@ function renderGroups(station: string, groups: Group[]): HTMLElement {
         class: "num",
         cell: (g) => (g.deadLetters > 0 ? h("a", { href: `${stationHref(station, "dls")}?group=${encodeURIComponent(g.name)}` }, badge(formatCount(g.deadLetters), "bad")) : "0"),
       },
-      { label: "Consumers seen", class: "num opt", cell: (g) => consumersSeen(g) },
+      ...(groups.some((g) => g.consumers !== undefined) ? [{ label: "Consumers seen", class: "num opt", cell: (g: Group) => consumersSeen(g) }] : []),
       { label: "Delivered", class: "num opt", cell: (g) => (g.delivered !== undefined ? formatCount(g.delivered) : "—") },
     ],
     groups,

@@ -34,7 +34,13 @@ export function createStationView(route: Extract<Route, { name: "station" }>, re
     "nav",
     { class: "tabs", "aria-label": "Station" },
     ...(Object.keys(TAB_LABELS) as StationTab[]).map((t) =>
-      h("a", { href: stationHref(station, t), class: t === tab ? "tab active" : "tab", "aria-current": t === tab ? "page" : null, "data-tab": t }, TAB_LABELS[t], t === "dls" ? dlsCount : null),
+      h(
+        "a",
+        { href: stationHref(station, t), class: t === tab ? "tab active" : "tab", "aria-current": t === tab ? "page" : null, "data-tab": t },
+        t === "dls" ? h("span", { class: "wide-only" }, TAB_LABELS[t]) : TAB_LABELS[t],
+        t === "dls" ? h("span", { class: "narrow-only" }, "DLS") : null,
+        t === "dls" ? dlsCount : null,
+      ),
     ),
   );
   const el = h(

@@ -1,6 +1,7 @@
 // The stations list: each station's messages, bytes, produce rate, retention and schema, with a
 // sparkline of its recent throughput. Station infos are asked a few at a time.
 import type { StationInfo, StationListEntry } from "../../../shared/stations";
+import { webhookOfGroup } from "../../../shared/webhooks";
 import { call, mapBounded, stationPath } from "../api";
 import { renderSparkline } from "../chart";
 import { h, replaceChildren } from "../dom";
@@ -73,7 +74,7 @@ function renderTable(rows: Row[]): HTMLElement {
       { label: "Bytes", class: "num", cell: (r) => (r.info ? formatBytes(r.info.stats.bytes) : "—") },
       { label: "Produce rate", class: "num", cell: (r) => (r.info ? formatRate(produceRate(r.info.throughput)) : "—") },
       { label: "Last 10 min", class: "spark opt", cell: (r) => (r.info ? h("span", {}, renderSparkline(r.info.throughput)) : "") },
-      { label: "Groups", class: "num opt", cell: (r) => (r.info ? formatCount(r.info.groups.length) : "—") },
+      { label: "Groups", class: "num opt", cell: (r) => (r.info ? formatCount(r.info.groups.filter((g) => webhookOfGroup(g.name) === null).length) : "—") },
       {
         label: "Dead letters",
         class: "num",

@@ -8,6 +8,7 @@ export function webhookHealth(w: WebhookInfo): HTMLElement {
   if (w.health.consecutiveFailures > 0) {
     return h("span", { class: "health" }, badge(`failing · ${w.health.consecutiveFailures} in a row`, "bad"));
   }
-  if (w.health.lastSuccessAt === null) return badge("no deliveries yet", "neutral");
+  if (w.health.lastAttemptAt === null) return badge("waiting for messages", "neutral");
+  if (w.health.lastSuccessAt === null) return badge("no success yet", "warn");
   return badge("healthy", "ok");
 }
