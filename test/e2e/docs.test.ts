@@ -1,10 +1,12 @@
 // End to end in Chromium against wrangler dev: two pages share a doc station through
 // client.doc(); live edits and awareness cross over the WebSocket; both edit offline, one
-// reloads while offline and still shows its edits, and once online both converge.
+// reloads while offline and still shows its edits, and once online both converge; a document
+// with 10,000 updates of history opens with one catch-up request.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as Y from "yjs";
 import { launchChromium, openSdkPage, SDK_PAGE, serveSdkPage, startClient, waitUntil } from "./sdk-browser";
 import { apiClient, ROOT, type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
 
@@ -120,5 +122,38 @@ describe("collaborative docs in Chromium", () => {
     }, state.body.update.$binary as string);
     expect(serverText).toBe("[A offline] hello [B offline]");
     for (const context of contexts) await context.close();
+  }, 300_000);
+
+  it("opens a document with a long history in one catch-up request", async () => {
+    const station = "e2e-long-history";
+    const api = apiClient(worker);
+    expect((await api("PUT", `/v1/stations/${station}`, { kind: "doc" })).status).toBe(201);
+    const source = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    source.on("update", (update: Uint8Array) => updates.push(update));
+    const text = source.getText("body");
+    for (let i = 0; i < 10_000; i++) text.insert(text.length, i % 50 === 49 ? "\n" : "ab"[i % 2]!);
+    for (let i = 0; i < updates.length; i += 1000) {
+      const messages = updates.slice(i, i + 1000).map((u, j) => ({ seq: i + j + 1, body: { $binary: Buffer.from(u).toString("base64") } }));
+      expect((await api("POST", `/v1/stations/${station}/messages`, { producer: "seed", messages })).status).toBe(200);
+    }
+
+    const context = await browser.newContext();
+    await serveSdkPage(context, worker);
+    await serveDocModule(context, worker);
+    const page = await openSdkPage(context, worker, { fromWorker: true });
+    const docRequests: string[] = [];
+    page.on("request", (r) => r.url().endsWith(`/v1/stations/${station}/doc`) && docRequests.push(r.method()));
+    await page.addScriptTag({ type: "module", content: `import * as wsdoc from "/waystation-doc.js"; window.wsdoc = wsdoc;` });
+    await page.waitForFunction(() => (window as any).wsdoc);
+    await startClient(page, worker.token);
+    const opened = await page.evaluate(async (station) => {
+      const doc = (window as any).ws.doc(station);
+      await doc.whenSynced;
+      return { text: doc.getText("body").toString() as string, offset: doc.status.serverOffset as number };
+    }, station);
+    expect(opened).toEqual({ text: text.toString(), offset: 10_000 });
+    expect(docRequests).toEqual(["POST"]);
+    await context.close();
   }, 300_000);
 });
