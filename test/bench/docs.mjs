@@ -1,7 +1,7 @@
 // Catch-up of a new client on a document of 10,000 updates (issue 9), against wrangler dev:
 // `POST …/doc` on a compacted doc station, the same on one that never compacts, and replaying
 // the raw update log page by page. Time (request + applying to a fresh Y.Doc) and bytes, cold
-// (first read after the runtime restarted) and warm. Run: `node test/bench/docs.mjs [--updates N] [--runs N]`.
+// (first read after the runtime restarted) and warm. Run: `npm run bench:docs -- [--updates N] [--runs N]`.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
