@@ -118,7 +118,7 @@ async function waitForCompaction(url, station) {
 const stateDir = mkdtempSync(join(tmpdir(), "waystation-bench-docs-"));
 const scenarios = {
   "doc, compacted (snapshot + tail)": (url) => catchUpWithDoc(url, "bench-doc-compacted"),
-  "doc, never compacted (10k-update tail merged)": (url) => catchUpWithDoc(url, "bench-doc-raw"),
+  "doc, never compacted (whole log merged per read)": (url) => catchUpWithDoc(url, "bench-doc-raw"),
   "replay of the raw update log": (url) => catchUpWithReplay(url, "bench-doc-raw"),
 };
 const cold = {};
