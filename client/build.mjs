@@ -22,8 +22,6 @@ const entries = [
   ["client/index.ts", "waystation.js"],
   // Collaborative documents: a separate module, so the core bundle holds no yjs.
   ["client/doc.ts", "waystation-doc.js"],
-  // Collaborative documents: a separate module, so the core bundle holds no yjs.
-  ["client/doc.ts", "waystation-doc.js"],
   ["client/demo/demo.ts", "demo.js"],
   ["client/dashboard/main.ts", "dashboard/dashboard.js"],
 ].filter(([entry]) => existsSync(join(root, entry)));
