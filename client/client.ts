@@ -34,6 +34,7 @@ export class WaystationClient implements Client {
   private readonly stopHandles: (() => void)[] = [];
   private current: Status;
   private pokeTimer?: ReturnType<typeof setTimeout>;
+  private statusTimer?: ReturnType<typeof setTimeout>;
   private readonly debounceMs: number;
   closed = false;
 
@@ -196,6 +197,7 @@ export class WaystationClient implements Client {
     await Promise.all([...this.docs.values()].map((doc) => doc.close()));
     this.closed = true;
     clearTimeout(this.pokeTimer);
+    clearTimeout(this.statusTimer);
     for (const stop of this.stopHandles) stop();
     await Promise.all([...this.stations.values()].map((s) => s.stopConsumers()));
     this.sync.stop();
@@ -253,8 +255,12 @@ export class WaystationClient implements Client {
 
   private leaderChanged(): void {
     if (!this.leader.isLeader) return;
-    const status = { ...this.sync.status(), leader: true };
-    if (this.setStatus(status)) this.leader.post({ t: "status", status });
+    if (!this.setStatus({ ...this.sync.status(), leader: true }) || this.statusTimer !== undefined) return;
+    // Other tabs get the latest status at most every 50 ms: a burst of enqueues changes it each time.
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = undefined;
+      if (this.leader.isLeader) this.leader.post({ t: "status", status: this.current });
+    }, 50);
   }
 
   private setStatus(status: Status): boolean {
