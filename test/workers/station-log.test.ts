@@ -326,7 +326,8 @@ describe("retention", () => {
   it("trims to maxMessages on the alarm and never reuses offsets", async () => {
     const station = await createStation({ retention: { maxMessages: 5 } });
     await produce(station, { producer: "p", messages: seqBatch(1, 12) });
-    expect(await runDurableObjectAlarm(stationStub(station))).toBe(true);
+    // The alarm is due at once and may already have fired by itself; either way it has run after this.
+    await runDurableObjectAlarm(stationStub(station));
     const messages = await readAll(station);
     expect(messages.map((m) => m.offset)).toEqual([8, 9, 10, 11, 12]);
     const info = await api("GET", `/v1/stations/${station}`);
