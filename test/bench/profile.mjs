@@ -66,10 +66,12 @@ function moduleOfLine(bundleText) {
 }
 
 /**
- * Self time by source module, and inclusive time (self + callees) by function: a function
- * V8 inlined, or a fast native call such as SqlStorage.exec, counts in its caller's self time.
+ * Self time by source module, and inclusive time (self + callees) by function, as shares of the
+ * profile and as µs per message: a function V8 inlined, or a fast native call such as
+ * SqlStorage.exec, counts in its caller's self time. Sampled wall time: on a busy machine the
+ * µs include time the thread waited for a core, so compare shares, or runs side by side.
  */
-function summarizeProfile(profile, modules) {
+function summarizeProfile(profile, modules, messages) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
@@ -97,7 +99,7 @@ function summarizeProfile(profile, modules) {
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([k, us]) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${k}`);
+      .map(([k, us]) => `${((us / totalUs) * 100).toFixed(1).padStart(5)}% ${(us / messages).toFixed(1).padStart(8)} µs/msg  ${k}`);
   return { totalUs, modules: top(byModule, 25), functions: top(inclusive, 45) };
 }
 
@@ -144,7 +146,7 @@ try {
   inspector.close();
 
   const modules = worker.bundlePath ? moduleOfLine(readFileSync(worker.bundlePath, "utf8")) : [];
-  const summary = summarizeProfile(profile, modules);
+  const summary = summarizeProfile(profile, modules, result.messages);
   const out = join(ROOT, "test", "artifacts", "bench", `${system}-${workload}.cpuprofile`);
   mkdirSync(join(out, ".."), { recursive: true });
   writeFileSync(out, JSON.stringify(profile));
