@@ -186,6 +186,19 @@ describe("operator dashboard", () => {
     await waitForText(endpoint.locator(".endpoint-title .badge"), (t) => !t.startsWith("disabled"));
     const kept = (await api("GET", `/v1/stations/${STATION}/webhooks/hook`)).body;
     expect(kept).toMatchObject({ enabled: true, retry: { scheduleMs: [50, 50] } });
+
+    // Replay from offset 6: the receiver is asked again.
+    const hitsBefore = receiver.hits;
+    await endpoint.locator('input[aria-label="Replay hook from offset"]').fill("6");
+    await endpoint.locator('[data-action="replay"]').click();
+    await until(() => receiver.hits > hitsBefore, "the replayed delivery");
+
+    // Edit: the form starts from the endpoint's options and keeps those it does not show.
+    await endpoint.locator('[data-action="edit"]').click();
+    await page.fill("#f-timeoutMs", "5000");
+    await page.click("#save-webhook");
+    await page.locator('article.endpoint[data-webhook="hook"]').waitFor();
+    expect((await api("GET", `/v1/stations/${STATION}/webhooks/hook`)).body).toMatchObject({ timeoutMs: 5000, url: receiver.url, retry: { scheduleMs: [50, 50] } });
   });
 
   it("edits the station's config and lists the station with its figures", async () => {
@@ -206,13 +219,23 @@ describe("operator dashboard", () => {
   });
 
   it("serves /metrics that agree with the API", async () => {
-    const res = await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${worker.token}` } });
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    const info = (await api("GET", `/v1/stations/${STATION}`)).body;
-    expect(text).toContain(`waystation_station_messages{station="${STATION}"} ${info.stats.messages}\n`);
-    expect(text).toContain(`waystation_station_produced_total{station="${STATION}"} ${info.stats.produced}\n`);
-    expect(text).toContain(`waystation_webhook_dead_lettered_total{station="${STATION}",webhook="hook"} 1\n`);
+    const scrape = async () => {
+      const res = await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${worker.token}` } });
+      expect(res.status).toBe(200);
+      return res.text();
+    };
+    // The replayed delivery may still be retrying: compare once the endpoint's figures hold still.
+    await until(async () => {
+      const before = (await api("GET", `/v1/stations/${STATION}/webhooks/hook`)).body.health;
+      const text = await scrape();
+      const info = (await api("GET", `/v1/stations/${STATION}`)).body;
+      const after = (await api("GET", `/v1/stations/${STATION}/webhooks/hook`)).body.health;
+      if (before.deadLettered !== after.deadLettered) return false;
+      expect(text).toContain(`waystation_station_messages{station="${STATION}"} ${info.stats.messages}\n`);
+      expect(text).toContain(`waystation_station_produced_total{station="${STATION}"} ${info.stats.produced}\n`);
+      expect(text).toContain(`waystation_webhook_dead_lettered_total{station="${STATION}",webhook="hook"} ${after.deadLettered}\n`);
+      return true;
+    }, "steady webhook figures");
   });
 
   it("fits a phone's width on every main view", async () => {
