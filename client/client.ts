@@ -19,6 +19,13 @@ import type { DocOptions, WaystationDoc } from "./docs/doc";
 import { docFactory } from "./docs/factory";
 
 const KiB = 1024;
+/** Most enqueue() calls sharing one transaction. */
+const MAX_GROUP_COMMIT = 500;
+
+interface AppendGroup {
+  committing: boolean;
+  waiting: { actions: EncodedAction[]; resolve: (seqs: number[]) => void; reject: (error: unknown) => void }[];
+}
 
 export class WaystationClient implements Client {
   readonly url: string;
@@ -28,6 +35,7 @@ export class WaystationClient implements Client {
   private readonly leader: Leader;
   private readonly emitter = new Emitter<ClientEvents>();
   private readonly stations = new Map<string, StationHandle>();
+  private readonly appends = new Map<string, AppendGroup>();
   /** Open collaborative documents by station (client/doc.ts makes them; yjs stays out of this bundle). */
   private readonly docs = new Map<string, WaystationDoc>();
   private readonly flushes = new Map<string, (status: Status) => void>();
@@ -127,13 +135,38 @@ export class WaystationClient implements Client {
     });
   }
 
-  /** Commits the actions of one station, then lets the syncing tab know. */
-  async append(station: string, actions: EncodedAction[]): Promise<number[]> {
+  /**
+   * Commits the actions of one station, then lets the syncing tab know. Group commit: while one
+   * transaction of a station is committing, the enqueues that arrive wait and then share the next
+   * one — each still resolves only once its own action is durable, in call order.
+   */
+  append(station: string, actions: EncodedAction[]): Promise<number[]> {
     this.assertOpen();
+    let group = this.appends.get(station);
+    if (!group) this.appends.set(station, (group = { committing: false, waiting: [] }));
+    const queued = group;
+    const done = new Promise<number[]>((resolve, reject) => queued.waiting.push({ actions, resolve, reject }));
+    if (!queued.committing) void this.commitAppends(station, queued);
+    return done;
+  }
+
+  private async commitAppends(station: string, group: AppendGroup): Promise<void> {
+    group.committing = true;
     const ref = { stream: streamKey(this.url, station), url: this.url, station };
-    const seqs = await this.conn.run((db) => appendActions(db, ref, actions, Date.now()));
-    this.noteEnqueued(ref.stream, station, actions.length);
-    return seqs;
+    while (group.waiting.length > 0) {
+      const batch = group.waiting.splice(0, MAX_GROUP_COMMIT);
+      const actions = batch.flatMap((w) => w.actions);
+      try {
+        const seqs = await this.conn.run((db) => appendActions(db, ref, actions, Date.now()));
+        let at = 0;
+        for (const w of batch) w.resolve(seqs.slice(at, (at += w.actions.length)));
+        this.noteEnqueued(ref.stream, station, actions.length);
+      } catch (error) {
+        // One transaction: nothing of the group was written, so each of its enqueues fails whole.
+        for (const w of batch) w.reject(error);
+      }
+    }
+    group.committing = false;
   }
 
   async pending(station?: string): Promise<PendingAction[]> {

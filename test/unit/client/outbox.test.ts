@@ -48,6 +48,29 @@ describe("outbox", () => {
     expect(pending.map((p) => p.seq)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
   });
 
+  it("commits concurrent enqueues of a tab in shared transactions, each seq in call order", async () => {
+    server.faults.push(...Array(10).fill({ kind: "network" }));
+    const c = client({ dbName: "group-commit", backoffBaseMs: 10_000, backoffMaxMs: 10_000 });
+    const st = c.station("grouped");
+    await st.enqueue("warm-up"); // the database is open
+    const FDBDatabase = (await import("fake-indexeddb/lib/FDBDatabase")).default;
+    const transaction = FDBDatabase.prototype.transaction;
+    let writes = 0;
+    FDBDatabase.prototype.transaction = function (this: any, stores: any, mode?: any, ...rest: any[]) {
+      if (mode === "readwrite" && [].concat(stores).includes("outbox" as never)) writes++;
+      return transaction.call(this, stores, mode, ...rest);
+    } as any;
+    try {
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) => st.enqueue({ i })));
+      expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
+      expect(writes).toBeLessThan(10);
+    } finally {
+      FDBDatabase.prototype.transaction = transaction;
+    }
+    const pending = await st.pending();
+    expect(pending.slice(1).map((p) => [p.seq, (p.body as { i: number }).i])).toEqual(Array.from({ length: 100 }, (_, i) => [i + 2, i]));
+  });
+
   it("rejects invalid actions with invalid_request and writes nothing", async () => {
     const c = client();
     const st = c.station("invalid");
