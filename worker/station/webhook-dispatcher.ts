@@ -9,9 +9,11 @@ export interface DispatcherPorts {
   /** Claims up to `slots` due attempts (in a transaction). */
   claim(slots: number, inFlight: InFlightView): Claim[];
   send(claim: Claim): Promise<AttemptResult>;
-  /** Records an attempt's result (in a transaction). */
-  record(claim: Claim, result: AttemptResult): void;
-  /** After an attempt ended and the free slots were filled again: time to set the alarm. */
+  /** Records an attempt's result (in a transaction); true when it set a later attempt or disabled the endpoint. */
+  record(claim: Claim, result: AttemptResult): boolean;
+  /** Attempts were claimed: the alarm must come by the end of their leases. */
+  claimed(claims: Claim[]): void;
+  /** The schedule changed beyond leases (a retry set, the pool went idle): time to set the alarm. */
   settled(): void;
 }
 
@@ -44,6 +46,7 @@ export class WebhookDispatcher {
     if (slots <= 0) return;
     const claims = this.ports.claim(slots, this.view);
     for (const claim of claims) this.start(claim);
+    if (claims.length > 0) this.ports.claimed(claims);
   }
 
   /** Forgets everything in flight (the station was deleted). */
@@ -59,10 +62,12 @@ export class WebhookDispatcher {
     if (!offsets) this.inFlight.set(claim.endpointId, (offsets = new Set()));
     offsets.add(claim.offset);
     this.active += 1;
+    // A delivered attempt changes no time the alarm must keep; anything else may.
+    let rescheduled = true;
     void this.ports
       .send(claim)
       .then((result) => {
-        if (generation === this.generation) this.ports.record(claim, result);
+        if (generation === this.generation) rescheduled = this.ports.record(claim, result);
       })
       .catch((error: unknown) => {
         // A bug: the lease brings the attempt back after its timeout.
@@ -75,7 +80,7 @@ export class WebhookDispatcher {
         this.active -= 1;
         try {
           this.fill();
-          this.ports.settled();
+          if (rescheduled || this.active === 0) this.ports.settled();
         } catch (error) {
           console.error("webhook claim failed", error);
         }

@@ -43,6 +43,8 @@ export interface Claim {
   url: string;
   secrets: string[];
   timeoutMs: number;
+  /** Until when storage holds this attempt as taken; after it, the attempt is tried again. */
+  leaseUntil: number;
   /** `webhook-id`: the same on every attempt of this message to this endpoint. */
   webhookId: string;
   /** The JSON body: the message as read back (`deliveries` = this attempt), plus `station`. */
@@ -156,10 +158,11 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
       continue;
     }
     const attempt = row.attempts + 1;
+    const leaseUntil = now + endpoint.options.timeoutMs + LEASE_GRACE_MS;
     sql.exec(
       "UPDATE webhook_queue SET attempts = ?, next_attempt_at = ? WHERE webhook_id = ? AND msg_offset = ?",
       attempt,
-      now + endpoint.options.timeoutMs + LEASE_GRACE_MS,
+      leaseUntil,
       endpoint.id,
       row.msg_offset,
     );
@@ -171,6 +174,7 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
       url: endpoint.options.url,
       secrets: signingSecrets(endpoint.row, now),
       timeoutMs: endpoint.options.timeoutMs,
+      leaseUntil,
       webhookId: webhookMessageId(record, row.msg_offset),
       payload: payloadJson(record.name, row.msg_offset, content, attempt),
       content,

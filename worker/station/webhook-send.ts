@@ -5,16 +5,31 @@ import { WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER }
 import type { AttemptResult, Claim } from "./webhook-queue";
 import { parseRetryAfterMs } from "./webhook-retry";
 import { signatureHeader } from "./webhook-signature";
-import { checkWebhookUrl } from "./webhook-url";
+import { checkWebhookUrl, type UrlCheck } from "./webhook-url";
 
 const USER_AGENT = "Waystation-Webhooks/1";
 const MAX_ERROR_LENGTH = 300;
+
+/** Guard verdicts by URL: the same few URLs are checked at every attempt. */
+const urlChecks = new Map<string, UrlCheck>();
+const MAX_CACHED_URLS = 256;
+
+function checkUrl(url: string, allowPrivate: boolean): UrlCheck {
+  const key = `${allowPrivate ? 1 : 0} ${url}`;
+  let check = urlChecks.get(key);
+  if (!check) {
+    check = checkWebhookUrl(url, allowPrivate);
+    if (urlChecks.size >= MAX_CACHED_URLS) urlChecks.clear();
+    urlChecks.set(key, check);
+  }
+  return check;
+}
 
 export async function sendAttempt(claim: Claim, allowPrivate: boolean): Promise<AttemptResult> {
   const at = Date.now();
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const allowed = checkWebhookUrl(claim.url, allowPrivate);
+  const allowed = checkUrl(claim.url, allowPrivate);
   // Checked again at every attempt: an endpoint saved under WEBHOOK_ALLOW_PRIVATE=1 must not
   // reach a private address from a worker deployed without it.
   if (!allowed.ok) return { at, status: null, error: `url not allowed: ${allowed.message}`, retryAfterMs: null, durationMs: 0, urlRefused: true };

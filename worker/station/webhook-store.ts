@@ -54,11 +54,25 @@ export interface Endpoint {
   row: EndpointRow;
 }
 
+/** Parsed options by their JSON text: every claim reads every endpoint, options rarely change. */
+const optionsCache = new Map<string, WebhookOptions>();
+const MAX_CACHED_OPTIONS = 256;
+
+function parseOptions(text: string): WebhookOptions {
+  let options = optionsCache.get(text);
+  if (!options) {
+    options = Object.freeze(JSON.parse(text) as WebhookOptions);
+    if (optionsCache.size >= MAX_CACHED_OPTIONS) optionsCache.clear();
+    optionsCache.set(text, options);
+  }
+  return options;
+}
+
 export function toEndpoint(row: EndpointRow): Endpoint {
   return {
     id: row.id,
     name: row.name,
-    options: JSON.parse(row.options) as WebhookOptions,
+    options: parseOptions(row.options),
     enabled: row.enabled === 1,
     nextOffset: row.next_offset,
     failingSince: row.failing_since,

@@ -7,6 +7,7 @@ import {
   type PutWebhookRequest,
   type PutWebhookResponse,
   type ReplayWebhookRequest,
+  DeliveryOutcome,
   type WebhookInfo,
   webhookOfGroup,
 } from "../../shared/webhooks";
@@ -57,10 +58,16 @@ export class StationWebhooks {
       },
       send: (claim) => sendAttempt(claim, allowsPrivateWebhooks(host.env)),
       record: (claim, result) => {
-        if (!host.record()) return;
+        if (!host.record()) return false;
         const now = Date.now();
-        host.storage.transactionSync(() => recordAttempt(host.sql, claim, result, now));
-        this.enabledCount = null; // an attempt may have disabled its endpoint
+        const outcome = host.storage.transactionSync(() => recordAttempt(host.sql, claim, result, now));
+        if (outcome === DeliveryOutcome.Delivered) return false;
+        this.enabledCount = null; // the attempt may have disabled its endpoint
+        return true;
+      },
+      claimed: (claims) => {
+        const leaseEnds = Math.min(...claims.map((claim) => claim.leaseUntil));
+        this.wake(leaseEnds);
       },
       settled: () => {
         const due = this.dueAt(Date.now());
@@ -184,9 +191,10 @@ export class StationWebhooks {
     return describeEndpoint(this.host.sql, this.host.record()!, endpoint, this.dispatcher.view.count(endpoint.id), Date.now());
   }
 
-  /** Starts due attempts now (from this request), and makes sure the alarm covers the rest. */
+  /** Starts due attempts now (from this request); with none in flight, sets the alarm for the rest. */
   private kick(): void {
     this.dispatcher.fill();
+    if (this.dispatcher.activeCount > 0) return; // each attempt that ends sees to the alarm
     const due = this.dueAt(Date.now());
     if (due !== null) this.wake(due);
   }

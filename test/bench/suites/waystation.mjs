@@ -12,6 +12,7 @@ import { createStation } from "./waystation-api.mjs";
 import { groupMeasurements, groupsAvailable } from "./waystation-groups.mjs";
 import { CHROMIUM, outboxMeasurements } from "./waystation-outbox.mjs";
 import { webhookMeasurements } from "./waystation-webhooks.mjs";
+import { webhookFanOutMeasurements } from "./waystation-webhooks-fanout.mjs";
 import { schemaMeasurements } from "./waystation-schemas.mjs";
 
 export const PRODUCE_SHAPES = [
@@ -86,7 +87,9 @@ export async function waystationMeasurements(worker, profile) {
   });
   if (await groupsAvailable(worker)) measurements.push(...groupMeasurements(worker, profile));
   measurements.push(...schemaMeasurements(worker, profile));
-  if (await routeExists(worker, "PUT", "/v1/stations/no-such-station/webhooks/w")) measurements.push(...webhookMeasurements(worker, profile));
+  if (await routeExists(worker, "PUT", "/v1/stations/no-such-station/webhooks/w")) {
+    measurements.push(...webhookMeasurements(worker, profile), ...webhookFanOutMeasurements(worker, profile));
+  }
   if (profile.outboxActions > 0 && (await request("GET", `${worker.url}/waystation.js`)).status === 200 && existsSync(CHROMIUM)) {
     measurements.push(...outboxMeasurements(worker, profile));
   }
