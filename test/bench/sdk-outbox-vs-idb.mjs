@@ -1,7 +1,8 @@
 // The outbox benchmark of the SDK issue, in Chromium against wrangler dev (a measurement, not a
 // test): enqueue() rate beside a bare idb put of the same records with the same durability
-// (one strict transaction each), measured in the same page and run, then the time to drain the
-// queued actions to a local station. Usage: node test/bench/sdk-outbox-vs-idb.mjs [actions=10000]
+// (one strict transaction each), measured in the same page and run; enqueue() again in bursts
+// of 100 concurrent calls (group commit); then the time to drain the queued actions to a local
+// station. Usage: node test/bench/sdk-outbox-vs-idb.mjs [actions=10000]
 import { chromium } from "playwright-core";
 import { createStation } from "./suites/waystation-api.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
@@ -45,13 +46,22 @@ async function measure({ token, station, count }) {
   for (let i = 1; i <= count; i++) await target.enqueue(body(i));
   const enqueueMs = performance.now() - t1;
 
+  // The same number in bursts of 100 concurrent enqueues (a tab's group commit), into an outbox
+  // of its own that stays offline, so the drain below is of the first `count` only.
+  const bursts = createClient({ url: location.origin, token, dbName: "bench-sdk-bursts", fetch: () => Promise.reject(new TypeError("offline (benchmark)")) });
+  const burstTarget = bursts.station(station);
+  const t3 = performance.now();
+  for (let i = 0; i < count; i += 100) await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, k) => burstTarget.enqueue(body(i + k))));
+  const burstMs = performance.now() - t3;
+  await bursts.close();
+
   online = true;
   const t2 = performance.now();
   let status = await client.flush();
   while (status.pending > 0 && performance.now() - t2 < 300_000) status = await client.flush();
   const drainMs = performance.now() - t2;
   await client.close();
-  return { bareMs, enqueueMs, drainMs, pending: status.pending };
+  return { bareMs, enqueueMs, burstMs, drainMs, pending: status.pending };
 }
 
 const worker = await startWranglerDev({ name: "sdk-outbox" });
@@ -69,6 +79,7 @@ try {
         bareIdbPutPerSecond: perSecond(r.bareMs),
         enqueuePerSecond: perSecond(r.enqueueMs),
         enqueueToBareRatio: Number((r.bareMs / r.enqueueMs).toFixed(2)),
+        enqueueInBurstsOf100PerSecond: perSecond(r.burstMs),
         drainMs: Math.round(r.drainMs),
         drainPerSecond: perSecond(r.drainMs),
         leftPending: r.pending,
