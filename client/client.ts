@@ -49,7 +49,8 @@ export class WaystationClient implements Client {
   constructor(options: ClientOptions) {
     if (!options?.url) throw new WaystationError("invalid_request", "createClient needs a url");
     if (options.token === undefined && !options.getToken) throw new WaystationError("invalid_request", "createClient needs a token or getToken");
-    this.url = options.url.replace(/\/+$/, "");
+    // Absolute, without a trailing slash: the outbox keys its streams by it ("/" and the origin are one server).
+    this.url = absoluteUrl(options.url);
     const dbName = options.dbName ?? "waystation";
     this.conn = new Connection(dbName);
     this.debounceMs = options.debounceMs ?? 20;
@@ -364,6 +365,14 @@ function toDeadLetter(station: string, entry: DeadEntry): DeadLetter {
   const { code, message, status, details } = entry.error;
   const error = new WaystationError(code as WaystationError["code"], message, status, details ?? {});
   return { ...toPending(station, entry), deadLetterId: entry.deadId!, error, failedAt: entry.failedAt };
+}
+
+function absoluteUrl(url: string): string {
+  try {
+    return new URL(url, globalThis.location?.href).href.replace(/\/+$/, "");
+  } catch {
+    throw new WaystationError("invalid_request", `Not a URL: ${url}`);
+  }
 }
 
 function clamp(value: number, min: number, max: number): number {
