@@ -27,6 +27,7 @@ export function parseRetryAfterMs(header: string | null, now: number): number | 
   const text = header.trim();
   let ms: number;
   if (/^\d{1,10}$/.test(text)) ms = Number(text) * 1000;
+  else if (!/^[A-Za-z]{3}/.test(text)) return null; // an HTTP date starts with a day name
   else {
     const at = Date.parse(text);
     if (Number.isNaN(at)) return null;
