@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../shared/version";
 import type { AppBindings } from "./env";
 import { errorResponse } from "./http/error-response";
+import { setHeaders } from "./http/set-headers";
 import { notFoundHandler } from "./http/method-not-allowed";
 import { authenticate } from "./middleware/authenticate";
 import { cors } from "./middleware/cors";
@@ -39,9 +40,10 @@ export function buildApp() {
     .use("*", cors)
     .use("*", async (c, next) => {
       await next();
-      c.res.headers.set(PROTOCOL_HEADER, String(PROTOCOL_VERSION));
+      if (c.res.status === 101) return; // a WebSocket upgrade: its headers are fixed
       // API answers carry tokens' data: no browser or proxy keeps a copy.
-      if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+      const cacheControl: Record<string, string> = c.res.headers.has("cache-control") ? {} : { "cache-control": "no-store" };
+      setHeaders(c, { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), ...cacheControl });
     })
     .route("/", health)
     .route("/", metrics)
