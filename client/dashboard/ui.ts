@@ -9,7 +9,13 @@ export function renderError(error: unknown): HTMLElement {
   return h(
     "div",
     { class: "error-box", role: "alert" },
-    h("div", { class: "error-head" }, h("code", { class: "error-code" }, failure.code), failure.status ? h("span", { class: "muted" }, `HTTP ${failure.status}`) : null),
+    h(
+      "div",
+      { class: "error-head" },
+      h("code", { class: "error-code" }, failure.code),
+      failure.status ? h("span", { class: "muted" }, `HTTP ${failure.status}`) : null,
+      failure.details.checkedHere ? h("span", { class: "muted" }, "checked before sending, with the API's own rules — nothing was sent") : null,
+    ),
     h("p", { class: "error-message" }, failure.message),
     failure.issues.length > 0
       ? h("ul", { class: "issues" }, ...failure.issues.map((i) => h("li", {}, h("code", {}, i.path || "(body)"), " ", i.message)))

@@ -114,6 +114,8 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `dashboard-${name}-${width}.png`);
   // Toasts fade out; wait so the picture shows the page, not a passing note.
   await page.locator("#toast.show").waitFor({ state: "detached", timeout: 6000 });
+  // A full-page picture of a scrolled page draws the sticky top bar mid-page: start at the top.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   return path;
 }

@@ -79,8 +79,19 @@ describe("operator dashboard", () => {
     expect(shown).toBe(direct.body.error.message);
     expect(await page.locator('.field[data-path="ackTimeoutMs"] .field-error').textContent()).toBe(direct.body.error.issues[0].message);
     expect((await api("GET", "/v1/stations/never-created")).status).toBe(404);
+    await screenshot(page, "new-station");
 
+    // A refusal only the API can give (the name is its path) is shown as the API answered it.
     await page.fill("#f-ackTimeoutMs", "");
+    await page.fill("#f-name", "Orders!");
+    desk.expectFailure(400);
+    await page.click("#save-station");
+    const refused = await api("PUT", "/v1/stations/Orders!", {});
+    await waitForText(page.locator(".error-box .error-code"), refused.body.error.code);
+    expect(await page.locator(".error-box .error-message").textContent()).toBe(refused.body.error.message);
+    await waitForText(page.locator('.field[data-path="name"] .field-error'), refused.body.error.message);
+
+    await page.fill("#f-name", STATION);
     await page.fill("#f-maxDeliveries", "1");
     await page.fill("#f-retention-maxAgeMs", "604800000");
     await page.click("#save-station");
@@ -163,6 +174,7 @@ describe("operator dashboard", () => {
     await page.fill("#f-name", "hook");
     await page.fill("#f-url", receiver.url);
     await page.fill("#f-retry-scheduleMs", "50, 50");
+    await screenshot(page, "webhook-form");
     await page.click("#save-webhook");
     const secret = await waitForText(page.locator("#new-secret code.secret"), /^whsec_/);
     expect((await api("GET", `/v1/stations/${STATION}/webhooks/hook`)).body).not.toHaveProperty("secret");

@@ -139,7 +139,7 @@ function buildForm(station: string | null, base: Record<string, unknown>, errorS
       try {
         body = json.input.value.trim() === "" ? {} : JSON.parse(json.input.value);
       } catch {
-        return fail(new ApiFailure(400, "invalid_json", "The request body is not valid JSON"));
+        return fail(new ApiFailure(0, "invalid_json", "The request body is not valid JSON", [], { checkedHere: true }));
       }
     } else {
       body = fromFields();
@@ -148,7 +148,7 @@ function buildForm(station: string | null, base: Record<string, unknown>, errorS
     const checked = validate(StationConfigSchema, body);
     if (!checked.ok) {
       const { code, message, issues } = checked.error;
-      return fail(new ApiFailure(422, code, message, (issues as Array<{ path: string; message: string }>) ?? []));
+      return fail(new ApiFailure(0, code, message, (issues as Array<{ path: string; message: string }>) ?? [], { checkedHere: true }));
     }
     submit.disabled = true;
     try {

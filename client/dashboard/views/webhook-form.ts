@@ -104,7 +104,7 @@ function buildForm(ctx: StationContext, current: WebhookInfo | null, errorSlot: 
       try {
         setPath(body, "filter", JSON.parse(filterText));
       } catch {
-        return fail(new ApiFailure(400, "invalid_json", "The filter is not valid JSON", [{ path: "filter", message: "Not valid JSON" }]));
+        return fail(new ApiFailure(0, "invalid_json", "The filter is not valid JSON", [{ path: "filter", message: "Not valid JSON" }], { checkedHere: true }));
       }
     }
     if (creating) {
@@ -115,7 +115,7 @@ function buildForm(ctx: StationContext, current: WebhookInfo | null, errorSlot: 
     const checked = validate(PutWebhookRequestSchema, body);
     if (!checked.ok) {
       const { code, message, issues } = checked.error;
-      return fail(new ApiFailure(422, code, message, (issues as Array<{ path: string; message: string }>) ?? []));
+      return fail(new ApiFailure(0, code, message, (issues as Array<{ path: string; message: string }>) ?? [], { checkedHere: true }));
     }
     submit.disabled = true;
     try {
