@@ -66,7 +66,7 @@ export class CrashProducer {
         method: "POST",
         headers: { authorization: `Bearer ${target.token}`, "content-type": "application/json" },
         body: JSON.stringify({ producer: this.id, messages }),
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.timeout(30_000),
       });
     } catch (error) {
       return { kind: "lost", reason: String(error) };
