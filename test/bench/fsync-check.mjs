@@ -50,7 +50,7 @@ export async function checkFsync({ systems = Object.keys(SYSTEMS), writes = 20, 
         const files = new Set();
         for (const c of calls) {
           if (c.endMs < acks[0].sentMs || c.endMs > acks.at(-1).ackedMs || !c.path) continue;
-          files.add(c.path.replace(/^.*\/(waystation-bench-[^/]+)\//, "<$1>/").replace(/[0-9a-f]{32,}/g, "<id>"));
+          files.add(c.path.replace(/^.*?\/(waystation-bench-[^/]+)\//, "<$1>/").replace(/[0-9a-f]{32,}/g, "<id>"));
         }
         verdicts[system] = { ...verdict, files: [...files].slice(0, 6) };
       } catch (error) {
