@@ -1,7 +1,7 @@
 // Builds what the Worker serves as static assets: the SDK as one ES module and the demo page.
 // Run by wrangler before `dev` and `deploy` (wrangler.toml [build]); writes dist/public/.
 import { build } from "esbuild";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pureValibot } from "./pure-valibot.mjs";
@@ -10,13 +10,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // WAYSTATION_PUBLIC_DIR builds elsewhere: a test's private copy no other `wrangler dev` rebuilds.
 const out = process.env.WAYSTATION_PUBLIC_DIR ?? join(root, "dist", "public");
 
-rmSync(out, { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-cpSync(join(root, "client", "demo"), out, { recursive: true, filter: (src) => !src.endsWith(".ts") });
+// Tests and benchmarks build once (npm test does) and start many `wrangler dev`s, each of which
+// would run this build again: WAYSTATION_SKIP_BUILD=1 keeps an existing build.
+if (process.env.WAYSTATION_SKIP_BUILD === "1" && existsSync(join(out, "waystation.js"))) process.exit(0);
+
+// Build beside the served folder and swap it in at the end, so a `wrangler dev` already
+// serving it never sees a half-written or empty folder.
+const staging = `${out}.staging-${process.pid}`;
+rmSync(staging, { recursive: true, force: true });
+mkdirSync(staging, { recursive: true });
+cpSync(join(root, "client", "demo"), staging, { recursive: true, filter: (src) => !src.endsWith(".ts") });
 // The operator dashboard at /dashboard/: its static files, and its header rules appended to
 // the assets' _headers (no-store, CSP).
-cpSync(join(root, "client", "dashboard"), join(out, "dashboard"), { recursive: true, filter: (src) => !src.endsWith(".ts") && !src.endsWith("_headers") });
-appendFileSync(join(out, "_headers"), readFileSync(join(root, "client", "dashboard", "_headers")));
+cpSync(join(root, "client", "dashboard"), join(staging, "dashboard"), { recursive: true, filter: (src) => !src.endsWith(".ts") && !src.endsWith("_headers") });
+appendFileSync(join(staging, "_headers"), readFileSync(join(root, "client", "dashboard", "_headers")));
 
 const entries = [
   ["client/index.ts", "waystation.js"],
@@ -29,7 +36,7 @@ const entries = [
 for (const [entry, file] of entries) {
   await build({
     entryPoints: [join(root, entry)],
-    outfile: join(out, file),
+    outfile: join(staging, file),
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -39,3 +46,8 @@ for (const [entry, file] of entries) {
     plugins: [pureValibot], // drops the shared/ schemas a bundle does not use
   });
 }
+
+const retired = `${out}.retired-${process.pid}`;
+if (existsSync(out)) renameSync(out, retired);
+renameSync(staging, out);
+rmSync(retired, { recursive: true, force: true });

@@ -66,7 +66,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     cwd: ROOT,
     detached: true, // own process group, so kill() reaches workerd too
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+    env: { WAYSTATION_SKIP_BUILD: "1", ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
   });
   let log = "";
   child.stdout!.on("data", (chunk) => (log += chunk));
