@@ -12,16 +12,19 @@ export const ErrorCode = {
   Unauthorized: "unauthorized",
   /** The token is valid but does not reach this station or action. */
   Forbidden: "forbidden",
+  /** No such station: stations exist only once created with `PUT` (no auto-create). */
   StationNotFound: "station_not_found",
+  /** No such route or resource. */
   NotFound: "not_found",
   /** A producer's batch skips ahead of its last stored seq; `expectedSeq` says where to resume. */
   SeqGap: "seq_gap",
-  /** The request conflicts with the state (e.g. seqs not strictly increasing within a batch). */
+  /** The request conflicts with the state (e.g. a schema that has as many versions as it may). */
   Conflict: "conflict",
   /** One message's encoded body is larger than the station's `maxMessageBytes`. */
   MessageTooLarge: "message_too_large",
   /** The batch holds too many messages, or the request body is too large. */
   PayloadTooLarge: "payload_too_large",
+  /** A body that is not `application/json`. */
   UnsupportedMediaType: "unsupported_media_type",
   /** A message body fails the station's schema; `violations` names each failing message. */
   SchemaViolation: "schema_violation",
@@ -29,11 +32,13 @@ export const ErrorCode = {
   InvalidSchema: "invalid_schema",
   /** No such schema, or no such version of it. */
   SchemaNotFound: "schema_not_found",
+  /** Over a token's or a station's rate; `Retry-After` says when to come back. */
   RateLimited: "rate_limited",
   /** The station's storage quota is used up; nothing already stored is lost. */
   QuotaExceeded: "quota_exceeded",
   /** The worker lacks a secret it needs (fail closed). */
   NotConfigured: "not_configured",
+  /** A known path with a method it does not take; `Allow` lists those it does. */
   MethodNotAllowed: "method_not_allowed",
   /** A message to a `kind: "doc"` station is not a yjs update as `{"$binary": "<base64>"}`; `index` names it. */
   InvalidDocUpdate: "invalid_doc_update",
