@@ -7,13 +7,14 @@ import type { CompiledSchema } from "../schemas/compile-schema";
 import type { PreparedBatch } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
 import { appendMessage } from "./log";
-import { lastSeq, offsetsOfSeqs, recordLastSeq } from "./producers";
+import { offsetsOfSeqs, type ProducerSeqs } from "./producers";
 import { deadLetteredSeqs, deadLetterViolation, refuseBatch, screenBatch } from "./schema-screen";
 import type { StationRecord } from "./station-record";
 
 /** `schema`: the station's schema in force for this batch (see schema-cache), or null. */
 export function produceBatch(
   sql: SqlStorage,
+  producers: ProducerSeqs,
   record: StationRecord,
   batch: PreparedBatch,
   now: number,
@@ -34,7 +35,7 @@ export function produceBatch(
   let knownOffsets = new Map<number, number>();
   let deadLettered = new Set<number>();
   if (batch.producer !== null && seqs.length > 0) {
-    const plan = planSeqs(lastSeq(sql, batch.producer), seqs);
+    const plan = planSeqs(producers.last(batch.producer), seqs);
     if (!plan.ok && plan.reason === "seq_gap") {
       return fail(ErrorCode.SeqGap, `Producer ${batch.producer} must resume at seq ${plan.expectedSeq}, got ${plan.receivedSeq}`, {
         producer: batch.producer,
@@ -91,7 +92,7 @@ export function produceBatch(
     results.push({ seq: message.seq, offset, duplicate: false });
   });
 
-  if (batch.producer !== null && seqs.length > duplicates) recordLastSeq(sql, batch.producer, seqs[seqs.length - 1]!, now);
+  if (batch.producer !== null && seqs.length > duplicates) producers.record(batch.producer, seqs[seqs.length - 1]!, now);
   record.save(sql);
   return ok({ results });
 }

@@ -22,6 +22,7 @@ import { DocSockets } from "./doc-sockets";
 import { checkDocBatch } from "./doc-updates";
 import { readMessages } from "./log";
 import { produceBatch } from "./produce";
+import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
 import { enforceRetention, retentionDueAt } from "./retention";
 import { toMessage } from "./rows";
@@ -40,6 +41,7 @@ class Rollback {
 
 export class Station extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly producers: ProducerSeqs;
   private record: StationRecord | null;
   private readonly scheduler: Scheduler;
   /** Rates and storage quota (worker/station/admission.ts). */
@@ -56,6 +58,7 @@ export class Station extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.producers = new ProducerSeqs(this.sql);
     this.schemas = new SchemaCache((name, version) => catalogStub(env).getSchema(name, version));
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
@@ -140,7 +143,7 @@ export class Station extends DurableObject<Env> {
     const lastBefore = this.record?.lastOffset ?? 0;
     const result = this.transact(this.admission.withinQuota((record) => {
       const producedBefore = record.producedCount;
-      const produced = produceBatch(this.sql, record, batch, now, schema.value);
+      const produced = produceBatch(this.sql, this.producers, record, batch, now, schema.value);
       if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
       return produced;
     }));
@@ -191,6 +194,7 @@ export class Station extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
     this.record = null;
+    this.producers.forget();
     this.docSockets.closeAll("station deleted");
     this.groups.reset();
     this.webhooks.reset();
@@ -326,6 +330,7 @@ export class Station extends DurableObject<Env> {
       });
     } catch (error) {
       this.record = StationRecord.load(this.sql);
+      this.producers.forget();
       if (error instanceof Rollback) return error.result;
       throw error;
     }

@@ -11,6 +11,10 @@ interface BucketRow {
   [column: string]: SqlStorageValue;
 }
 
+/** The bucket each object last pruned the ring at: once per bucket is enough, not once per batch.
+ *  (A rolled-back prune only leaves rows outside the window, which reads never return.) */
+const prunedAt = new WeakMap<SqlStorage, number>();
+
 /** Counts `produced` new messages and `delivered` hand-outs at `now`; prunes buckets out of the window. */
 export function countThroughput(sql: SqlStorage, now: number, counts: { produced?: number; delivered?: number }): void {
   const produced = counts.produced ?? 0;
@@ -24,7 +28,10 @@ export function countThroughput(sql: SqlStorage, now: number, counts: { produced
     produced,
     delivered,
   );
-  sql.exec("DELETE FROM throughput WHERE bucket_at <= ?", bucketAt - THROUGHPUT_BUCKETS * THROUGHPUT_BUCKET_MS);
+  if (prunedAt.get(sql) !== bucketAt) {
+    sql.exec("DELETE FROM throughput WHERE bucket_at <= ?", bucketAt - THROUGHPUT_BUCKETS * THROUGHPUT_BUCKET_MS);
+    prunedAt.set(sql, bucketAt);
+  }
   if (delivered > 0) {
     sql.exec(
       `INSERT INTO throughput_totals (id, delivered) VALUES (1, ?)
