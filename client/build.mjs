@@ -34,9 +34,14 @@ const entries = [
 ].filter(([entry]) => existsSync(join(root, entry)));
 
 for (const [entry, file] of entries) {
+  const name = file.replace(/\.js$/, "");
   await build({
-    entryPoints: [join(root, entry)],
-    outfile: join(staging, file),
+    entryPoints: { [name]: join(root, entry) },
+    outdir: staging,
+    // Code split: what a bundle loads with import() (the SDK's JSON Schema validator) becomes
+    // its own chunk, fetched only when first needed, so the core stays small.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
     bundle: true,
     format: "esm",
     target: "es2022",

@@ -166,6 +166,7 @@ class ClientSchemas {
     }
     const record: CacheRecord = { key: state.key, schema: outcome.value.schema, fetchedAt: Date.now() };
     state.record = record;
+    if (record.schema) void loadValidator().catch(() => undefined);
     state.failedAt = 0;
     try {
       await (await this.open())?.put("schemas", record);
@@ -182,6 +183,7 @@ class ClientSchemas {
       const created: StationState = { key, station, record: null, loaded: Promise.resolve(), failedAt: 0, tail: Promise.resolve() };
       created.loaded = this.load(key).then((record) => {
         if (record && !created.record) created.record = record;
+        if (record?.schema) void loadValidator().catch(() => undefined);
       });
       this.stations.set(station, (state = created));
     }
@@ -220,9 +222,22 @@ class ClientSchemas {
   }
 }
 
-/** Compiles a schema with the same validator the station runs, loaded on first need. */
+let validatorModule: Promise<typeof import("@cfworker/json-schema")> | undefined;
+
+/**
+ * The validator is a separate chunk of the bundle (it is most of the SDK's weight and only
+ * stations with a schema need it). It is loaded as soon as a schema is known, while the page is
+ * still online, so that a check made later offline does not need the network.
+ */
+function loadValidator(): Promise<typeof import("@cfworker/json-schema")> {
+  validatorModule ??= import("@cfworker/json-schema");
+  validatorModule.catch(() => (validatorModule = undefined)); // offline now: try again next time
+  return validatorModule;
+}
+
+/** Compiles a schema with the same validator the station runs. */
 async function compile(schema: StationSchema): Promise<BodyCheck> {
-  const { Validator } = await import("@cfworker/json-schema");
+  const { Validator } = await loadValidator();
   const validator = new Validator(schema.schema as Schema | boolean, schema.draft, true);
   return (body) => {
     try {

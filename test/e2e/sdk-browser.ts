@@ -26,6 +26,10 @@ export async function serveSdkPage(context: BrowserContext, worker: RunningWorke
     }),
   );
   await context.route(`${worker.url}/waystation.js`, (route) => route.fulfill({ contentType: "text/javascript", body: sdk }));
+  // The SDK's lazily loaded chunks (the JSON Schema validator), cached like any app file.
+  await context.route(`${worker.url}/chunks/*`, (route) =>
+    route.fulfill({ contentType: "text/javascript", body: readFileSync(join(ROOT, "dist", "public", new URL(route.request().url()).pathname)) }),
+  );
 }
 
 /**
