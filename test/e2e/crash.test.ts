@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type Answer, CrashProducer, type SentMessage, type Target } from "./crash-producer";
 import { apiClient, type RunningWorker, removeStateDir, sleep, startWorker, tempStateDir } from "./wrangler-dev";
+import { seededRandom } from "../seeded-random";
 
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const KILLS = 4;
@@ -14,17 +15,6 @@ const MAX_BATCH = 20;
 const MAX_BATCHES_PER_ROUND = 5_000;
 const MAX_ROUND_MS = 30_000;
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const random = seededRandom(SEED);
 const where = `(CRASH_SEED=${SEED})`;

@@ -18,18 +18,8 @@ import {
   textOf,
 } from "./docs-helpers";
 import { api, produce } from "./helpers";
+import { seededRandom as random } from "../seeded-random";
 
-/** mulberry32: a tiny seeded generator, so a failing run can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` random edits (inserts, deletes, map sets), each its own update. */
 function randomEdits(count: number, seed: number) {

@@ -8,17 +8,8 @@ import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
 import { canonicalState, createDocStation, readDoc, runAlarmNow, stationStub } from "./docs-helpers";
 import { produce } from "./helpers";
+import { seededRandom as random } from "../seeded-random";
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A client as the SDK runs one: a doc, local edits merged while pending, a producer seq. */
 class SimClient {

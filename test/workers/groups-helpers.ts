@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { expect } from "vitest";
 import { api, createStation, produce } from "./helpers";
+export { seededRandom } from "../seeded-random";
 
 export function stationStub(name: string): DurableObjectStub {
   const ns = (env as unknown as { STATION: DurableObjectNamespace }).STATION;
@@ -76,14 +77,3 @@ export async function fireAlarm(station: string): Promise<boolean> {
 
 export const offsetsOf = (messages: any[]): number[] => messages.map((m) => m.offset);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
