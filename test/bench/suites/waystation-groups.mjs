@@ -62,6 +62,34 @@ export function groupMeasurements(worker, profile) {
       },
     },
     {
+      // The same work with each fetch carrying the previous batch's acks (`fetch {ack: [...]}`):
+      // one request and one storage sync per batch, as JetStream's fire-and-forget acks cost it
+      // no round trip either. The last batch is acked on its own before the clock stops.
+      id: "waystation.group.fetch100.carried",
+      run: async (round) => {
+        const station = `bench-fetch-carried-r${round}`;
+        await createStation(worker, station);
+        await fill(worker, station, profile.fetchMessages);
+        let consumed = 0;
+        let unacked = [];
+        const result = await runClosedLoop({
+          concurrency: 1,
+          maxOps: Math.ceil(profile.fetchMessages / 100),
+          maxMs: profile.maxMs * 3,
+          op: async () => {
+            const body = { consumer: "bench-1", max: 100, waitMs: 0, ...(unacked.length > 0 ? { ack: unacked } : {}) };
+            const messages = await fetchMessages(worker, station, "bench", body);
+            if (messages.length === 0) throw new Error(`fetch returned nothing after ${consumed} of ${profile.fetchMessages}`);
+            unacked = messages.map((m) => m.offset);
+            consumed += messages.length;
+            return messages.length;
+          },
+        });
+        if (unacked.length > 0) await ack(worker, station, "bench", unacked);
+        return result;
+      },
+    },
+    {
       id: "waystation.e2e.longpoll",
       run: (round) => measureLongPollLatency(worker, `bench-lp-r${round}`, profile),
     },
