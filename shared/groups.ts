@@ -87,6 +87,18 @@ export const GroupConfigSchema = v.strictObject({
 });
 export type GroupConfig = v.InferOutput<typeof GroupConfigSchema>;
 
+/** At most this many consumers in a group's `consumers` (the most recently seen). */
+export const MAX_CONSUMERS_IN_INFO = 20;
+
+/** A consumer a group has seen fetch or subscribe. */
+export interface GroupConsumer {
+  name: string;
+  /** Its latest fetch, subscribe or hand-out to its socket (ms since the epoch). */
+  lastSeenAt: number;
+  /** Messages leased to it now. */
+  pending: number;
+}
+
 /** A group as `GET …/groups/{group}` and the station's `groups` list show it. */
 export interface GroupInfo extends GroupSummary {
   /** The next offset never handed out to this group. */
@@ -108,6 +120,11 @@ export interface GroupInfo extends GroupSummary {
   overrides: { ackTimeoutMs: number | null; maxDeliveries: number | null };
   start: StartPosition;
   createdAt: number;
+  /**
+   * The consumers seen most recently, newest first (at most MAX_CONSUMERS_IN_INFO). Optional
+   * on the wire: a client must read its absence as "not reported", not as "none".
+   */
+  consumers?: GroupConsumer[];
 }
 
 // ---- WebSocket frames (`GET …/groups/{group}/subscribe?consumer=…&credit=…`) ----

@@ -113,6 +113,15 @@ const MIGRATIONS: Migrations = {
       bytes INTEGER NOT NULL,
       PRIMARY KEY (group_name, msg_offset)
     ) WITHOUT ROWID;`,
+    // The consumers each group has seen (fetch or subscribe), the most recent few per group
+    // (worker/station/groups/consumers-seen.ts).
+    `CREATE TABLE group_consumers (
+      group_name TEXT NOT NULL,
+      consumer TEXT NOT NULL,
+      first_seen_at INTEGER NOT NULL,
+      last_seen_at INTEGER NOT NULL,
+      PRIMARY KEY (group_name, consumer)
+    ) WITHOUT ROWID;`,
   ],
   // The dead-letter station (worker/station/dead-letters.ts): each letter keeps its message.
   dead_letters: [

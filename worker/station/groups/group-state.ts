@@ -4,6 +4,7 @@
 import type { StationConfig } from "../../../shared/config";
 import type { GroupConfig, StartPosition } from "../../../shared/groups";
 import type { StationRecord } from "../station-record";
+import { forgetConsumers } from "./consumers-seen";
 
 export interface GroupRow {
   name: string;
@@ -77,11 +78,12 @@ export function updateOverrides(sql: SqlStorage, group: GroupRow, config: GroupC
   return loadGroup(sql, group.name)!;
 }
 
-/** Forgets a group: its cursor, its deliveries in flight and the messages kept for it. */
+/** Forgets a group: its cursor, its deliveries in flight, the messages kept for it, its consumers. */
 export function deleteGroup(sql: SqlStorage, name: string): boolean {
   const gone = sql.exec("DELETE FROM groups WHERE name = ? RETURNING name", name).toArray().length > 0;
   sql.exec("DELETE FROM deliveries WHERE group_name = ?", name);
   sql.exec("DELETE FROM kept_messages WHERE group_name = ?", name);
+  forgetConsumers(sql, name);
   return gone;
 }
 

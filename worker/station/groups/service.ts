@@ -18,6 +18,7 @@ import {
 import type { ScheduledTask } from "../scheduler";
 import type { StationRecord } from "../station-record";
 import { countThroughput } from "../throughput";
+import { noteConsumer } from "./consumers-seen";
 import { createGroup, deleteGroup, ensureGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";
 import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
@@ -63,11 +64,12 @@ export class GroupService {
   constructor(private readonly host: GroupHost) {
     this.hub = new SubscriberHub(host.ctx, {
       lease: (group, consumer, max, maxBytes, now) => this.lease(group, consumer, max, maxBytes, now),
-      ensureGroup: (group) => {
+      ensureGroup: (group, consumer) => {
         const now = Date.now();
         return this.host.transact((record) => {
           this.prepare(record, now);
           ensureGroup(this.sql, record, group, now);
+          noteConsumer(this.sql, group, consumer, now);
           return ok(null);
         });
       },
@@ -280,7 +282,8 @@ export class GroupService {
 
   /**
    * One transaction: acks `ackFirst` (before any lease expiry, so a late ack still counts),
-   * then leases. With `create`, a group used for the first time is created.
+   * then leases. With `create`, a group used for the first time is created. The consumer counts
+   * as seen when it asked (a fetch: `create`) or got messages (a waiter served, a socket pushed).
    */
   private lease(group: string, consumer: string, max: number, maxBytes: number, now: number, create = false, ackFirst: readonly number[] = []): Result<LeasedBatch & { acked: number }> {
     return this.host.transact((record) => {
@@ -291,6 +294,7 @@ export class GroupService {
       if (!row) return ok({ messages: [], leaseUntil: now, acked });
       const batch = leaseMessages(this.sql, record, row, consumer, max, maxBytes, now);
       if (batch.messages.length > 0) countThroughput(this.sql, now, { delivered: batch.messages.length });
+      if (create || batch.messages.length > 0) noteConsumer(this.sql, group, consumer, now);
       return ok({ ...batch, acked });
     });
   }

@@ -1,9 +1,10 @@
 // Group stats as the station info and `GET …/groups/{group}` show them: ack floor, pending
-// (leased now), lag (never handed out), redeliveries waiting, dead letters. A few aggregate
-// queries over all groups; no per-group round trips.
-import type { GroupInfo } from "../../../shared/groups";
+// (leased now), lag (never handed out), redeliveries waiting, dead letters, consumers seen.
+// A few aggregate queries over all groups; no per-group round trips.
+import type { GroupConsumer, GroupInfo } from "../../../shared/groups";
 import { countDeadLettersByGroup } from "../dead-letters";
 import type { StationRecord } from "../station-record";
+import { listConsumersSeen } from "./consumers-seen";
 import { type GroupRow, loadGroup, loadGroups, settingsOf, startOf } from "./group-state";
 
 interface InFlight {
@@ -29,7 +30,10 @@ export function describeGroups(sql: SqlStorage, record: StationRecord, now: numb
       .map((row) => [row.group_name, row]),
   );
   const deadLetters = countDeadLettersByGroup(sql);
-  return groups.map((group) => toInfo(group, record, inFlight.get(group.name), deadLetters.get(group.name) ?? 0));
+  const consumers = listConsumersSeen(sql, now);
+  return groups.map((group) =>
+    toInfo(group, record, inFlight.get(group.name), deadLetters.get(group.name) ?? 0, consumers.get(group.name) ?? []),
+  );
 }
 
 export function describeGroup(sql: SqlStorage, record: StationRecord, name: string, now: number): GroupInfo | null {
@@ -45,10 +49,10 @@ export function describeGroup(sql: SqlStorage, record: StationRecord, name: stri
       )
       .toArray()[0] ?? undefined;
   const deadLetters = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dead_letters WHERE group_name = ?", name).one().n;
-  return toInfo(group, record, inFlight, deadLetters);
+  return toInfo(group, record, inFlight, deadLetters, listConsumersSeen(sql, now, name).get(name) ?? []);
 }
 
-function toInfo(group: GroupRow, record: StationRecord, inFlight: InFlight | undefined, deadLetters: number): GroupInfo {
+function toInfo(group: GroupRow, record: StationRecord, inFlight: InFlight | undefined, deadLetters: number, consumers: GroupConsumer[]): GroupInfo {
   const settings = settingsOf(group, record.config);
   const cursor = Math.max(group.next_offset, record.firstOffset);
   const firstUnacked = inFlight ? Math.min(inFlight.first_open, cursor) : cursor;
@@ -69,5 +73,6 @@ function toInfo(group: GroupRow, record: StationRecord, inFlight: InFlight | und
     overrides: { ackTimeoutMs: group.ack_timeout_ms, maxDeliveries: group.max_deliveries },
     start: startOf(group),
     createdAt: group.created_at,
+    consumers,
   };
 }

@@ -24,8 +24,8 @@ import { parseSubscribeRequest } from "./subscribe-request";
 export interface LeaseSource {
   /** Leases up to `max` messages (about `maxBytes`) to a consumer; never creates the group. */
   lease(group: string, consumer: string, max: number, maxBytes: number, now: number): Result<LeasedBatch>;
-  /** Creates the group on first use (a subscribe is a use). */
-  ensureGroup(group: string): Result<null>;
+  /** Creates the group on first use (a subscribe is a use) and notes the consumer as seen. */
+  ensureGroup(group: string, consumer: string): Result<null>;
   ack(group: string, offsets: readonly number[]): Result<AckResponse>;
   nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>>;
   wakeBy(at: number): Promise<void>;
@@ -44,7 +44,7 @@ export class SubscriberHub {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return jsonError(wireError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket"));
     }
-    const created = this.groups.ensureGroup(target.group);
+    const created = this.groups.ensureGroup(target.group, target.consumer);
     if (!created.ok) return jsonError(created.error);
     const { response, socket } = acceptSubscriber(this.ctx, target.group, target.consumer, target.credit);
     if (target.credit > 0) await this.push([socket]);
