@@ -119,6 +119,8 @@ describe("operator dashboard", () => {
     await waitForText(billing.locator('td[data-label="Lag"]'), "3");
     await waitForText(billing.locator('td[data-label="Pending"]'), "1");
     await waitForText(billing.locator('td[data-label="Ack floor"]'), "1");
+    await waitForText(billing.locator('td[data-label="Consumers seen"] .consumer-count'), "1");
+    await waitForText(billing.locator('td[data-label="Consumers seen"] li[data-consumer="c1"]'), /^c1 · last seen (just now|\d+ s ago) · 1 pending$/);
 
     // audit gives up fast: its unacked delivery becomes a dead letter (maxDeliveries is 1).
     expect((await api("PUT", `/v1/stations/${STATION}/groups/audit`, { ackTimeoutMs: 100 })).status).toBe(201);

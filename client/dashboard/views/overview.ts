@@ -1,5 +1,6 @@
 // A station's overview: its figures, the throughput chart, its consumer groups (lag, pending,
-// ack floor, dead letters) and its webhook endpoints' health at a glance.
+// ack floor, dead letters, consumers seen) and its webhook endpoints' health at a glance.
+import { type GroupConsumer, type GroupInfo, MAX_CONSUMERS_IN_INFO } from "../../../shared/groups";
 import type { GroupSummary, StationInfo } from "../../../shared/stations";
 import { type WebhookInfo, type WebhookListResponse, webhookOfGroup } from "../../../shared/webhooks";
 import { ApiFailure, call, stationPath } from "../api";
@@ -12,7 +13,13 @@ import type { StationContext } from "./station";
 import { describeRetention, describeSchema } from "./station-summary";
 import { webhookHealth } from "./webhook-health";
 
-type Group = GroupSummary & Partial<{ consumers: unknown; delivered: number; acked: number; redeliveries: number }>;
+/** Webhook endpoints' groups carry only the summary; consumer groups carry their full info. */
+type Group = GroupSummary & Partial<Pick<GroupInfo, "consumers" | "delivered" | "acked" | "redeliveries">>;
+
+/** Consumers named in a group's row; the rest are counted. */
+const CONSUMERS_NAMED = 3;
+/** How often "last seen N s ago" is redrawn when nothing else changed. */
+const SEEN_TICK_MS = 5000;
 
 export function createOverviewView(ctx: StationContext, onInfo: (info: StationInfo) => void): View {
   const stats = h("div", { class: "stats" }, h("div", { class: "loading" }, "Loading…"));
@@ -49,7 +56,9 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
       const endpoints = await listWebhooks(ctx.station);
       errorSlot.replaceChildren();
       onInfo(info);
-      const signature = JSON.stringify([info, endpoints]);
+      // "last seen … ago" ages while the figures stand still: redraw it now and then.
+      const tick = info.groups.some((g: Group) => (g.consumers?.length ?? 0) > 0) ? Math.floor(Date.now() / SEEN_TICK_MS) : 0;
+      const signature = JSON.stringify([info, endpoints, tick]);
       if (signature === last) return;
       last = signature;
       replaceChildren(stats, ...renderStats(info));
@@ -100,7 +109,7 @@ function renderGroups(station: string, groups: Group[]): HTMLElement {
         class: "num",
         cell: (g) => (g.deadLetters > 0 ? h("a", { href: `${stationHref(station, "dls")}?group=${encodeURIComponent(g.name)}` }, badge(formatCount(g.deadLetters), "bad")) : "0"),
       },
-      ...(groups.some((g) => g.consumers !== undefined) ? [{ label: "Consumers seen", class: "num opt", cell: (g: Group) => consumersSeen(g) }] : []),
+      ...(groups.some((g) => g.consumers !== undefined) ? [{ label: "Consumers seen", class: "consumers opt", cell: (g: Group) => consumersSeen(g) }] : []),
       { label: "Delivered", class: "num opt", cell: (g) => (g.delivered !== undefined ? formatCount(g.delivered) : "—") },
     ],
     groups,
@@ -109,11 +118,31 @@ function renderGroups(station: string, groups: Group[]): HTMLElement {
   );
 }
 
-function consumersSeen(g: Group): string {
+/** How many consumers the group has seen, and the most recent by name with when and what they hold. */
+function consumersSeen(g: Group): Node | string {
   const consumers = g.consumers;
-  if (typeof consumers === "number") return formatCount(consumers);
-  if (Array.isArray(consumers)) return formatCount(consumers.length);
-  return "—";
+  if (consumers === undefined) return "—";
+  if (consumers.length === 0) return "0";
+  // The info lists at most MAX_CONSUMERS_IN_INFO: a full list means there may be more.
+  const count = consumers.length >= MAX_CONSUMERS_IN_INFO ? `${formatCount(consumers.length)}+` : formatCount(consumers.length);
+  const named = consumers.slice(0, CONSUMERS_NAMED);
+  const more = consumers.length - named.length;
+  return h(
+    "div",
+    { class: "consumers-seen" },
+    h("span", { class: "consumer-count" }, count),
+    h("ul", { class: "consumer-list" }, ...named.map((c) => consumerLine(c))),
+    more > 0 ? h("span", { class: "muted" }, `and ${formatCount(more)} more`) : null,
+  );
+}
+
+function consumerLine(c: GroupConsumer): HTMLElement {
+  return h(
+    "li",
+    { "data-consumer": c.name },
+    h("span", { class: "mono" }, c.name),
+    h("span", { class: "muted" }, ` · last seen ${formatAgo(c.lastSeenAt)}${c.pending > 0 ? ` · ${plural(c.pending, "pending", "pending")}` : ""}`),
+  );
 }
 
 function renderWebhookSummary(endpoints: WebhookInfo[]): HTMLElement {
