@@ -3,6 +3,7 @@
 // gives up on a message (groups, schemas, webhooks) files it here with its reason.
 import * as v from "valibot";
 import { MAX_DLS_LIMIT, MAX_RESEND_IDS } from "./limits";
+import { MessageSchema } from "./messages";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
 
 /** Why a message is a dead letter. */
@@ -18,17 +19,7 @@ export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetter
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = Object.values(DeadLetterReason);
 
 /** The message a dead letter keeps: the stored message, with `offset` null if it never got one. */
-export const DeadLetterMessageSchema = v.object({
-  offset: v.nullable(positiveInt),
-  producer: v.nullable(v.string()),
-  seq: v.nullable(positiveInt),
-  id: v.nullable(v.string()),
-  key: v.nullable(v.string()),
-  headers: v.record(v.string(), v.string()),
-  body: v.unknown(),
-  producedAt: nonNegativeInt,
-  deliveries: nonNegativeInt,
-});
+export const DeadLetterMessageSchema = v.object({ ...MessageSchema.entries, offset: v.nullable(positiveInt) });
 export type DeadLetterMessage = v.InferOutput<typeof DeadLetterMessageSchema>;
 
 export const DeadLetterSchema = v.object({
