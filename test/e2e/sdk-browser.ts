@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { apiClient, ROOT, type RunningWorker } from "./wrangler-dev";
+import { afterAll, beforeAll } from "vitest";
+import { apiClient, removeStateDir, ROOT, type RunningWorker, startWorker } from "./wrangler-dev";
 
 export const SDK_PAGE = "/__sdk-e2e.html";
 
@@ -109,4 +110,22 @@ export async function waitUntil(check: () => Promise<boolean>, what: string, tim
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Starts a `wrangler dev` and Chromium before a suite's tests, hands both to `use`, and after the
+ * tests closes the browser, stops the worker and drops its state directory.
+ */
+export function useWorkerAndBrowser(use: (worker: RunningWorker, browser: Browser) => void): void {
+  let worker: RunningWorker | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
+    use(worker, browser);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+    if (worker) removeStateDir(worker.stateDir);
+  });
 }

@@ -2,23 +2,16 @@
 // workerd) while the SDK is syncing, then restarted on the same state; the outbox drains with
 // nothing lost and nothing stored twice.
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStation, launchChromium, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, waitUntil } from "./sdk-browser";
-import { apiClient, type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { createStation, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { apiClient, type RunningWorker, startWorker } from "./wrangler-dev";
 
 const TOTAL = 3000;
 
 describe("SDK across a runtime crash", () => {
   let worker: RunningWorker;
   let browser: Browser;
-  beforeAll(async () => {
-    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    if (worker) removeStateDir(worker.stateDir);
-  });
+  useWorkerAndBrowser((w, b) => ([worker, browser] = [w, b]));
 
   it("drains the outbox after the runtime is killed mid-sync and restarted, with no loss and no duplicate", async () => {
     await createStation(worker, "crash");

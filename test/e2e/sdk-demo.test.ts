@@ -4,21 +4,14 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium, readStation, waitUntil } from "./sdk-browser";
-import { ROOT, type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { readStation, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { ROOT, type RunningWorker } from "./wrangler-dev";
 
 describe("demo page", () => {
   let worker: RunningWorker;
   let browser: Browser;
-  beforeAll(async () => {
-    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    if (worker) removeStateDir(worker.stateDir);
-  });
+  useWorkerAndBrowser((w, b) => ([worker, browser] = [w, b]));
 
   it("keeps a todo added offline across a reload and syncs it once back online", async () => {
     const context = await browser.newContext();

@@ -1,21 +1,14 @@
 // End to end in Chromium against wrangler dev: 1,000 actions enqueued offline, with a page
 // reload halfway, arrive exactly once and in enqueue order once the network is back.
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStation, enqueueRange, launchChromium, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, waitUntil } from "./sdk-browser";
-import { type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { createStation, enqueueRange, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { type RunningWorker } from "./wrangler-dev";
 
 describe("SDK offline, with a reload", () => {
   let worker: RunningWorker;
   let browser: Browser;
-  beforeAll(async () => {
-    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    if (worker) removeStateDir(worker.stateDir);
-  });
+  useWorkerAndBrowser((w, b) => ([worker, browser] = [w, b]));
 
   it("delivers 1,000 actions enqueued offline across a reload exactly once, in enqueue order", async () => {
     await createStation(worker, "offline-todos");

@@ -2,23 +2,16 @@
 // syncing tab. Two tabs enqueueing at once are delivered once each; closing the syncing tab in
 // the middle of a batch hands syncing to the other tab, which finishes with nothing lost or doubled.
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStation, launchChromium, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, waitUntil } from "./sdk-browser";
-import { type RunningWorker, removeStateDir, startWorker } from "./wrangler-dev";
+import { describe, expect, it } from "vitest";
+import { createStation, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { type RunningWorker } from "./wrangler-dev";
 
 const isLeader = (page: Page) => page.evaluate(() => (window as any).ws.status.leader as boolean);
 
 describe("SDK in several tabs", () => {
   let worker: RunningWorker;
   let browser: Browser;
-  beforeAll(async () => {
-    [worker, browser] = await Promise.all([startWorker(), launchChromium()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.stop();
-    if (worker) removeStateDir(worker.stateDir);
-  });
+  useWorkerAndBrowser((w, b) => ([worker, browser] = [w, b]));
 
   it("delivers every action of two tabs enqueueing at once exactly once, with one tab syncing", async () => {
     await createStation(worker, "two-tabs");
