@@ -13,7 +13,7 @@
 import type { DeadLetter, DeadLetterQuery, DeadLetterReason, DeadLettersResponse, ResendRefusal } from "../../shared/dead-letters";
 import { DEFAULT_DLS_LIMIT } from "../../shared/limits";
 import type { PreparedMessage } from "./batch";
-import type { MessageRow } from "./rows";
+import type { MessageColumns } from "./rows";
 
 /** A message as a dead letter keeps it: the log's columns, JSON kept as text. */
 export interface DeadLetterContent {
@@ -42,28 +42,20 @@ export interface NewDeadLetter {
   detail?: Record<string, unknown> | null;
 }
 
-/** A dead letter as stored (snake_case row). */
-export interface DeadLetterRow {
+/** A dead letter as stored (snake_case row): the message's own columns, as in the log, and its reason. */
+export interface DeadLetterRow extends MessageColumns {
   id: number;
   msg_offset: number | null;
   group_name: string | null;
   reason: string;
   deliveries: number;
-  producer: string | null;
-  seq: number | null;
-  msg_id: string | null;
-  msg_key: string | null;
-  headers: string | null;
-  body: string;
-  produced_at: number;
-  bytes: number;
   detail: string | null;
   dead_at: number;
   [column: string]: SqlStorageValue;
 }
 
-/** Content of a message read from the log. */
-export function contentOfRow(row: MessageRow): DeadLetterContent {
+/** Content of a message read from the log, or kept by a stored dead letter (same columns). */
+export function contentOfRow(row: MessageColumns): DeadLetterContent {
   return {
     producer: row.producer,
     seq: row.seq,
@@ -87,20 +79,6 @@ export function contentOfPrepared(producer: string | null, message: PreparedMess
     body: message.body,
     producedAt: now,
     bytes: message.bytes,
-  };
-}
-
-/** The message a stored dead letter keeps, to put back where it came from. */
-export function contentOfDeadLetter(row: DeadLetterRow): DeadLetterContent {
-  return {
-    producer: row.producer,
-    seq: row.seq,
-    id: row.msg_id,
-    key: row.msg_key,
-    headers: row.headers,
-    body: row.body,
-    producedAt: row.produced_at,
-    bytes: row.bytes,
   };
 }
 

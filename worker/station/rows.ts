@@ -1,8 +1,8 @@
 // SQL rows of the log (snake_case) and their one conversion to the wire shape.
 import type { Message } from "../../shared/messages";
 
-export interface MessageRow {
-  msg_offset: number;
+/** A message's own columns, stored alike by the log and by the dead letters. */
+export interface MessageColumns {
   producer: string | null;
   seq: number | null;
   msg_id: string | null;
@@ -11,6 +11,10 @@ export interface MessageRow {
   body: string;
   produced_at: number;
   bytes: number;
+}
+
+export interface MessageRow extends MessageColumns {
+  msg_offset: number;
   [column: string]: SqlStorageValue;
 }
 

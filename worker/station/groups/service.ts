@@ -8,7 +8,7 @@ import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../..
 import { MAX_FETCH_BYTES, MAX_RESEND_ALL } from "../../../shared/limits";
 import { GROUP_NAME_PATTERN } from "../../../shared/names";
 import {
-  contentOfDeadLetter,
+  contentOfRow,
   dropDeadLetter,
   listDeadLetters,
   type DeadLetterRow,
@@ -343,7 +343,7 @@ export class GroupService {
       if (letter.group_name === null || !GROUP_NAME_PATTERN.test(letter.group_name)) {
         return refuse(`Dead letter ${letter.id} belongs to no consumer group that could take it back`);
       }
-      return requeueMessage(this.sql, record, letter.group_name, letter.msg_offset, contentOfDeadLetter(letter), now);
+      return requeueMessage(this.sql, record, letter.group_name, letter.msg_offset, contentOfRow(letter), now);
     };
   }
 }
