@@ -18,6 +18,12 @@ export const ErrorCode = {
   NotFound: "not_found",
   /** A producer's batch skips ahead of its last stored seq; `expectedSeq` says where to resume. */
   SeqGap: "seq_gap",
+  /**
+   * A resent `(producer, seq)` carries another action `id` than the one the station ruled on:
+   * a second writer (a restored backup, a copied profile) used the same producer. `seq` names
+   * the first such seq; the ones before it in the batch were this writer's. Move to a new producer.
+   */
+  SeqConflict: "seq_conflict",
   /** The request conflicts with the state (e.g. a schema that has as many versions as it may). */
   Conflict: "conflict",
   /** One message's encoded body is larger than the station's `maxMessageBytes`. */
@@ -78,6 +84,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   station_not_found: 404,
   not_found: 404,
   seq_gap: 409,
+  seq_conflict: 409,
   conflict: 409,
   message_too_large: 413,
   payload_too_large: 413,

@@ -62,14 +62,28 @@ export const ProduceRequestSchema = v.pipe(
 );
 export type ProduceRequest = v.InferOutput<typeof ProduceRequestSchema>;
 
-/** What the station did with one message of a batch, in batch order. */
+/** Why the station will never store a sequenced message: its ruling, kept with the consumed seq. */
+export const RefusalSchema = v.looseObject({
+  /** One of `REFUSAL_CODES` (shared/producers): a property of the message, not of the moment. */
+  code: v.string(),
+  message: v.string(),
+});
+export type Refusal = v.InferOutput<typeof RefusalSchema>;
+
+/**
+ * What the station ruled on one message of a batch, in batch order. Exactly one of:
+ * stored (`offset`), dead-lettered by the station (`deadLettered`, it holds the message in its
+ * DLS) or refused (`refused`, the seq is consumed and the message is never stored). A resend of
+ * a ruled seq gets the same ruling with `duplicate: true`.
+ */
 export const ProduceResultSchema = v.object({
   seq: v.nullable(positiveInt),
-  /** The message's offset; `null` only for a duplicate whose original was trimmed by retention,
-   *  or for a message sent to the dead-letter station instead of the log. */
+  /** The message's offset; `null` for a duplicate whose original was trimmed by retention, for a
+   *  message sent to the dead-letter station instead of the log, and for a refused message. */
   offset: v.nullable(positiveInt),
   duplicate: v.boolean(),
   deadLettered: v.optional(v.boolean()),
+  refused: v.optional(RefusalSchema),
 });
 export type ProduceResult = v.InferOutput<typeof ProduceResultSchema>;
 

@@ -27,3 +27,16 @@ export function planSeqs(lastSeq: number, seqs: readonly number[]): SeqPlan {
   }
   return { ok: true, duplicates: Math.min(seqs.length, lastSeq - first + 1) };
 }
+
+/**
+ * The codes a station may rule a sequenced message refused with. Each is a property of the
+ * message itself (its size, its body, its shape), so ruling it once and keeping the ruling is
+ * safe. Everything else a request can meet (tokens, rates, quotas, a missing station, a proxy)
+ * is a property of the moment: it settles nothing, and the producer retries in order.
+ */
+export const REFUSAL_CODES = ["message_too_large", "schema_violation", "invalid_doc_update", "invalid_request"] as const;
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+
+export function isRefusalCode(code: string): code is RefusalCode {
+  return (REFUSAL_CODES as readonly string[]).includes(code);
+}

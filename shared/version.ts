@@ -3,7 +3,10 @@
 //
 // History:
 //   1 — stations, produce with (producer, seq) exactly-once, replay, groups, DLS, webhooks.
-export const PROTOCOL_VERSION = 1 as const;
+//   2 — a sequenced message the station will not store is ruled `refused` in a 200 and its seq
+//       consumed (no more whole-batch 413/422 for sequenced producers); `seq_conflict` when a
+//       resent seq carries another action id; clients treat only protocol-stamped answers as rulings.
+export const PROTOCOL_VERSION = 2 as const;
 
 /** Header a client may send to say which protocol it speaks; the server answers with its own. */
 export const PROTOCOL_HEADER = "waystation-protocol";
