@@ -14,6 +14,8 @@ export interface ReadJsonOptions {
   allowEmpty?: boolean;
   /** Runs on the parsed JSON before the schema: for refusals that need their own status (413). */
   precheck?: (parsed: unknown) => void;
+  /** The caller bounds the nesting itself, before any recursive walk (produce: per message). */
+  ownDepthCheck?: boolean;
 }
 
 export async function readJson<S extends v.GenericSchema>(c: Context, schema: S, options: ReadJsonOptions): Promise<v.InferOutput<S>> {
@@ -29,7 +31,7 @@ export async function readJson<S extends v.GenericSchema>(c: Context, schema: S,
   } catch {
     throw new ApiError(ErrorCode.InvalidJson, "The request body is not valid JSON");
   }
-  assertJsonDepth(parsed);
+  if (!options.ownDepthCheck) assertJsonDepth(parsed);
   options.precheck?.(parsed);
   return unwrapValidation(schema, parsed);
 }
