@@ -3,7 +3,7 @@
 // (one strict transaction each), measured in the same page and run; enqueue() again in bursts
 // of 100 concurrent calls (group commit); then the time to drain the queued actions to a local
 // station. Usage: node test/bench/sdk-outbox-vs-idb.mjs [actions=10000]
-import { chromium } from "playwright-core";
+import { launchChromium } from "../browser-launch.mjs";
 import { createStation } from "./suites/waystation-api.mjs";
 import { startWranglerDev } from "./lib/wrangler-dev.mjs";
 
@@ -65,7 +65,7 @@ async function measure({ token, station, count }) {
 }
 
 const worker = await startWranglerDev({ name: "sdk-outbox" });
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+const browser = await launchChromium();
 try {
   await createStation(worker, "bench-sdk");
   const page = await (await browser.newContext()).newPage();

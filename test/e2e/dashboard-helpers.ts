@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type Locator, type Page, chromium } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { ROOT, type RunningWorker, startWorker } from "./wrangler-dev";
 
 export const ARTIFACTS = join(ROOT, "test", "artifacts");
@@ -32,13 +32,8 @@ export async function startDashboardWorker(): Promise<RunningWorker & { cleanup(
   return { ...worker, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
-}
+/** Chromium is chosen in one place (system, else the npm one); the dashboard test gets it here. */
+export { launchChromium } from "../browser-launch.mjs";
 
 export interface WatchedPage {
   page: Page;

@@ -3,19 +3,15 @@
 // helpers to drive a client inside the page and to read a station back over the API.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll } from "vitest";
+import { launchChromium } from "../browser-launch.mjs";
 import { apiClient, removeStateDir, ROOT, type RunningWorker, startWorker } from "./wrangler-dev";
 
 export const SDK_PAGE = "/__sdk-e2e.html";
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-  });
-}
+/** Chromium is chosen in one place (system, else the npm one); the tests get it from here. */
+export { launchChromium };
 
 /** Serves the test page and the SDK from memory, so pages load even when the network is cut. */
 export async function serveSdkPage(context: BrowserContext, worker: RunningWorker): Promise<void> {

@@ -1,7 +1,7 @@
 // NATS JetStream, the engine Memphis was built on: Debian's nats-server with -js on 127.0.0.1
 // and a temporary store dir, driven by the `nats` npm client. Publish with ack one at a time and
 // pipelined (1,000 in flight), pull fetch(100)+ack, and publish→consume latency.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,16 @@ const decoder = new TextDecoder();
 
 function encode(seq, sentAtMs) {
   return encoder.encode(JSON.stringify(makeBody(seq, sentAtMs)));
+}
+
+/** Why the JetStream peer cannot run here (no `nats-server` on PATH), or null when it can. */
+export function natsUnavailableReason() {
+  try {
+    execFileSync("nats-server", ["--version"], { stdio: "ignore" });
+    return null;
+  } catch {
+    return "nats-server is not on PATH (it is not an npm package; install it to compare with JetStream)";
+  }
 }
 
 export async function startNats({ straceOut } = {}) {

@@ -1,10 +1,8 @@
 // The browser outbox in real Chromium against Waystation's own origin: enqueue N actions while
 // offline (each committed to IndexedDB before enqueue() resolves), then go online and time
 // until every one is acknowledged by the station (the drain).
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../browser-launch.mjs";
 import { createStation } from "./waystation-api.mjs";
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Runs in the page: the SDK from the worker's own assets, with a switchable network. */
 async function enqueueThenDrain({ token, station, count, maxMs }) {
@@ -38,7 +36,7 @@ export function outboxMeasurements(worker, profile) {
       id: "waystation.outbox",
       maxRuns: 3, // 10,000 IndexedDB commits take a while
       run: async (round) => {
-        browser ??= await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+        browser ??= await launchChromium();
         const station = `bench-outbox-r${round}-${Date.now() % 100_000}`;
         await createStation(worker, station);
         const context = await browser.newContext();

@@ -1,6 +1,5 @@
 // Waystation under `wrangler dev`: produce (batches of 1, 10, 100), hello-world latency, and
 // (when the consumer-group routes exist) fetch(100)+ack and produce→consume latency.
-import { existsSync } from "node:fs";
 import { checkProduceAnswer, measureHttpProduce } from "../lib/http-produce.mjs";
 import { request, requestJson } from "../lib/http.mjs";
 import { runClosedLoop } from "../lib/closed-loop.mjs";
@@ -10,7 +9,7 @@ import { snapshotWaystation } from "../lib/snapshot.mjs";
 import { startWranglerDev } from "../lib/wrangler-dev.mjs";
 import { createStation } from "./waystation-api.mjs";
 import { groupMeasurements, groupsAvailable } from "./waystation-groups.mjs";
-import { CHROMIUM, outboxMeasurements } from "./waystation-outbox.mjs";
+import { outboxMeasurements } from "./waystation-outbox.mjs";
 import { webhookMeasurements } from "./waystation-webhooks.mjs";
 import { webhookFanOutMeasurements } from "./waystation-webhooks-fanout.mjs";
 import { schemaMeasurements } from "./waystation-schemas.mjs";
@@ -90,7 +89,7 @@ export async function waystationMeasurements(worker, profile) {
   if (await routeExists(worker, "PUT", "/v1/stations/no-such-station/webhooks/w")) {
     measurements.push(...webhookMeasurements(worker, profile), ...webhookFanOutMeasurements(worker, profile));
   }
-  if (profile.outboxActions > 0 && (await request("GET", `${worker.url}/waystation.js`)).status === 200 && existsSync(CHROMIUM)) {
+  if (profile.outboxActions > 0 && (await request("GET", `${worker.url}/waystation.js`)).status === 200) {
     measurements.push(...outboxMeasurements(worker, profile));
   }
   return measurements;
