@@ -50,8 +50,14 @@ export const ErrorCode = {
   InvalidDocUpdate: "invalid_doc_update",
   /** A document route on a station that is not `kind: "doc"`. */
   NotADoc: "not_a_doc",
-  /** No such consumer group (create one with `PUT …/groups/{group}` or a first fetch). */
+  /** No such consumer group: groups are created only with `PUT …/groups/{group}` (manage right). */
   GroupNotFound: "group_not_found",
+  /** The station has as many consumer groups as it may have (MAX_GROUPS_PER_STATION). */
+  TooManyGroups: "too_many_groups",
+  /** The deployment has as many schema names as it may have (MAX_SCHEMAS). */
+  TooManySchemas: "too_many_schemas",
+  /** The token's station prefix holds as many stations as it may (MAX_STATIONS_PER_PREFIX); `prefix` names it. */
+  TooManyStations: "too_many_stations",
   /** No such dead letter (dropped or resent already). */
   DeadLetterNotFound: "dead_letter_not_found",
   /** A group's `start` differs from the one it was created with; it applies at creation only. */
@@ -99,6 +105,9 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_doc_update: 422,
   not_a_doc: 409,
   group_not_found: 404,
+  too_many_groups: 409,
+  too_many_schemas: 409,
+  too_many_stations: 409,
   dead_letter_not_found: 404,
   group_start_fixed: 409,
   not_resendable: 409,
