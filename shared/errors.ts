@@ -70,6 +70,8 @@ export const ErrorCode = {
   WebhookNotFound: "webhook_not_found",
   /** The station has as many webhook endpoints as it may have. */
   TooManyWebhooks: "too_many_webhooks",
+  /** A new webhook secret while as many rotated-out ones as allowed still sign; `retryAt` says when one expires. */
+  SecretRotationLimit: "secret_rotation_limit",
   /** The request's headers are too many or too large (see shared/limits). */
   HeadersTooLarge: "headers_too_large",
   /** The request URL is longer than the worker reads. */
@@ -114,6 +116,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   invalid_webhook_url: 422,
   webhook_not_found: 404,
   too_many_webhooks: 409,
+  secret_rotation_limit: 409,
   headers_too_large: 431,
   uri_too_long: 414,
   unavailable: 503,
