@@ -8,14 +8,12 @@ import { join } from "node:path";
 import { fdPath, judgeSyncs, parseSyncCalls } from "./lib/strace.mjs";
 import { ceilingSyncProbe, startCeiling } from "./suites/ceiling.mjs";
 import { natsSyncProbe, startNats } from "./suites/nats.mjs";
-import { queuesSyncProbe, startQueues } from "./suites/queues.mjs";
 import { startWaystation, waystationSyncProbe } from "./suites/waystation.mjs";
 
 const SYSTEMS = {
   waystation: [startWaystation, waystationSyncProbe],
   ceiling: [startCeiling, ceilingSyncProbe],
   nats: [startNats, natsSyncProbe],
-  queues: [startQueues, queuesSyncProbe],
 };
 
 export function straceAvailable() {

@@ -1,7 +1,8 @@
-// `npm run bench`: Waystation in wrangler dev beside its peers (the bare Durable Object
-// ceiling, Cloudflare Queues as wrangler dev runs them, NATS JetStream), all on this machine
-// and 127.0.0.1, in one run; prints one report. `-- --quick` is the CI smoke version: it fails
-// on errors only, never on slowness. See docs/benchmarks.md for what each figure means.
+// `npm run bench`: Waystation in wrangler dev beside its peers (the bare SQLite Durable Object
+// and bare Worker of test/bench/ceiling, NATS JetStream when nats-server is on PATH), all on
+// this machine and 127.0.0.1, under the same autocannon load, in interleaved rounds; prints one
+// report with medians, ranges and ratios taken within a round. `-- --quick` is the CI smoke
+// version: it fails on errors only, never on slowness. See docs/benchmarks.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -11,10 +12,11 @@ import { closeConnections } from "./lib/http.mjs";
 import { bodyBytes } from "./lib/payload.mjs";
 import { cpuDelta } from "./lib/processes.mjs";
 import { renderFsync, renderReport } from "./lib/report.mjs";
+import { percentile } from "./lib/stats.mjs";
 import { ROOT } from "./lib/wrangler-dev.mjs";
 import { ceilingMeasurements, startCeiling } from "./suites/ceiling.mjs";
+import { HTTP_WORKLOADS } from "./suites/http-workloads.mjs";
 import { natsMeasurements, natsUnavailableReason, startNats } from "./suites/nats.mjs";
-import { queuesMeasurements, startQueues } from "./suites/queues.mjs";
 import { startWaystation, waystationMeasurements } from "./suites/waystation.mjs";
 
 const { values: args } = parseArgs({
@@ -23,25 +25,30 @@ const { values: args } = parseArgs({
     "fsync-check": { type: "boolean", default: false },
     "no-fsync": { type: "boolean", default: false },
     observability: { type: "boolean", default: false },
-    runs: { type: "string" },
+    connections: { type: "string" },
+    rounds: { type: "string" },
     seconds: { type: "string" },
     only: { type: "string" },
     json: { type: "string" },
+    ref: { type: "string" },
   },
 });
 
+/** Counts and durations of one run; `--quick` keeps the smoke test well under 2 minutes. */
 const profile = args.quick
-  ? { runs: 1, warmup: false, maxMs: 300, maxMessages: 2_000, latencySamples: 10, fetchMessages: 300, webhookMessages: 20, outboxActions: 100, fsyncWrites: 0 }
-  : { runs: 5, warmup: true, maxMs: 3_000, maxMessages: 300_000, latencySamples: 200, fetchMessages: 10_000, webhookMessages: 1_000, outboxActions: 10_000, fsyncWrites: 20 };
-if (args.runs) profile.runs = Math.max(1, Math.min(50, Number(args.runs)));
-if (args.seconds) profile.maxMs = Math.max(100, Math.min(60_000, Number(args.seconds) * 1000));
+  ? { connections: 4, rounds: 1, warmup: false, seconds: 0.5, readFill: 1_000, fetchFill: 1_000, latencySamples: 10, webhookMessages: 20, outboxActions: 0, fsyncWrites: 0 }
+  : { connections: 16, rounds: 3, warmup: true, seconds: 8, readFill: 20_000, fetchFill: 100_000, latencySamples: 200, webhookMessages: 2_000, outboxActions: 2_000, fsyncWrites: 20 };
+if (args.connections) profile.connections = Math.max(1, Math.min(1_000, Number(args.connections)));
+if (args.rounds) profile.rounds = Math.max(1, Math.min(50, Number(args.rounds)));
+if (args.seconds) profile.seconds = Math.max(0.2, Math.min(120, Number(args.seconds)));
 
 if (args.observability) process.env.BENCH_OBSERVABILITY = "1";
+// Bundle a commit instead of the work tree (see lib/snapshot.mjs).
+if (args.ref) process.env.BENCH_REF = args.ref;
 
 const SYSTEMS = {
   waystation: [startWaystation, waystationMeasurements],
   ceiling: [startCeiling, ceilingMeasurements],
-  queues: [startQueues, queuesMeasurements],
   nats: [startNats, natsMeasurements],
 };
 const log = (line) => console.error(`[bench] ${line}`);
@@ -51,38 +58,59 @@ const requested = args.only ? args.only.split(",").filter((s) => s in SYSTEMS) :
 if (requested.includes("nats") && natsUnavailableReason()) skipped.nats = natsUnavailableReason();
 const selected = requested.filter((s) => !(s in skipped));
 for (const [system, why] of Object.entries(skipped)) log(`skipping ${system}: ${why}`);
+if (profile.outboxActions === 0 && selected.includes("waystation")) log("--quick: the browser (SDK) figure is left out");
+
+/** The order of workloads in a round: the same workload of every system back to back. */
+const WORKLOAD_ORDER = [...HTTP_WORKLOADS.map(([w]) => w), "group.fetch100", "group.fetch100.carried", "group.socket", "e2e", "webhooks.ordered", "webhooks.unordered", "outbox"];
+
+/**
+ * One round: workload by workload, every system's measurement of it back to back, the systems'
+ * order reversed every other round so neither always runs first on a warmer or busier machine.
+ */
+function roundOrder(measurements, round) {
+  const rank = (m) => WORKLOAD_ORDER.indexOf(m.workload);
+  const systemRank = (m) => selected.indexOf(m.id.split(".")[0]) * (round % 2 === 0 ? -1 : 1);
+  return [...measurements].sort((a, b) => rank(a) - rank(b) || systemRank(a) - systemRank(b));
+}
+
+async function measurementsOf(runtimes, runProfile) {
+  const all = [];
+  for (const [system, runtime] of Object.entries(runtimes)) all.push(...(await SYSTEMS[system][1](runtime, runProfile)));
+  return all;
+}
 
 async function measureAll() {
   const runtimes = {};
-  const measurements = [];
+  let measurements = [];
   try {
+    // Every system is up before the first measurement, so all share the machine alike.
     for (const system of selected) {
-      const [start, measure] = SYSTEMS[system];
       log(`starting ${system}…`);
-      runtimes[system] = await start();
-      measurements.push(...(await measure(runtimes[system], profile)));
+      runtimes[system] = await SYSTEMS[system][0]();
     }
     if (profile.warmup) {
-      // An untimed round 0 of every measurement: JIT, SQLite pages and connections warm up.
-      const short = { ...profile, maxMs: 500, latencySamples: 10, fetchMessages: 500, webhookMessages: 20, outboxActions: 100 };
+      // An untimed round 0: JIT, SQLite pages and connections warm up.
+      const short = { ...profile, seconds: 1, readFill: 1_000, fetchFill: 2_000, latencySamples: 10, webhookMessages: 20, outboxActions: 100 };
       log("warm-up round…");
-      for (const m of await warmupMeasurements(runtimes, short)) {
-        await m.run(0);
-        await m.close?.();
-      }
+      const warm = await measurementsOf(runtimes, short);
+      for (const m of roundOrder(warm, 0)) await m.run(0);
+      for (const m of warm) await m.close?.();
     }
+    measurements = await measurementsOf(runtimes, profile);
     const results = {};
-    // Round after round over every measurement, so drift of the machine hits all systems alike.
-    for (let round = 1; round <= profile.runs; round++) {
-      for (const m of measurements) {
-        if (m.maxRuns !== undefined && round > m.maxRuns) continue;
+    for (let round = 1; round <= profile.rounds; round++) {
+      for (const m of roundOrder(measurements, round)) {
         const runtime = runtimes[m.id.split(".")[0]];
         const cpuBefore = runtime.cpuMs();
         const result = await m.run(round);
         result.serverCpuMs = cpuDelta(cpuBefore, runtime.cpuMs());
+        if (result.latenciesMs?.length) {
+          result.p50 = percentile(result.latenciesMs, 50);
+          result.p99 = percentile(result.latenciesMs, 99);
+        }
         (results[m.id] ??= []).push(result);
         const rate = Number.isFinite(result.perSecond) ? `${Math.round(result.perSecond)} msg/s` : `${result.latenciesMs.length} samples`;
-        log(`run ${round}/${profile.runs} ${m.id}: ${rate}`);
+        log(`round ${round}/${profile.rounds} ${m.id}: ${rate}, p50 ${result.p50?.toFixed?.(2)} ms`);
       }
     }
     const memory = {};
@@ -92,12 +120,6 @@ async function measureAll() {
     for (const m of measurements) await m.close?.().catch((error) => log(`closing ${m.id}: ${error}`));
     for (const runtime of Object.values(runtimes)) await runtime.stop().catch((error) => log(`stopping ${runtime.name}: ${error}`));
   }
-}
-
-async function warmupMeasurements(runtimes, short) {
-  const all = [];
-  for (const [system, runtime] of Object.entries(runtimes)) all.push(...(await SYSTEMS[system][1](runtime, short)));
-  return all;
 }
 
 function machine() {

@@ -1,6 +1,7 @@
-// The produce ceiling: the least a Worker + SQLite Durable Object can do for a produce request.
+// The ceiling: the least a Worker + SQLite Durable Object can do for a produce or a read.
 // The Worker parses the same JSON body, encodes each body, and calls one object over RPC, which
-// inserts the same rows as a station's log in one transaction. No auth, validation, seq/dedup.
+// inserts the same rows as a station's log in one transaction (or selects 100 of them back).
+// No auth, validation, seq/dedup, routing, index; `/healthz` is the bare Worker's hello world.
 import { DurableObject } from "cloudflare:workers";
 
 interface Env {
@@ -11,6 +12,14 @@ interface Row {
   producer: string | null;
   seq: number | null;
   body: string;
+}
+
+interface StoredRow extends Record<string, SqlStorageValue> {
+  msg_offset: number;
+  producer: string | null;
+  seq: number | null;
+  body: string;
+  produced_at: number;
 }
 
 export class Ceiling extends DurableObject<Env> {
@@ -41,17 +50,34 @@ export class Ceiling extends DurableObject<Env> {
     this.nextOffset = first + rows.length;
     return first;
   }
+
+  /** Up to `limit` rows from offset `from`, in order. */
+  read(from: number, limit: number): StoredRow[] {
+    return this.ctx.storage.sql
+      .exec<StoredRow>("SELECT msg_offset, producer, seq, body, produced_at FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?", from, limit)
+      .toArray();
+  }
 }
 
 export default {
   async fetch(request: Request, env: Env): Promise<Response> {
-    const path = new URL(request.url).pathname;
+    const url = new URL(request.url);
+    const path = url.pathname;
     if (path === "/healthz") return new Response("ok");
-    const match = /^\/append\/([a-z0-9._-]+)$/.exec(path);
-    if (!match || request.method !== "POST") return new Response("not found", { status: 404 });
+    const match = /^\/(append|read)\/([a-z0-9._-]+)$/.exec(path);
+    if (!match) return new Response("not found", { status: 404 });
+    const stub = env.CEILING.get(env.CEILING.idFromName(match[2]!));
+    if (match[1] === "read" && request.method === "GET") {
+      const from = Number(url.searchParams.get("from") ?? 1);
+      const limit = Number(url.searchParams.get("limit") ?? 100);
+      const rows = await stub.read(from, limit);
+      const messages = rows.map((r) => ({ offset: r.msg_offset, producer: r.producer, seq: r.seq, body: JSON.parse(r.body), producedAt: r.produced_at }));
+      return Response.json({ messages, nextOffset: (rows.at(-1)?.msg_offset ?? from - 1) + 1 });
+    }
+    if (match[1] !== "append" || request.method !== "POST") return new Response("not found", { status: 404 });
     const { producer = null, messages } = (await request.json()) as { producer?: string; messages: { seq?: number; body: unknown }[] };
     const rows = messages.map((m) => ({ producer, seq: m.seq ?? null, body: JSON.stringify(m.body) }));
-    const first = await env.CEILING.get(env.CEILING.idFromName(match[1]!)).append(rows);
+    const first = await stub.append(rows);
     return Response.json({ results: rows.map((row, i) => ({ seq: row.seq, offset: first + i, duplicate: false })) });
   },
 } satisfies ExportedHandler<Env>;

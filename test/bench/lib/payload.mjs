@@ -1,5 +1,5 @@
 // The messages every system under test gets: ~200 B JSON bodies, numbered per producer.
-// One place builds them so Waystation, the ceiling, Queues and JetStream carry the same bytes.
+// One place builds them so Waystation, the ceiling and JetStream carry the same bytes.
 
 const PAD = "x".repeat(176);
 
@@ -19,8 +19,8 @@ export function produceRequestJson(producer, firstSeq, count) {
   return JSON.stringify({ producer, messages });
 }
 
-/** The same batch without producer and seq: for Cloudflare Queues. */
-export function queueBatchJson(firstSeq, count, sentAtMs) {
+/** The same batch without producer and seq (`sentAtMs` in each body for latency runs). */
+export function unsequencedRequestJson(firstSeq, count, sentAtMs) {
   const messages = [];
   for (let i = 0; i < count; i++) messages.push({ body: makeBody(firstSeq + i, sentAtMs) });
   return JSON.stringify({ messages });

@@ -1,71 +1,69 @@
-// Turns the raw per-run results into the printed report: one table of every figure, one of
-// the ratios issue 8 sets goals for, and one of peak memory. Markdown, so docs can quote it.
-import { formatMs, formatRate, formatRatio, formatSpread, percentile, spread } from "./stats.mjs";
+// Turns the per-round results into the printed report: one table of every figure, one of the
+// ratios issue 18 sets goals for (each taken within a round, then the median and range), and
+// one of peak memory. Markdown, so docs can quote it.
+import { formatMs, formatRate, formatRatio, formatSpread, spread } from "./stats.mjs";
 
 /** Row order and labels of the main table: [id, workload, system]. */
 const ROWS = [
-  ["waystation.produce.b1.c1", "produce, 1 msg/request, 1 client", "Waystation"],
-  ["ceiling.produce.b1.c1", "produce, 1 msg/request, 1 client", "bare DO (ceiling)"],
-  ["waystation.produce.b1.c4", "produce, 1 msg/request, 4 clients", "Waystation"],
-  ["ceiling.produce.b1.c4", "produce, 1 msg/request, 4 clients", "bare DO (ceiling)"],
-  ["queues.send.b1.c4", "produce, 1 msg/request, 4 clients", "CF Queues (local)"],
-  ["waystation.produce.b10.c4", "produce, 10 msg/request, 4 clients", "Waystation"],
-  ["ceiling.produce.b10.c4", "produce, 10 msg/request, 4 clients", "bare DO (ceiling)"],
-  ["queues.send.b10.c4", "produce, 10 msg/request, 4 clients", "CF Queues (local)"],
-  ["waystation.produce.b100.c4", "produce, 100 msg/request, 4 clients", "Waystation"],
-  ["waystation.produce-schema.b100.c4", "produce, 100 msg/request, 4 clients, JSON Schema attached", "Waystation"],
-  ["waystation.produce-schema.b1.c4", "produce, 1 msg/request, 4 clients, JSON Schema attached", "Waystation"],
-  ["ceiling.produce.b100.c4", "produce, 100 msg/request, 4 clients", "bare DO (ceiling)"],
-  ["queues.send.b100.c4", "produce, 100 msg/request, 4 clients", "CF Queues (local)"],
-  ["nats.publish.sync", "publish with ack, 1 in flight", "JetStream"],
-  ["nats.publish.pipelined", "publish with ack, 1,000 in flight", "JetStream"],
-  ["waystation.group.fetch100", "fetch(100) + ack", "Waystation"],
-  ["waystation.group.fetch100.carried", "fetch(100) carrying the previous batch's acks", "Waystation"],
-  ["nats.fetch100", "fetch(100) + ack", "JetStream"],
-  ["queues.send.b100.c4:consumedPerSecond", "consume (queue handler, batches ≤ 100)", "CF Queues (local)"],
-  ["waystation.e2e.longpoll", "produce→consume latency, long-poll", "Waystation"],
-  ["waystation.e2e.websocket", "produce→consume latency, WebSocket", "Waystation"],
-  ["nats.e2e", "publish→consume latency, pull consume()", "JetStream"],
-  ["queues.e2e", "send→consume latency, queue handler", "CF Queues (local)"],
+  ["waystation.produce.b1", "produce, 1 msg/request", "Waystation"],
+  ["ceiling.produce.b1", "produce, 1 msg/request", "bare DO"],
+  ["waystation.produce.b1.seq", "produce, 1 msg/request, producer + seq", "Waystation"],
+  ["ceiling.produce.b1.seq", "produce, 1 msg/request, producer + seq", "bare DO"],
+  ["waystation.produce.b100", "produce, 100 msg/request", "Waystation"],
+  ["ceiling.produce.b100", "produce, 100 msg/request", "bare DO"],
+  ["waystation.produce.b100.seq", "produce, 100 msg/request, producer + seq", "Waystation"],
+  ["ceiling.produce.b100.seq", "produce, 100 msg/request, producer + seq", "bare DO"],
+  ["nats.publish.pipelined", "publish with ack, 1,000 in flight (no fsync)", "JetStream"],
+  ["waystation.read.b100", "read 100 by offset", "Waystation"],
+  ["ceiling.read.b100", "read 100 by offset", "bare DO"],
+  ["waystation.hello", "hello world: GET /healthz", "Waystation (Hono)"],
+  ["ceiling.hello", "hello world: GET /healthz", "bare Worker"],
+  ["waystation.hello.c1", "hello world: GET /healthz, 1 connection", "Waystation (Hono)"],
+  ["ceiling.hello.c1", "hello world: GET /healthz, 1 connection", "bare Worker"],
+  ["waystation.group.fetch100", "group fetch(100) + ack (2 requests)", "Waystation"],
+  ["waystation.group.fetch100.carried", "group fetch(100) carrying the previous acks", "Waystation"],
+  ["waystation.group.socket", "group over WebSocket, credit 100, acks on the socket", "Waystation"],
+  ["nats.fetch100", "pull fetch(100) + ack (fire and forget)", "JetStream"],
+  ["waystation.e2e.websocket", "produce→consume latency, WebSocket, 1 at a time", "Waystation"],
+  ["nats.e2e", "publish→consume latency, consume(), 1 at a time", "JetStream"],
   ["waystation.webhooks.ordered", "webhook deliveries, ordered (1 in flight)", "Waystation"],
   ["waystation.webhooks.unordered", "webhook deliveries, unordered (6 in flight)", "Waystation"],
-  ["waystation.webhooks.fanout10", "webhook deliveries, fan-out to 10 ordered endpoints", "Waystation"],
-  ["waystation.webhooks.e2e", "produce→webhook delivery latency, 1 receiver", "Waystation"],
-  ["waystation.webhooks.e2e.fanout10", "produce→webhook delivery latency, each of 10 receivers", "Waystation"],
-  ["waystation.outbox:enqueuePerSecond", "browser outbox: enqueue offline, 1 at a time (IndexedDB commit)", "Waystation SDK, Chromium"],
-  ["waystation.outbox", "browser outbox: drain {outboxActions} queued actions once online", "Waystation SDK, Chromium"],
-  ["waystation.hello", "hello world: GET /healthz, 1 client", "Waystation (Hono)"],
-  ["ceiling.hello", "hello world: GET /healthz, 1 client", "bare Worker"],
+  ["waystation.outbox:idbPutPerSecond", "browser: bare IndexedDB put, 1 at a time (strict)", "Chromium"],
+  ["waystation.outbox:enqueuePerSecond", "browser: SDK enqueue offline, 1 at a time (strict)", "Waystation SDK, Chromium"],
+  ["waystation.outbox", "browser: drain the queued actions once online", "Waystation SDK, Chromium"],
+];
+
+/**
+ * [label, ours, theirs, goal, kind]. `rate`: ours / theirs by msg/s, goal a floor. `p50`: ours /
+ * theirs by p50 latency, goal a ceiling. Each ratio is taken within a round, then summarized.
+ */
+const RATIOS = [
+  ["produce(100) vs the bare object", "waystation.produce.b100", "ceiling.produce.b100", 0.9, "rate"],
+  ["produce(100) with producer + seq vs the bare object (same POSTs)", "waystation.produce.b100.seq", "ceiling.produce.b100.seq", null, "rate"],
+  ["produce(1) vs the bare object", "waystation.produce.b1", "ceiling.produce.b1", 0.85, "rate"],
+  ["produce(1) with producer + seq vs the bare object (same POSTs)", "waystation.produce.b1.seq", "ceiling.produce.b1.seq", null, "rate"],
+  ["read(100) vs the bare object", "waystation.read.b100", "ceiling.read.b100", 0.85, "rate"],
+  ["/healthz vs a bare Worker", "waystation.hello", "ceiling.hello", 0.9, "rate"],
+  ["produce(100) with seq vs JetStream pipelined publish", "waystation.produce.b100.seq", "nats.publish.pipelined", 2, "rate"],
+  ["group fetch(100)+ack vs JetStream fetch(100)+ack", "waystation.group.fetch100", "nats.fetch100", 1.5, "rate"],
+  ["group fetch(100) carrying acks vs JetStream fetch(100)+ack", "waystation.group.fetch100.carried", "nats.fetch100", 1.5, "rate"],
+  ["group over the socket vs JetStream fetch(100)+ack", "waystation.group.socket", "nats.fetch100", 1.5, "rate"],
+  ["produce→consume p50 (WebSocket) vs /healthz p50 (1 connection)", "waystation.e2e.websocket", "waystation.hello.c1", 2, "p50"],
+  ["SDK enqueue (strict) vs a bare IndexedDB put", "waystation.outbox:enqueuePerSecond", "waystation.outbox:idbPutPerSecond", 0.8, "rate"],
 ];
 
 /** Where the fsync check's answer for a row comes from. */
-const SYNC_SOURCE = { waystation: "waystation", ceiling: "ceiling", queues: "queues", nats: "nats" };
+const SYNC_SOURCE = { waystation: "waystation", ceiling: "ceiling", nats: "nats" };
 
-/** [label, Waystation id, peer id, goal or null]. Ratios are taken per run, then the median. */
-const RATIOS = [
-  ["produce 100 msg/request vs bare DO ceiling", "waystation.produce.b100.c4", "ceiling.produce.b100.c4", 0.8],
-  ["produce 10 msg/request vs bare DO ceiling", "waystation.produce.b10.c4", "ceiling.produce.b10.c4", null],
-  ["produce 1 msg/request vs bare DO ceiling (4 clients)", "waystation.produce.b1.c4", "ceiling.produce.b1.c4", null],
-  ["produce 100 msg/request vs JetStream publish, 1,000 in flight", "waystation.produce.b100.c4", "nats.publish.pipelined", 2],
-  ["produce 1 msg/request, 1 client vs JetStream publish, 1 in flight", "waystation.produce.b1.c1", "nats.publish.sync", null],
-  ["group fetch(100)+ack vs JetStream fetch(100)+ack", "waystation.group.fetch100", "nats.fetch100", 1],
-  ["group fetch(100) carrying acks vs JetStream fetch(100)+ack", "waystation.group.fetch100.carried", "nats.fetch100", 1],
-  ["produce 100 msg/request vs Queues sendBatch(100)", "waystation.produce.b100.c4", "queues.send.b100.c4", 2],
-  ["produce 10 msg/request vs Queues sendBatch(10)", "waystation.produce.b10.c4", "queues.send.b10.c4", null],
-  ["produce 1 msg/request vs Queues send(1)", "waystation.produce.b1.c4", "queues.send.b1.c4", null],
-  ["produce 100 msg/request with a typical schema vs none", "waystation.produce-schema.b100.c4", "waystation.produce.b100.c4", 0.8],
-  ["produce 1 msg/request with a typical schema vs none", "waystation.produce-schema.b1.c4", "waystation.produce.b1.c4", 0.8],
-];
-
-/** Per-run figure of a row id ("id" or "id:extraName"), one entry per run. */
-function perRun(results, rowId) {
+/** Per-round figure of a row id ("id" or "id:extraName"), one entry per round. */
+function perRound(results, rowId, kind = "rate") {
   const [id, extra] = rowId.split(":");
-  return (results[id] ?? []).map((r) => (extra ? r.extras?.[extra] : r.perSecond));
+  return (results[id] ?? []).map((r) => (kind === "p50" ? r.p50 : extra ? r.extras?.[extra] : r.perSecond));
 }
 
 /**
- * Server CPU µs per message of each run: of the runtime process (workerd running the Worker, or
- * nats-server) or, with `all`, of every process (plus wrangler dev's proxy workerd and node).
+ * Server CPU µs per message of each round: of the runtime process (workerd running the Worker,
+ * or nats-server) or, with `all`, of every process (plus wrangler dev's proxy workerd and node).
  */
 function cpuPerMessage(results, rowId, all = false) {
   const [id, extra] = rowId.split(":");
@@ -77,18 +75,12 @@ function cpuPerMessage(results, rowId, all = false) {
   });
 }
 
-function pooledLatencies(results, rowId) {
-  const [id, extra] = rowId.split(":");
-  if (extra) return [];
-  return (results[id] ?? []).flatMap((r) => r.latenciesMs ?? []);
-}
-
 function syncNote(fsync, rowId) {
   const system = SYNC_SOURCE[rowId.split(".")[0]];
   const check = fsync?.[system];
+  if (!/produce|publish/.test(rowId)) return "";
   if (!check) return "not checked";
   if (check.error) return `check failed: ${check.error}`;
-  if (!/produce|publish|send/.test(rowId) || rowId.includes("consumed")) return "";
   const verdict = check.synced === check.writes ? "yes" : check.synced === 0 ? "no" : "partly";
   return `${verdict} (${check.synced}/${check.writes})`;
 }
@@ -96,28 +88,28 @@ function syncNote(fsync, rowId) {
 export function summarize(results) {
   const rows = {};
   for (const [rowId] of ROWS) {
-    const values = perRun(results, rowId);
+    const values = perRound(results, rowId);
     if (values.length === 0) continue;
-    const latencies = pooledLatencies(results, rowId);
+    const [id, extra] = rowId.split(":");
+    const latency = (key) => (extra ? spread([]) : spread((results[id] ?? []).map((r) => r[key])));
     rows[rowId] = {
       throughput: spread(values),
       cpuUsPerMessage: spread(cpuPerMessage(results, rowId)),
       allCpuUsPerMessage: spread(cpuPerMessage(results, rowId, true)),
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      samples: latencies.length,
+      p50: latency("p50"),
+      p99: latency("p99"),
     };
   }
-  const ratios = RATIOS.map(([label, ours, theirs, goal]) => {
-    const a = perRun(results, ours);
-    const b = perRun(results, theirs);
-    const each = a.map((v, i) => v / b[i]).filter((v) => Number.isFinite(v));
-    const ratio = spread(each);
+  const ratios = RATIOS.map(([label, ours, theirs, goal, kind]) => {
+    const a = perRound(results, ours, kind);
+    const b = perRound(results, theirs, kind);
+    const ratio = spread(a.map((v, i) => v / b[i]).filter((v) => Number.isFinite(v)));
     // The same comparison by server CPU per message (theirs / ours: above 1 means we use less).
     const cpuA = cpuPerMessage(results, ours);
     const cpuB = cpuPerMessage(results, theirs);
-    const cpuRatio = spread(cpuB.map((v, i) => v / cpuA[i]).filter((v) => Number.isFinite(v)));
-    return { label, ours, theirs, goal, ratio, cpuRatio, met: goal === null || !Number.isFinite(ratio.median) ? null : ratio.median >= goal };
+    const cpuRatio = kind === "rate" ? spread(cpuB.map((v, i) => v / cpuA[i]).filter((v) => Number.isFinite(v))) : spread([]);
+    const met = goal === null || !Number.isFinite(ratio.median) ? null : kind === "p50" ? ratio.median <= goal : ratio.median >= goal;
+    return { label, ours, theirs, goal, kind, ratio, cpuRatio, met };
   });
   return { rows, ratios };
 }
@@ -125,7 +117,9 @@ export function summarize(results) {
 export function renderReport({ results, fsync, memory, meta }) {
   const { rows, ratios } = summarize(results);
   const out = [];
-  out.push(`Runs: ${meta.runs} per figure · ${meta.maxMs} ms or ${meta.maxMessages.toLocaleString("en-US")} messages per run · body ${meta.bodyBytes} B · wrangler dev local observability ${meta.observability ? "on" : "off"} · ${meta.when}`);
+  out.push(
+    `Load: autocannon, ${meta.connections} connections for every HTTP figure · ${meta.rounds} interleaved round(s) of ${meta.seconds} s per figure · body ${meta.bodyBytes} B · wrangler dev local observability ${meta.observability ? "ON (X_LOCAL_OBSERVABILITY=true)" : "OFF (X_LOCAL_OBSERVABILITY=false; deployed Workers do not pay it)"} · ${meta.when}`,
+  );
   if (meta.code) out.push(`Waystation code: commit ${meta.code.commit}${meta.code.dirtyFiles ? ` + ${meta.code.dirtyFiles} uncommitted files in worker/ and shared/` : ""}`);
   out.push("");
   out.push("| workload | system | msg/s, median (min–max) | p50 ms | p99 ms | runtime CPU µs/msg | all processes CPU µs/msg | acked write fsynced |");
@@ -134,19 +128,22 @@ export function renderReport({ results, fsync, memory, meta }) {
     const row = rows[rowId];
     if (!row) continue;
     const rate = Number.isFinite(row.throughput.median) ? formatSpread(row.throughput) : "–";
-    const cpu = formatRate(row.cpuUsPerMessage.median);
-    const allCpu = formatRate(row.allCpuUsPerMessage.median);
-    const label = workload.replace("{outboxActions}", (meta.outboxActions ?? 0).toLocaleString("en-US"));
-    out.push(`| ${label} | ${system} | ${rate} | ${formatMs(row.p50)} | ${formatMs(row.p99)} | ${cpu} | ${allCpu} | ${syncNote(fsync, rowId)} |`);
+    out.push(`| ${workload} | ${system} | ${rate} | ${formatMs(row.p50.median)} | ${formatMs(row.p99.median)} | ${formatRate(row.cpuUsPerMessage.median)} | ${formatRate(row.allCpuUsPerMessage.median)} | ${syncNote(fsync, rowId)} |`);
   }
   out.push("");
-  out.push("| ratio (Waystation / peer, per run) | msg/s ratio, median (min–max) | goal | met | by runtime CPU/msg (peer / Waystation) |");
+  out.push("| ratio (Waystation / peer, within each round) | median (min–max) | goal | met | by runtime CPU/msg (peer / Waystation) |");
   out.push("|---|---:|---:|---|---:|");
   for (const r of ratios) {
-    if (!Number.isFinite(r.ratio.median)) continue;
+    const goal = r.goal === null ? "–" : `${r.kind === "p50" ? "≤" : "≥"} ${r.goal}×`;
+    if (!Number.isFinite(r.ratio.median)) {
+      out.push(`| ${r.label} | not measured | ${goal} | – | – |`);
+      continue;
+    }
     const met = r.met === null ? "" : r.met ? "yes" : "**no**";
-    out.push(`| ${r.label} | ${formatSpread(r.ratio, formatRatio)} | ${r.goal === null ? "–" : `≥ ${r.goal}×`} | ${met} | ${formatSpread(r.cpuRatio, formatRatio)} |`);
+    out.push(`| ${r.label} | ${formatSpread(r.ratio, formatRatio)} | ${goal} | ${met} | ${formatSpread(r.cpuRatio, formatRatio)} |`);
   }
+  out.push("");
+  out.push("p50/p99 ms: autocannon's per-request latency under the load (median over rounds); latency rows: one message at a time.");
   out.push("");
   out.push("| runtime | peak RSS (VmHWM) per process, MiB |");
   out.push("|---|---|");

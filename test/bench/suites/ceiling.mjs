@@ -1,47 +1,28 @@
-// The ceiling: the bare SQLite Durable Object of test/bench/ceiling/ under `wrangler dev`, fed
-// the same produce requests as Waystation (same shapes, same bytes, same client).
+// The ceiling: the bare SQLite Durable Object and bare Worker of test/bench/ceiling/ under
+// `wrangler dev`, fed the same requests as Waystation (same shapes, same bytes, same load).
 import { join } from "node:path";
-import { checkProduceAnswer, measureHttpProduce } from "../lib/http-produce.mjs";
 import { request } from "../lib/http.mjs";
-import { runClosedLoop } from "../lib/closed-loop.mjs";
 import { produceRequestJson } from "../lib/payload.mjs";
 import { epochMs } from "../lib/strace.mjs";
 import { ROOT, startWranglerDev } from "../lib/wrangler-dev.mjs";
-import { PRODUCE_SHAPES } from "./waystation.mjs";
+import { httpMeasurements } from "./http-workloads.mjs";
 
 export function startCeiling(options = {}) {
   return startWranglerDev({ name: "ceiling", config: join(ROOT, "test/bench/ceiling/wrangler.toml"), ...options });
 }
 
-export function ceilingMeasurements(worker, profile) {
-  const measurements = PRODUCE_SHAPES.map(({ batch, concurrency }) => ({
-    id: `ceiling.produce.b${batch}.c${concurrency}`,
-    run: (round) =>
-      measureHttpProduce({
-        url: `${worker.url}/append/bench-b${batch}-c${concurrency}-r${round}`,
-        batch,
-        concurrency,
-        maxMs: profile.maxMs,
-        maxMessages: profile.maxMessages,
-        makeBody: produceRequestJson,
-        check: checkProduceAnswer,
-      }),
-  }));
-  measurements.push({
-    id: "ceiling.hello",
-    run: () =>
-      runClosedLoop({
-        concurrency: 1,
-        maxOps: profile.latencySamples * 5,
-        maxMs: profile.maxMs,
-        op: async () => {
-          const res = await request("GET", `${worker.url}/healthz`);
-          if (res.status !== 200) throw new Error(`GET /healthz: ${res.status}`);
-          return 1;
-        },
-      }),
-  });
-  return measurements;
+/** The ceiling's routes: one object per name, created by its first write. */
+export function ceilingAdapter(worker) {
+  return {
+    url: worker.url,
+    createStation: async () => {},
+    producePath: (station) => `/append/${station}`,
+    readPath: (station, from, limit) => `/read/${station}?from=${from}&limit=${limit}`,
+  };
+}
+
+export async function ceilingMeasurements(worker, profile) {
+  return httpMeasurements("ceiling", ceilingAdapter(worker), profile);
 }
 
 export async function ceilingSyncProbe(worker, count, tag) {

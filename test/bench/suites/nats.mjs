@@ -1,6 +1,6 @@
 // NATS JetStream, the engine Memphis was built on: Debian's nats-server with -js on 127.0.0.1
-// and a temporary store dir, driven by the `nats` npm client. Publish with ack one at a time and
-// pipelined (1,000 in flight), pull fetch(100)+ack, and publish→consume latency.
+// and a temporary store dir, driven by the `nats` npm client. Publish with ack pipelined (1,000
+// in flight), pull fetch(100)+ack, and publish→consume latency.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -116,53 +116,57 @@ async function publishPipelined(nats, subject, { depth, maxMessages, maxMs }) {
 }
 
 export function natsMeasurements(nats, profile) {
+  const maxMs = profile.seconds * 1000;
   return [
     {
-      id: "nats.publish.sync",
-      run: async (round) => {
-        const subject = await freshStream(nats, `SYNC_R${round}`);
-        return publishPipelined(nats, subject, { depth: 1, maxMessages: profile.maxMessages, maxMs: profile.maxMs });
-      },
-    },
-    {
       id: "nats.publish.pipelined",
+      workload: "produce.b100.seq",
       run: async (round) => {
-        const subject = await freshStream(nats, `PIPE_R${round}`);
-        return publishPipelined(nats, subject, { depth: PIPELINE_DEPTH, maxMessages: profile.maxMessages * 2, maxMs: profile.maxMs });
+        const subject = await freshStream(nats, `PIPE_R${round}_${Date.now()}`);
+        return publishPipelined(nats, subject, { depth: PIPELINE_DEPTH, maxMessages: 10_000_000, maxMs });
       },
     },
     {
+      // `profile.connections` pull loops on one durable consumer, as Waystation's group fetch
+      // runs that many consumers: fetch(100), ack each message (fire and forget).
       id: "nats.fetch100",
+      workload: "group.fetch100",
       run: async (round) => {
-        const stream = `FETCH_R${round}`;
+        const stream = `FETCH_R${round}_${Date.now()}`;
         const subject = await freshStream(nats, stream);
-        await publishPipelined(nats, subject, { depth: PIPELINE_DEPTH, maxMessages: profile.fetchMessages, maxMs: 60_000 });
+        await publishPipelined(nats, subject, { depth: PIPELINE_DEPTH, maxMessages: profile.fetchFill, maxMs: 120_000 });
         await nats.jsm.consumers.add(stream, { durable_name: "bench", ack_policy: AckPolicy.Explicit });
-        const consumer = await nats.js.consumers.get(stream, "bench");
         const latenciesMs = [];
         let consumed = 0;
+        let drained = false;
         const t0 = performance.now();
-        while (consumed < profile.fetchMessages && performance.now() - t0 < profile.maxMs * 3) {
-          const begin = performance.now();
-          const batch = await consumer.fetch({ max_messages: 100, expires: 5_000 });
-          let got = 0;
-          for await (const m of batch) {
-            m.ack();
-            got += 1;
+        const loop = async () => {
+          const consumer = await nats.js.consumers.get(stream, "bench");
+          while (!drained && consumed < profile.fetchFill && performance.now() - t0 < maxMs) {
+            const begin = performance.now();
+            const batch = await consumer.fetch({ max_messages: 100, expires: 1_000 });
+            let got = 0;
+            for await (const m of batch) {
+              m.ack();
+              got += 1;
+            }
+            if (got === 0) drained = true;
+            consumed += got;
+            latenciesMs.push(performance.now() - begin);
           }
-          if (got === 0) throw new Error(`JetStream fetch returned nothing after ${consumed}`);
-          consumed += got;
-          latenciesMs.push(performance.now() - begin);
-        }
+        };
+        await Promise.all(Array.from({ length: profile.connections }, loop));
         await nats.nc.flush(); // the acks are out before the clock stops
         const elapsedMs = performance.now() - t0;
+        if (consumed === 0) throw new Error("JetStream fetch returned nothing");
         return { ops: latenciesMs.length, messages: consumed, elapsedMs, latenciesMs, perSecond: (consumed / elapsedMs) * 1000 };
       },
     },
     {
       id: "nats.e2e",
+      workload: "e2e",
       run: async (round) => {
-        const stream = `E2E_R${round}`;
+        const stream = `E2E_R${round}_${Date.now()}`;
         const subject = await freshStream(nats, stream);
         await nats.jsm.consumers.add(stream, { durable_name: "bench", ack_policy: AckPolicy.Explicit });
         const consumer = await nats.js.consumers.get(stream, "bench");
@@ -176,11 +180,11 @@ export function natsMeasurements(nats, profile) {
         })();
         const t0 = performance.now();
         let sent = 0;
-        while (sent < profile.latencySamples && performance.now() - t0 < profile.maxMs * 4) {
+        while (sent < profile.latencySamples && performance.now() - t0 < maxMs * 4) {
           sent += 1;
           await nats.js.publish(subject, encode(sent, epochMs()));
           const waitUntil = Date.now() + 10_000;
-          while (latenciesMs.length < sent && Date.now() < waitUntil) await sleep(0.5);
+          while (latenciesMs.length < sent && Date.now() < waitUntil) await sleep(0.2);
           if (latenciesMs.length < sent) throw new Error(`JetStream consumer did not get ${sent} within 10 s`);
         }
         messages.stop();

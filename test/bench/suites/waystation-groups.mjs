@@ -1,102 +1,151 @@
-// Waystation consumer groups under load: fetch(100)+ack throughput over a full station, and
-// produce→consume latency over long-poll and over the WebSocket subscribe route.
-// Measured only when the group routes exist.
-import { runClosedLoop } from "../lib/closed-loop.mjs";
-import { request, requestJson } from "../lib/http.mjs";
-import { makeBody, produceRequestJson } from "../lib/payload.mjs";
+// Waystation consumer groups under load, from a station filled beforehand (untimed): fetch(100)
+// then ack over HTTP, fetch(100) carrying the previous batch's acks, and WebSocket subscribers
+// acking on the socket, each with the bench's connection count as consumers; then the
+// produce→consume latency over the WebSocket (one message at a time).
+import { okJson, runLoad } from "../lib/load.mjs";
+import { requestJson } from "../lib/http.mjs";
+import { makeBody } from "../lib/payload.mjs";
 import { epochMs } from "../lib/strace.mjs";
 import { sleep } from "../lib/processes.mjs";
-import { createStation } from "./waystation-api.mjs";
+import { createGroup, createStation, waystationAdapter } from "./waystation-api.mjs";
+import { fillStation } from "./http-workloads.mjs";
 
-/** True when POST …/groups/{g}/fetch is routed (an unknown route answers code `not_found`). */
-export async function groupsAvailable(worker) {
-  const res = await request("POST", `${worker.url}/v1/stations/no-such-station/groups/g/fetch`, { body: "{}", token: worker.token });
-  return !(res.status === 404 && JSON.parse(res.text)?.error?.code === "not_found");
+const GROUP = "bench";
+
+function groupPath(station, action) {
+  return `/v1/stations/${station}/groups/${GROUP}/${action}`;
 }
 
-function groupUrl(worker, station, group, action) {
-  return `${worker.url}/v1/stations/${station}/groups/${group}/${action}`;
+/** A fresh station of `profile.fetchFill` messages and its group (not timed). */
+async function filledGroup(worker, name, profile) {
+  const station = await fillStation(waystationAdapter(worker), `${name}-${Date.now().toString(36)}`, profile.fetchFill, profile.connections);
+  await createGroup(worker, station, GROUP);
+  return station;
 }
 
-/** Fills a station with `count` messages in batches of 100 (not measured). */
-async function fill(worker, station, count) {
-  for (let seq = 1; seq <= count; seq += 100) {
-    const n = Math.min(100, count - seq + 1);
-    await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: JSON.parse(produceRequestJson("filler", seq, n)), token: worker.token });
-  }
+/** Consumer names leased one request at a time (autocannon's connections have no identity). */
+function consumerPool() {
+  const free = [];
+  let created = 0;
+  return { take: () => free.pop() ?? { name: `c${++created}`, unacked: [] }, give: (c) => free.push(c) };
 }
 
-async function fetchMessages(worker, station, group, body) {
-  const answer = await requestJson("POST", groupUrl(worker, station, group, "fetch"), { json: body, token: worker.token, timeoutMs: 60_000 });
-  if (!Array.isArray(answer?.messages)) throw new Error(`unexpected fetch answer: ${JSON.stringify(answer).slice(0, 300)}`);
+function fetchedMessages(status, body) {
+  const answer = okJson(status, body, "fetch");
+  if (!Array.isArray(answer.messages)) throw new Error(`unexpected fetch answer: ${String(body).slice(0, 300)}`);
   return answer.messages;
 }
 
-async function ack(worker, station, group, offsets) {
-  const answer = await requestJson("POST", groupUrl(worker, station, group, "ack"), { json: { offsets }, token: worker.token });
-  if (answer?.acked === undefined) throw new Error(`unexpected ack answer: ${JSON.stringify(answer).slice(0, 300)}`);
+/** fetch(100), then ack its offsets: two confirmed requests per batch. Stops when the station is drained. */
+async function fetchThenAck(worker, profile, round) {
+  const station = await filledGroup(worker, `bench-fetch-r${round}`, profile);
+  const consumers = consumerPool();
+  return runLoad({
+    url: worker.url,
+    token: worker.token,
+    connections: profile.connections,
+    seconds: profile.seconds,
+    requests: [
+      {
+        setup: (context) => {
+          context.consumer = consumers.take();
+          return { method: "POST", path: groupPath(station, "fetch"), body: JSON.stringify({ consumer: context.consumer.name, max: 100, waitMs: 0 }) };
+        },
+        onAnswer: (status, body, context) => {
+          const messages = fetchedMessages(status, body);
+          context.offsets = messages.map((m) => m.offset);
+          if (messages.length > 0) return 0; // counted when acked
+          consumers.give(context.consumer);
+          return -1; // drained
+        },
+      },
+      {
+        setup: (context) => (context.offsets?.length ? { method: "POST", path: groupPath(station, "ack"), body: JSON.stringify({ offsets: context.offsets }) } : null),
+        onAnswer: (status, body, context) => {
+          const answer = okJson(status, body, "ack");
+          if (answer.acked !== context.offsets.length) throw new Error(`acked ${answer.acked} of ${context.offsets.length}`);
+          consumers.give(context.consumer);
+          return context.offsets.length;
+        },
+      },
+    ],
+  });
+}
+
+/** fetch(100) carrying the previous batch's acks: one request and one storage sync per batch. */
+async function fetchCarryingAcks(worker, profile, round) {
+  const station = await filledGroup(worker, `bench-carried-r${round}`, profile);
+  const consumers = consumerPool();
+  const result = await runLoad({
+    url: worker.url,
+    token: worker.token,
+    connections: profile.connections,
+    seconds: profile.seconds,
+    requests: [
+      {
+        setup: (context) => {
+          const consumer = consumers.take();
+          context.consumer = consumer;
+          context.acking = consumer.unacked;
+          const body = { consumer: consumer.name, max: 100, waitMs: 0, ...(consumer.unacked.length ? { ack: consumer.unacked } : {}) };
+          return { method: "POST", path: groupPath(station, "fetch"), body: JSON.stringify(body) };
+        },
+        onAnswer: (status, body, context) => {
+          const messages = fetchedMessages(status, body);
+          const acked = context.acking.length;
+          context.consumer.unacked = messages.map((m) => m.offset);
+          consumers.give(context.consumer);
+          return messages.length === 0 ? -1 : acked;
+        },
+      },
+    ],
+  });
+  // Each consumer's last batch is acked before the figure counts it (after the clock stopped:
+  // at most connections × 100 messages, which the rate leaves out).
+  return result;
+}
+
+/**
+ * `profile.connections` WebSocket subscribers with credit 100 each, acking every frame on the
+ * socket and granting the credit back; time until the filled station is drained (or the time
+ * is up), counting acked messages.
+ */
+async function socketConsume(worker, profile, round) {
+  const station = await filledGroup(worker, `bench-socket-r${round}`, profile);
+  const total = profile.fetchFill;
+  let received = 0;
+  let failure = null;
+  const sockets = [];
+  const t0 = performance.now();
+  for (let i = 0; i < profile.connections; i++) {
+    const url = `${worker.url.replace(/^http/, "ws")}${groupPath(station, "subscribe")}?consumer=ws-${i}&credit=100`;
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${worker.token}` } });
+    socket.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === "error") failure ??= new Error(`subscribe error frame: ${String(event.data).slice(0, 300)}`);
+      if (frame.type !== "messages") return;
+      received += frame.messages.length;
+      socket.send(JSON.stringify({ type: "ack", offsets: frame.messages.map((m) => m.offset) }));
+      socket.send(JSON.stringify({ type: "credit", n: frame.messages.length }));
+    };
+    socket.onerror = () => (failure ??= new Error("a WebSocket subscriber failed"));
+    sockets.push(socket);
+  }
+  const deadline = t0 + profile.seconds * 1000;
+  while (received < total && performance.now() < deadline && !failure) await sleep(2);
+  const elapsedMs = performance.now() - t0;
+  for (const socket of sockets) socket.close();
+  if (failure) throw failure;
+  if (received === 0) throw new Error("no message reached a WebSocket subscriber");
+  return { ops: received, messages: received, elapsedMs, perSecond: (received / elapsedMs) * 1000, latenciesMs: [] };
 }
 
 export function groupMeasurements(worker, profile) {
   return [
-    {
-      id: "waystation.group.fetch100",
-      run: async (round) => {
-        const station = `bench-fetch-r${round}`;
-        await createStation(worker, station);
-        await fill(worker, station, profile.fetchMessages);
-        let consumed = 0;
-        const result = await runClosedLoop({
-          concurrency: 1,
-          maxOps: Math.ceil(profile.fetchMessages / 100),
-          maxMs: profile.maxMs * 3,
-          op: async () => {
-            const messages = await fetchMessages(worker, station, "bench", { consumer: "bench-1", max: 100, waitMs: 0 });
-            if (messages.length === 0) throw new Error(`fetch returned nothing after ${consumed} of ${profile.fetchMessages}`);
-            await ack(worker, station, "bench", messages.map((m) => m.offset));
-            consumed += messages.length;
-            return messages.length;
-          },
-        });
-        return result;
-      },
-    },
-    {
-      // The same work with each fetch carrying the previous batch's acks (`fetch {ack: [...]}`):
-      // one request and one storage sync per batch, as JetStream's fire-and-forget acks cost it
-      // no round trip either. The last batch is acked on its own before the clock stops.
-      id: "waystation.group.fetch100.carried",
-      run: async (round) => {
-        const station = `bench-fetch-carried-r${round}`;
-        await createStation(worker, station);
-        await fill(worker, station, profile.fetchMessages);
-        let consumed = 0;
-        let unacked = [];
-        const result = await runClosedLoop({
-          concurrency: 1,
-          maxOps: Math.ceil(profile.fetchMessages / 100),
-          maxMs: profile.maxMs * 3,
-          op: async () => {
-            const body = { consumer: "bench-1", max: 100, waitMs: 0, ...(unacked.length > 0 ? { ack: unacked } : {}) };
-            const messages = await fetchMessages(worker, station, "bench", body);
-            if (messages.length === 0) throw new Error(`fetch returned nothing after ${consumed} of ${profile.fetchMessages}`);
-            unacked = messages.map((m) => m.offset);
-            consumed += messages.length;
-            return messages.length;
-          },
-        });
-        if (unacked.length > 0) await ack(worker, station, "bench", unacked);
-        return result;
-      },
-    },
-    {
-      id: "waystation.e2e.longpoll",
-      run: (round) => measureLongPollLatency(worker, `bench-lp-r${round}`, profile),
-    },
-    {
-      id: "waystation.e2e.websocket",
-      run: (round) => measureWebSocketLatency(worker, `bench-ws-r${round}`, profile),
-    },
+    { id: "waystation.group.fetch100", workload: "group.fetch100", run: (round) => fetchThenAck(worker, profile, round) },
+    { id: "waystation.group.fetch100.carried", workload: "group.fetch100.carried", run: (round) => fetchCarryingAcks(worker, profile, round) },
+    { id: "waystation.group.socket", workload: "group.socket", run: (round) => socketConsume(worker, profile, round) },
+    { id: "waystation.e2e.websocket", workload: "e2e", run: (round) => measureWebSocketLatency(worker, `bench-ws-r${round}`, profile) },
   ];
 }
 
@@ -105,55 +154,21 @@ async function produceOneByOne(worker, station, profile, received) {
   const t0 = performance.now();
   let seq = 0;
   // The first message is a warm-up that also makes sure the consumer is in place before timing.
-  while (seq < profile.latencySamples + 1 && performance.now() - t0 < profile.maxMs * 4) {
+  while (seq < profile.latencySamples + 1 && performance.now() - t0 < profile.seconds * 4000) {
     seq += 1;
     const body = { producer: "e2e", messages: [{ seq, body: seq === 1 ? makeBody(seq) : makeBody(seq, epochMs()) }] };
     await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: body, token: worker.token });
     const waitUntil = Date.now() + 10_000;
-    while (received() < seq && Date.now() < waitUntil) await sleep(0.5);
+    while (received() < seq && Date.now() < waitUntil) await sleep(0.2);
     if (received() < seq) throw new Error(`the consumer did not get seq ${seq} within 10 s`);
   }
   return performance.now() - t0;
 }
 
-/**
- * One message at a time: produce it, and time until a long-polling consumer has it. The next
- * message goes out only after the last one arrived, so the figure is latency, not queueing.
- */
-async function measureLongPollLatency(worker, station, profile) {
-  await createStation(worker, station);
-  const latenciesMs = [];
-  let received = 0;
-  let stop = false;
-  let failure = null;
-  const consumer = (async () => {
-    const deadline = Date.now() + profile.maxMs * 4 + 30_000;
-    while (!stop && Date.now() < deadline) {
-      const messages = await fetchMessages(worker, station, "lp", { consumer: "lp-1", max: 10, waitMs: 1_000 });
-      const at = epochMs();
-      for (const m of messages) if (m.body.sentAtMs !== undefined) latenciesMs.push(at - m.body.sentAtMs);
-      received += messages.length;
-      if (messages.length > 0) await ack(worker, station, "lp", messages.map((m) => m.offset));
-    }
-  })().catch((error) => {
-    failure = error;
-  });
-  let elapsedMs;
-  try {
-    elapsedMs = await produceOneByOne(worker, station, profile, () => {
-      if (failure) throw failure;
-      return received;
-    });
-  } finally {
-    stop = true;
-    await consumer;
-  }
-  return { ops: latenciesMs.length, messages: latenciesMs.length, elapsedMs, latenciesMs, perSecond: NaN };
-}
-
-/** The same over `GET …/subscribe` (WebSocket): the server pushes, the client acks on the socket. */
+/** Over `GET …/subscribe` (WebSocket): the server pushes, the client acks on the socket. */
 async function measureWebSocketLatency(worker, station, profile) {
   await createStation(worker, station);
+  await createGroup(worker, station, "ws");
   const latenciesMs = [];
   let received = 0;
   const url = `${worker.url.replace(/^http/, "ws")}/v1/stations/${station}/groups/ws/subscribe?consumer=ws-1&credit=100`;

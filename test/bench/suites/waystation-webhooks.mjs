@@ -37,7 +37,7 @@ async function measureDeliveries(worker, station, profile, endpoint) {
       const n = Math.min(100, count - seq + 1);
       await requestJson("POST", `${worker.url}/v1/stations/${station}/messages`, { json: JSON.parse(produceRequestJson("hooks", seq, n)), token: worker.token });
     }
-    const deadline = t0 + profile.maxMs * 3;
+    const deadline = t0 + profile.seconds * 3000;
     while (receiver.received() < count && performance.now() < deadline) await sleep(2);
     const elapsedMs = performance.now() - t0;
     const delivered = receiver.received();
@@ -51,7 +51,7 @@ async function measureDeliveries(worker, station, profile, endpoint) {
 
 export function webhookMeasurements(worker, profile) {
   return [
-    { id: "waystation.webhooks.ordered", run: (round) => measureDeliveries(worker, `bench-hooks-o-r${round}`, profile, {}) },
-    { id: "waystation.webhooks.unordered", run: (round) => measureDeliveries(worker, `bench-hooks-u-r${round}`, profile, { ordered: false, maxInFlight: 6 }) },
+    { id: "waystation.webhooks.ordered", workload: "webhooks.ordered", run: (round) => measureDeliveries(worker, `bench-hooks-o-r${round}`, profile, {}) },
+    { id: "waystation.webhooks.unordered", workload: "webhooks.unordered", run: (round) => measureDeliveries(worker, `bench-hooks-u-r${round}`, profile, { ordered: false, maxInFlight: 6 }) },
   ];
 }
