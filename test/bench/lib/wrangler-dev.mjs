@@ -23,7 +23,8 @@ export async function startWranglerDev(options) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const stateDir = mkdtempSync(join(tmpdir(), `waystation-bench-${options.name}-`));
-  const vars = { ADMIN_TOKEN: BENCH_ADMIN_TOKEN, ...options.vars };
+  // WEBHOOK_SECRET_KEY: without it webhook PUT answers 503 (secrets are sealed at rest).
+  const vars = { ADMIN_TOKEN: BENCH_ADMIN_TOKEN, WEBHOOK_SECRET_KEY: "bench-webhook-secret-key-0123456789abcdefghij", ...options.vars };
   const wrangler = join(ROOT, "node_modules", ".bin", "wrangler");
   const args = [
     "dev",
