@@ -4,13 +4,14 @@ import { MAX_BATCH_MESSAGES, MAX_PRODUCE_REQUEST_BYTES } from "../shared/limits"
 import { isStationName } from "../shared/names";
 import { Emitter } from "./emitter";
 import { WaystationError } from "./errors";
-import type { AckedEvent, Client, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./index";
+import type { AckedEvent, BlockedStream, Client, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./index";
 import { type ChannelMessage, Leader } from "./leader";
 import { appendActions } from "./outbox/append";
 import { Connection } from "./outbox/connection";
 import { dropDeadLetter, listDeadLetters, retryDeadLetter } from "./outbox/dead-letters";
-import { listPending } from "./outbox/queries";
-import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, streamKey } from "./outbox/schema";
+import { discardStream } from "./outbox/batch";
+import { currentProducer, listPending } from "./outbox/queries";
+import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, serverRange, streamKey } from "./outbox/schema";
 import { StationHandle } from "./station-handle";
 import { SyncEngine } from "./sync";
 import { Transport } from "./transport";
@@ -60,6 +61,7 @@ export class WaystationClient implements Client {
       getToken: options.getToken,
       fetch: options.fetch,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      getTokenTimeoutMs: options.getTokenTimeoutMs,
     });
     this.sync = new SyncEngine(
       this.conn,
@@ -172,7 +174,7 @@ export class WaystationClient implements Client {
 
   async pending(station?: string): Promise<PendingAction[]> {
     this.assertOpen();
-    const names = station !== undefined ? [station] : await this.conn.run(async (db) => (await db.getAll("streams")).filter((r) => r.url === this.url).map((r) => r.station));
+    const names = station !== undefined ? [station] : await this.conn.run(async (db) => (await db.getAll("streams", serverRange(this.url))).map((r) => r.station));
     const lists = await Promise.all(names.map((name) => this.conn.run((db) => listPending(db, streamKey(this.url, name)))));
     return lists.flat().map((entry) => toPending(this.stationOf(entry), entry));
   }
@@ -197,13 +199,36 @@ export class WaystationClient implements Client {
     this.recount();
   }
 
+  async blockedStreams(): Promise<BlockedStream[]> {
+    this.assertOpen();
+    return this.current.blocked ?? [];
+  }
+
+  async discardStream(station: string): Promise<PendingAction[]> {
+    this.assertOpen();
+    if (!isStationName(station)) throw new WaystationError("invalid_name", `Invalid station name: ${station}`);
+    const ref = { stream: streamKey(this.url, station), url: this.url, station };
+    const entries = await this.conn.run((db) => discardStream(db, ref));
+    if (this.leader.isLeader) this.sync.forget(ref.stream);
+    this.recount();
+    return entries.map((entry) => toPending(station, entry));
+  }
+
   async persist(): Promise<boolean> {
     const storage = typeof navigator !== "undefined" ? navigator.storage : undefined;
     if (!storage?.persist) return false;
     return (await storage.persisted?.()) || storage.persist();
   }
 
-  async producerId(): Promise<string> {
+  async producerId(station?: string): Promise<string> {
+    if (station !== undefined) {
+      const ref = { stream: streamKey(this.url, station), url: this.url, station };
+      const current = await this.conn.run((db) => currentProducer(db, ref.stream));
+      if (current !== undefined) return current;
+      // No action enqueued yet: make the stream now, so the answer is the producer it will use.
+      await this.conn.run((db) => appendActions(db, ref, [], Date.now()));
+      return (await this.conn.run((db) => currentProducer(db, ref.stream)))!;
+    }
     return this.conn.run(async (db) => {
       const tx = db.transaction("meta", "readwrite");
       let producer = await tx.store.get(PRODUCER_KEY);

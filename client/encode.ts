@@ -1,6 +1,6 @@
 // Turns what the app passes to enqueue() into what the outbox keeps: the body as JSON text and
-// the message checked against the wire contract, so nothing the server would refuse as malformed
-// is ever committed (it would only end as a dead letter).
+// the message checked against the wire contract (the worker's own OutgoingMessageSchema), so
+// nothing malformed, and nothing too large for any station, is ever committed.
 import * as v from "valibot";
 import { MAX_MESSAGE_BYTES_LIMIT } from "../shared/limits";
 import { OutgoingMessageSchema } from "../shared/messages";
@@ -21,21 +21,27 @@ export interface EncodedAction {
   bytes: number;
 }
 
+/**
+ * Encodes and checks one action. Throws a {@link WaystationError}: `invalid_request` (not JSON,
+ * a non-finite number, bad headers/key/id) or `message_too_large` (a body no station can take:
+ * it could never be sent, so it must never block the stream).
+ */
 export function encodeAction(body: unknown, options: EnqueueOptions = {}): EncodedAction {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(body);
-  } catch (error) {
-    throw invalid(`The body is not JSON: ${(error as Error).message}`);
-  }
-  if (json === undefined) throw invalid("The body is not JSON (undefined, a function or a symbol)");
+  const json = toJson(body);
   const bodyBytes = utf8Length(json);
-  if (bodyBytes > MAX_MESSAGE_BYTES_LIMIT) throw invalid(`The body is ${bodyBytes} bytes; a station takes at most ${MAX_MESSAGE_BYTES_LIMIT}`);
+  if (bodyBytes > MAX_MESSAGE_BYTES_LIMIT) {
+    throw new WaystationError("message_too_large", `The body is ${bodyBytes} bytes; a station takes at most ${MAX_MESSAGE_BYTES_LIMIT}`, 0, {
+      local: true,
+      bytes: bodyBytes,
+      limit: MAX_MESSAGE_BYTES_LIMIT,
+    });
+  }
   const action: EncodedAction = { body: json, bytes: 0 };
   if (options.headers !== undefined) action.headers = { ...options.headers };
   if (options.key !== undefined) action.key = options.key;
   if (options.id !== undefined) action.id = options.id;
-  const checked = v.safeParse(OutgoingMessageSchema, { seq: 1, body: null, headers: action.headers, key: action.key, id: action.id });
+  // The worker's own schema for one message (the body's JSON was checked above).
+  const checked = v.safeParse(OutgoingMessageSchema, { seq: 1, body, headers: action.headers, key: action.key, id: action.id });
   if (!checked.success) {
     const issue = checked.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".");
@@ -45,6 +51,22 @@ export function encodeAction(body: unknown, options: EnqueueOptions = {}): Encod
   return action;
 }
 
+/** JSON text of the body; refuses what JSON.stringify would silently change (NaN, ±Infinity → null). */
+function toJson(body: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body, (key, value: unknown) => {
+      if (typeof value === "number" && !Number.isFinite(value)) throw invalid(`The body holds ${value}${key ? ` at ${key}` : ""}, which JSON cannot carry`);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof WaystationError) throw error;
+    throw invalid(`The body is not JSON: ${(error as Error).message}`);
+  }
+  if (json === undefined) throw invalid("The body is not JSON (undefined, a function or a symbol)");
+  return json;
+}
+
 /** The message as sent, but its seq: `"body":…,"headers":…`. */
 export function messageFragment(action: Omit<EncodedAction, "bytes">): string {
   let text = `"body":${action.body}`;
@@ -52,6 +74,21 @@ export function messageFragment(action: Omit<EncodedAction, "bytes">): string {
   if (action.key !== undefined) text += `,"key":${JSON.stringify(action.key)}`;
   if (action.id !== undefined) text += `,"id":${JSON.stringify(action.id)}`;
   return text;
+}
+
+/** The id an outbox entry is sent with: the app's, else the action id made at enqueue (none on version 1 entries). */
+export function wireId(entry: { id?: string; actionId?: string }): string | undefined {
+  return entry.id ?? entry.actionId;
+}
+
+/** The message of an outbox entry as sent, but its seq. */
+export function entryFragment(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): string {
+  const { body, headers, key } = entry;
+  return messageFragment({ body, headers, key, id: wireId(entry) });
+}
+
+export function entryBytes(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): number {
+  return utf8Length(entryFragment(entry));
 }
 
 function invalid(message: string): WaystationError {

@@ -50,8 +50,14 @@ export interface ClientOptions {
   /** Exponential backoff with full jitter between these bounds; defaults 500 ms and 30,000 ms. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** A request with no answer after this long counts as a network failure; default 30,000 ms. */
+  /**
+   * A request with no answer after this long counts as a network failure; default 30,000 ms. The
+   * wait for an answer's first byte grows with the request body (1 s per 16 KiB uploaded), and a
+   * stream whose request timed out sends half as much next time.
+   */
   requestTimeoutMs?: number;
+  /** How long `getToken` may take before that attempt fails and is retried with backoff; default `requestTimeoutMs`. */
+  getTokenTimeoutMs?: number;
   /** The fetch to use (tests, or to simulate going offline). Default: the global `fetch`. */
   fetch?: typeof fetch;
   /** Lock manager choosing the one syncing tab; default `navigator.locks`. `null`: this tab always syncs. */
@@ -76,16 +82,43 @@ export interface Client {
   on<K extends keyof ClientEvents>(event: K, listener: (event: ClientEvents[K]) => void): () => void;
   /** Actions not yet acknowledged, of every station, in order per station. */
   pending(): Promise<PendingAction[]>;
-  /** Actions the server refused for good (a 4xx other than 401/408/409/429), kept until retried or dropped. */
+  /**
+   * Actions the station refused — its ruling on that seq, in a 200 (too large, failing the schema…)
+   * — kept until retried or dropped. Nothing else ever becomes a dead letter: a token refused, a
+   * missing station, a proxy's error page or an outage leave actions pending, in order.
+   */
   deadLetters(): Promise<DeadLetter[]>;
   /** Enqueues a dead letter again, at the end of its station's queue with a new seq. */
   retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number }>;
   /** Forgets a dead letter. */
   dropDeadLetter(deadLetterId: number): Promise<void>;
+  /**
+   * Streams (stations of this server) whose last attempt got an answer that was not a ruling —
+   * 401/403, `station_not_found`, a proxy's page, 413/422 at the edge, a 5xx — with that error,
+   * since when and how many attempts in a row. Their actions stay pending and are retried with
+   * backoff; a stream leaves this list by itself once the station rules again.
+   *
+   * @example
+   * for (const b of await client.blockedStreams()) if (b.error.code === "station_not_found") showStuck(b.station, b.pending)
+   */
+  blockedStreams(): Promise<BlockedStream[]>;
+  /**
+   * Gives up on a station's pending actions: deletes them from the outbox and resolves with them
+   * (so the app can keep or show them). Never done automatically. Actions already in flight may
+   * still be stored by the station. Later enqueues to the station start a new producer.
+   *
+   * @example
+   * const dropped = await client.discardStream("deleted-station");
+   */
+  discardStream(station: string): Promise<PendingAction[]>;
   /** Asks the browser not to evict the outbox (`navigator.storage.persist()`); resolves with its answer. */
   persist(): Promise<boolean>;
-  /** This origin's producer id (kept in IndexedDB; a new one if the store was wiped). */
-  producerId(): Promise<string>;
+  /**
+   * The producer id new actions to `station` are sent under (each stream — server and station —
+   * has its own; it changes when the station forgot the producer or another writer used it).
+   * Without a station: the database's own id, kept for compatibility (not a wire producer).
+   */
+  producerId(station?: string): Promise<string>;
   /**
    * A collaborative document: a `Y.Doc` bound to a doc station (`{"kind": "doc"}`), the same one
    * per station until closed. Local edits persist in IndexedDB and go through the outbox, merged
@@ -116,8 +149,10 @@ export interface Station {
   readonly name: string;
   /**
    * Commits the action to IndexedDB (durability `strict`) with its seq, in one transaction,
-   * and resolves with the seq. Rejects with a {@link WaystationError}: `invalid_request` (body not
-   * JSON, bad headers/key/id), `quota_exceeded` (storage full; nothing was written),
+   * and resolves with the seq (fixed for life: nothing renumbers it). Rejects with a
+   * {@link WaystationError}: `invalid_request` (body not JSON or holding NaN/Infinity, bad
+   * headers/key/id), `message_too_large` (a body over 1,900,000 bytes, more than any station
+   * takes), `quota_exceeded` (storage full; nothing was written),
    * `schema_violation` (the body fails the station's schema, checked here against a copy cached in
    * IndexedDB, so also offline; `details.local` is true, `details.violations` says where).
    */
@@ -147,7 +182,10 @@ export interface EnqueueOptions {
   headers?: Record<string, string>;
   /** Ordering/partition key, opaque to the station. */
   key?: string;
-  /** Your own id for the action, stored with the message. */
+  /**
+   * Your own id for the action, stored with the message. Without one the SDK makes a random
+   * action id: the station uses it to tell a resend from another writer's action (seq_conflict).
+   */
   id?: string;
 }
 
@@ -160,7 +198,7 @@ export interface EnqueueOptions {
 export interface ClientEvents {
   /** The station stored the action (or had stored it before: `duplicate`). Fired in every tab. */
   acked: AckedEvent;
-  /** The station refused the action for good; it is now a local dead letter. Fired in every tab. */
+  /** The station refused the action (its ruling; the seq is consumed); it is now a local dead letter. Fired in every tab. */
   rejected: RejectedEvent;
   /** The sync status changed. */
   status: Status;
@@ -171,7 +209,7 @@ export interface AckedEvent {
   station: string;
   seq: number;
   /** The message's offset in the station; `null` only for an old duplicate trimmed by retention,
-   *  or one the station routed to its dead-letter station (`deadLettered`). */
+   *  or one the station holds in its dead-letter station (`deadLettered`: delivered, not refused). */
   offset: number | null;
   /** The station had already stored it: an earlier answer was lost. Still acknowledged once. */
   duplicate: boolean;
@@ -190,8 +228,9 @@ export interface RejectedEvent {
 /**
  * Where syncing stands, for a status line.
  * - `syncing`: a request is in flight; `online`: the last request succeeded and actions wait;
- *   `idle`: nothing waits; `offline`: the last request got no answer; `error`: the server
- *   answered with an error that will be retried (401, 429, 5xx), see `error` and `retryAt`.
+ *   `idle`: nothing waits; `offline`: the last request got no answer; `error`: an answer that is
+ *   not a ruling (401/403, 404, 429, 5xx, a proxy's page…), retried with backoff: see `error`,
+ *   `retryAt` and `blocked`.
  *
  * @example
  * const { state, pending, deadLetters } = client.status;
@@ -205,9 +244,24 @@ export interface Status {
   deadLetters: number;
   /** This tab is the one that syncs. */
   leader: boolean;
+  /** Why the latest failed attempt failed (`bad_response` for an answer that is not the station's). */
   error?: { code: string; message: string; status: number };
   /** When the next attempt is due (ms since epoch), while backing off. */
   retryAt?: number;
+  /** The streams whose last attempt got an answer that was not a ruling (see {@link Client.blockedStreams}). */
+  blocked?: BlockedStream[];
+}
+
+/** @example client.status.blocked?.forEach((b) => console.warn(b.station, b.error.code, b.attempts)) */
+export interface BlockedStream {
+  station: string;
+  /** Actions waiting in this stream. */
+  pending: number;
+  error: { code: string; message: string; status: number };
+  /** When this error first came (ms since epoch). */
+  since: number;
+  /** Failed attempts in a row. */
+  attempts: number;
 }
 
 /** @example for (const a of await todos.pending()) render(a.seq, a.body) */
@@ -222,7 +276,7 @@ export interface PendingAction {
   enqueuedAt: number;
 }
 
-/** @example for (const d of await client.deadLetters()) if (d.error.code === "station_not_found") await client.retryDeadLetter(d.deadLetterId) */
+/** @example for (const d of await client.deadLetters()) if (d.error.code === "message_too_large") await client.dropDeadLetter(d.deadLetterId) */
 export interface DeadLetter extends PendingAction {
   deadLetterId: number;
   error: WaystationError;

@@ -1,16 +1,21 @@
 // The sync state machine of the syncing tab: per stream, one batch in flight, read from the head
-// of the outbox, sent, then acknowledged, dead-lettered, renumbered (seq_gap) or retried with
-// backoff. "Online" means the last request got an answer; navigator.onLine is only a hint.
-import type { ErrorCode } from "../shared/errors";
-import { ProduceResponseSchema } from "../shared/messages";
-import { backoffDelayMs, type BackoffOptions } from "./backoff";
-import { messageFragment } from "./encode";
+// of the outbox, sent, and settled only by the station's rulings (stored → acked, refused → local
+// dead letter). Everything else — no answer, 401/403, 404, 413/422 at the edge, 429, 5xx, a proxy's
+// page — leaves the actions where they are, in order, retried with backoff, with the reason in
+// status.error. Nothing renumbers: seq_gap below what we sent and seq_conflict move the stream to a
+// new producer. "Online" means the last request got an answer; navigator.onLine is only a hint.
+import { ERROR_STATUS, type ErrorCode } from "../shared/errors";
+import { type ProduceResult, ProduceResponseSchema } from "../shared/messages";
+import { backoffDelayMs, type BackoffOptions, monotonicNow } from "./backoff";
+import { entryFragment } from "./encode";
 import { WaystationError } from "./errors";
-import type { AckedEvent, RejectedEvent, Status } from "./index";
-import { type Batch, type BatchLimits, deadLetterHead, readBatch, removeAcked, resumeAt } from "./outbox/batch";
+import type { AckedEvent, BlockedStream, RejectedEvent, Status } from "./index";
+import type { StreamRef } from "./outbox/append";
+import { type Batch, type BatchLimits, moveRefused, moveToNewProducer, readBatch, type Ruling, settleBatch, wireSeq } from "./outbox/batch";
 import type { Connection } from "./outbox/connection";
 import { countDeadLetters } from "./outbox/dead-letters";
 import { countPending } from "./outbox/queries";
+import type { DeadEntry, OutboxEntry } from "./outbox/schema";
 import type { Transport } from "./transport";
 
 export interface SyncConfig {
@@ -29,33 +34,39 @@ export interface SyncHooks {
 }
 
 interface StreamState {
-  station: string;
+  ref: StreamRef;
   pending: number;
   draining?: Promise<void>;
   /** Asked to sync while draining: look again before stopping. */
   again: boolean;
   attempt: number;
+  /** Monotonic ms (monotonicNow) before which no request is sent. */
   notBefore: number;
   retryAfterUntil: number;
   timer?: ReturnType<typeof setTimeout>;
-  /** After a batch was refused for good without saying which message: send one at a time up to here. */
-  probeUntil: number;
-  /** Send at most this many next (the refused message's index: the ones before it are fine). */
+  /** Send at most this many next (a seq_conflict's index: the ones before it are ours, settle them first). */
   capNext?: number;
-  /** seq_gap answers in a row; bounded so a confused server cannot spin us. */
-  gaps: number;
+  /** Producer moves (seq_gap, seq_conflict) since the last ruling or backoff; bounded so a confused server cannot spin us. */
+  moves: number;
+  /** Batch bounds now: halved after a timeout, grown back after each ruling. */
+  maxMessages: number;
+  maxBytes: number;
+  /** Why the last attempt failed, since when (ms since epoch), how many attempts in a row. */
+  error?: WaystationError;
+  errorSince?: number;
+  failures: number;
+  /** Refused entries still in the outbox for want of room for their dead letter: skipped, moved later. */
+  unmoved: Map<number, { entry: OutboxEntry; error: DeadEntry["error"] }>;
 }
 
-/** Codes that refuse the station or the caller, not one message: the whole batch is dead-lettered. */
-// Literals typed by ErrorCode rather than the ErrorCode object: the bundle then carries only these.
-const STATION_WIDE = new Set<ErrorCode>(["station_not_found", "not_found", "forbidden", "invalid_name", "method_not_allowed", "unsupported_media_type"]);
-const MAX_GAPS_IN_A_ROW = 3;
+/** Producer moves in a row before backing off. */
+const MAX_MOVES_IN_A_ROW = 3;
 
 export class SyncEngine {
   private readonly streams = new Map<string, StreamState>();
   private running = false;
   private inFlight = 0;
-  /** null: the last request got an answer. */
+  /** A failure outside any stream (counting the outbox); null once anything works again. */
   private lastError: WaystationError | null = null;
   private offlineHint = false;
   private deadLetters = 0;
@@ -107,7 +118,12 @@ export class SyncEngine {
       if (recount) {
         const [streams, dead] = await this.conn.run((db) => Promise.all([countPending(db, this.config.url), countDeadLetters(db, this.config.url)]));
         this.deadLetters = dead;
-        for (const { record, pending } of streams) this.stateOf(record.stream, record.station).pending = pending;
+        this.lastError = null;
+        for (const { stream, station, pending } of streams) {
+          const state = this.stateOf(stream, station);
+          state.pending = pending;
+          if (pending === 0) this.clearError(state); // discarded, or drained by another tab
+        }
         this.hooks.changed();
       }
       await Promise.all([...this.streams].filter(([, s]) => s.pending > 0).map(([stream]) => this.drain(stream)));
@@ -122,16 +138,36 @@ export class SyncEngine {
     this.hooks.changed();
   }
 
+  /** The app discarded a stream's actions: forget its failure and backoff. */
+  forget(stream: string): void {
+    const state = this.streams.get(stream);
+    if (!state) return;
+    state.pending = 0;
+    state.unmoved.clear();
+    state.attempt = 0;
+    state.notBefore = 0;
+    this.clearError(state);
+    this.hooks.changed();
+  }
+
   status(): Omit<Status, "leader"> {
     const stations: Record<string, number> = {};
+    const blocked: BlockedStream[] = [];
     let pending = 0;
     let retryAt: number | undefined;
+    let error = this.lastError;
+    let errorSince = -Infinity;
+    const now = monotonicNow();
     for (const state of this.streams.values()) {
-      stations[state.station] = state.pending;
+      stations[state.ref.station] = state.pending;
       pending += state.pending;
-      if (state.timer !== undefined && state.notBefore > Date.now()) retryAt = Math.min(retryAt ?? Infinity, state.notBefore);
+      if (state.timer !== undefined && state.notBefore > now) retryAt = Math.min(retryAt ?? Infinity, Date.now() + Math.ceil(state.notBefore - now));
+      if (!state.error) continue;
+      if (state.errorSince! >= errorSince) [error, errorSince] = [state.error, state.errorSince!];
+      if (state.error.code !== "network_error") {
+        blocked.push({ station: state.ref.station, pending: state.pending, error: plain(state.error), since: state.errorSince!, attempts: state.failures });
+      }
     }
-    const error = this.lastError;
     const state: Status["state"] =
       this.inFlight > 0 ? "syncing"
       : error?.code === "network_error" || (this.offlineHint && !error) ? "offline"
@@ -139,15 +175,28 @@ export class SyncEngine {
       : pending > 0 ? "online"
       : "idle";
     const status: Omit<Status, "leader"> = { state, pending, stations, deadLetters: this.deadLetters };
-    if (error) status.error = { code: error.code, message: error.message, status: error.status };
+    if (error) status.error = plain(error);
     if (retryAt !== undefined) status.retryAt = retryAt;
+    if (blocked.length > 0) status.blocked = blocked;
     return status;
   }
 
   private stateOf(stream: string, station: string): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
-      state = { station, pending: 0, again: false, attempt: 0, notBefore: 0, retryAfterUntil: 0, probeUntil: 0, gaps: 0 };
+      state = {
+        ref: { stream, url: this.config.url, station },
+        pending: 0,
+        again: false,
+        attempt: 0,
+        notBefore: 0,
+        retryAfterUntil: 0,
+        moves: 0,
+        maxMessages: this.config.limits.maxMessages,
+        maxBytes: this.config.limits.maxBytes,
+        failures: 0,
+        unmoved: new Map(),
+      };
       this.streams.set(stream, state);
     }
     return state;
@@ -160,21 +209,24 @@ export class SyncEngine {
       return state.draining;
     }
     state.again = false;
-    state.draining = this.drainLoop(stream, state)
-      .catch((error) => this.fail(error, stream))
+    state.draining = this.drainLoop(state)
+      .catch((error) => this.fail(error, state))
       .finally(() => {
         state.draining = undefined;
       });
     return state.draining;
   }
 
-  private async drainLoop(stream: string, state: StreamState): Promise<void> {
+  private async drainLoop(state: StreamState): Promise<void> {
     while (this.running) {
-      if (Date.now() < state.notBefore) return this.schedule(stream, state);
-      const batch = await this.conn.run((db) => readBatch(db, stream, this.config.limits));
+      if (monotonicNow() < state.notBefore) return this.schedule(state);
+      if (state.unmoved.size > 0) await this.moveUnmoved(state);
+      const limits = { maxMessages: Math.min(state.maxMessages, state.capNext ?? Infinity), maxBytes: state.maxBytes };
+      state.capNext = undefined;
+      const batch = await this.conn.run((db) => readBatch(db, state.ref, limits, (seq) => state.unmoved.has(seq)));
       if (!this.running) return;
       if (!batch) {
-        state.pending = 0;
+        state.pending = state.unmoved.size;
         this.hooks.changed();
         if (state.again) {
           state.again = false;
@@ -183,128 +235,202 @@ export class SyncEngine {
         return;
       }
       state.again = false;
-      this.narrow(batch, state);
-      const outcome = await this.send(state.station, batch);
-      if (!this.running) return; // closed mid-flight: the next syncing tab resends, the station dedups
+      const body = produceBody(batch);
+      const outcome = await this.send(state.ref.station, body);
+      if (!this.running) return; // closed mid-flight: the next syncing tab resends, the station rules once
       if (outcome.ok) {
-        await this.acknowledge(batch, state, outcome.value.results);
-        continue;
+        if (await this.settle(batch, state, outcome.value.results)) continue;
+        return;
       }
       const error = outcome.error;
-      if (error.code === "seq_gap" && typeof error.details.expectedSeq === "number" && state.gaps < MAX_GAPS_IN_A_ROW) {
-        state.gaps++;
+      if ((error.code === "seq_gap" || error.code === "seq_conflict") && state.moves < MAX_MOVES_IN_A_ROW) {
         this.answered();
-        await this.conn.run((db) => resumeAt(db, batch, error.details.expectedSeq as number));
-        continue;
+        const moved = await this.resolveSeqError(batch, state, error);
+        if (moved === true) continue;
+        return this.backOff(state, moved);
       }
-      if (isPermanent(error)) {
-        this.answered();
-        await this.refuse(batch, state, error);
-        continue;
-      }
-      return this.backOff(stream, state, error);
+      if (error.details.timedOut === true) this.shrink(state, batch, body.length);
+      return this.backOff(state, error);
     }
   }
 
-  /** While probing for the message a batch was refused for, send fewer. */
-  private narrow(batch: Batch, state: StreamState): void {
-    const head = batch.entries[0]!.seq;
-    const limit = state.capNext ?? (head <= state.probeUntil ? 1 : batch.entries.length);
-    state.capNext = undefined;
-    if (limit < batch.entries.length) batch.entries.length = Math.max(1, limit);
-  }
-
-  private async send(station: string, batch: Batch) {
-    const messages = batch.entries.map((e) => `{"seq":${e.seq - batch.shift},${messageFragment(e)}}`);
-    const body = `{"producer":${JSON.stringify(batch.producer)},"messages":[${messages.join(",")}]}`;
+  private async send(station: string, body: string) {
     this.inFlight++;
     this.hooks.changed();
     try {
-      return await this.transport.send("POST", `/v1/stations/${encodeURIComponent(station)}/messages`, body, ProduceResponseSchema);
+      return await this.transport.send("POST", `/v1/stations/${encodeURIComponent(station)}/messages`, body, ProduceResponseSchema, { requireProtocol: true });
     } finally {
       this.inFlight--;
     }
   }
 
-  private async acknowledge(batch: Batch, state: StreamState, results: { seq: number | null; offset: number | null; duplicate: boolean; deadLettered?: boolean }[]): Promise<void> {
-    // Assert before writing: one answer per message, in order, for the seqs we sent.
-    const matches = results.length === batch.entries.length && results.every((r, i) => r.seq === batch.entries[i]!.seq - batch.shift);
-    if (!matches) return this.backOff(batch.stream, state, new WaystationError("bad_response", "The results do not match the batch"));
-    this.answered();
-    state.attempt = 0;
-    state.gaps = 0;
-    if (!(await this.conn.run((db) => removeAcked(db, batch)))) return;
-    state.pending = Math.max(0, state.pending - batch.entries.length);
-    this.hooks.acked(
-      results.map((r, i) => {
-        const event: AckedEvent = { station: state.station, seq: batch.entries[i]!.seq, offset: r.offset, duplicate: r.duplicate };
-        if (r.deadLettered) event.deadLettered = true;
-        return event;
-      }),
-    );
-    this.hooks.changed();
-  }
-
-  /** A refusal for good: dead-letter the culprit, or narrow down to it first. */
-  private async refuse(batch: Batch, state: StreamState, error: WaystationError): Promise<void> {
-    const entries = batch.entries;
-    if (entries.length > 1 && !STATION_WIDE.has(error.code as ErrorCode)) {
-      state.probeUntil = entries[entries.length - 1]!.seq;
-      const index = messageIndex(error);
-      if (index !== undefined && index > 0 && index < entries.length) state.capNext = index;
-      return;
+  /** Applies a 200's rulings. False when the answer is not a ruling for this batch (backing off). */
+  private async settle(batch: Batch, state: StreamState, results: ProduceResult[]): Promise<boolean> {
+    // Assert before writing: one ruling per message, in order, for the wire seqs we sent.
+    const rulings = results.length === batch.entries.length && results.every((r, i) => r.seq === wireSeq(batch, batch.entries[i]!)) ? results.map(toRuling) : [];
+    if (rulings.length === 0 || rulings.includes(null)) {
+      this.backOff(state, new WaystationError("bad_response", "The results do not rule on the batch's seqs one by one", 200));
+      return false;
     }
-    const wire = { code: error.code, message: error.message, status: error.status, details: error.details };
-    const ids = await this.conn.run((db) => deadLetterHead(db, batch, entries.length, wire, Date.now()));
-    if (!ids) return;
-    state.pending = Math.max(0, state.pending - entries.length);
-    this.deadLetters += ids.length;
-    this.hooks.rejected(entries.map((e, i) => ({ station: state.station, seq: e.seq, code: error.code, error, deadLetterId: ids[i]! })));
+    this.answered();
+    this.ruled(state);
+    const settled = await this.conn.run((db) => settleBatch(db, batch, rulings as Ruling[], Date.now()));
+    if (!settled) return true; // the store changed producer under us: read again
+    state.pending = Math.max(0, state.pending - settled.stored.length - settled.refused.length);
+    const station = state.ref.station;
+    if (settled.stored.length > 0) this.hooks.acked(settled.stored.map(({ entry, ruling }) => ackedEvent(station, entry, ruling)));
+    if (settled.refused.length > 0) {
+      this.deadLetters += settled.refused.length;
+      this.hooks.rejected(settled.refused.map(({ entry, ruling, deadId }) => rejectedEvent(station, entry, ruling.error, deadId)));
+    }
+    for (const { entry, ruling } of settled.unmoved) state.unmoved.set(entry.seq, { entry, error: ruling.error });
+    if (settled.unmoved.length > 0) this.noteStorageFull(state);
+    this.hooks.changed();
+    return true;
+  }
+
+  /** Refused entries left in the outbox for want of room: try the move again. */
+  private async moveUnmoved(state: StreamState): Promise<void> {
+    const waiting = [...state.unmoved.values()];
+    let ids: (number | null)[];
+    try {
+      ids = await this.conn.run((db) => moveRefused(db, waiting, Date.now()));
+    } catch (error) {
+      if ((error as WaystationError).code !== "quota_exceeded") throw error;
+      return this.noteStorageFull(state);
+    }
+    state.unmoved.clear();
+    const events: RejectedEvent[] = [];
+    waiting.forEach(({ entry, error }, i) => {
+      if (ids[i] !== null) events.push(rejectedEvent(state.ref.station, entry, error, ids[i]!));
+    });
+    state.pending = Math.max(0, state.pending - waiting.length);
+    this.deadLetters += events.length;
+    if (state.error?.code === "quota_exceeded") this.clearError(state);
+    if (events.length > 0) this.hooks.rejected(events);
     this.hooks.changed();
   }
 
-  private backOff(stream: string, state: StreamState, error: WaystationError): void {
-    this.lastError = error;
+  private noteStorageFull(state: StreamState): void {
+    if (state.error?.code !== "quota_exceeded") {
+      state.error = new WaystationError("quota_exceeded", "Browser storage is full: refused actions wait in the outbox until there is room for their dead letters");
+      state.errorSince = Date.now();
+    }
+  }
+
+  /**
+   * seq_gap or seq_conflict, stamped by the station. True when the stream moved to a new producer
+   * (or will settle a prefix first); otherwise the error to back off with.
+   */
+  private async resolveSeqError(batch: Batch, state: StreamState, error: WaystationError): Promise<true | WaystationError> {
+    const first = wireSeq(batch, batch.entries[0]!);
+    if (error.code === "seq_gap") {
+      const expected = error.details.expectedSeq;
+      // Below what we sent: the station lost its memory of this producer (deleted and made again).
+      // Above or equal: nothing we sent explains it; keep everything and let the app see why.
+      if (typeof expected !== "number" || expected >= first) {
+        return new WaystationError("seq_gap", `The station expects seq ${String(expected)} of producer ${batch.epoch.producer}, which this outbox never skipped to (sent ${first})`, error.status, error.details);
+      }
+      state.moves++;
+      await this.conn.run((db) => moveToNewProducer(db, batch.stream, batch.epoch, batch.entries[0]!.seq));
+      return true;
+    }
+    const conflicting = error.details.seq;
+    const index = typeof conflicting === "number" ? conflicting - first : -1;
+    if (!Number.isInteger(index) || index < 0 || index >= batch.entries.length) {
+      return new WaystationError("seq_conflict", `seq_conflict names seq ${String(conflicting)}, outside the batch sent (${first}…)`, error.status, error.details);
+    }
+    state.moves++;
+    // The entries before it were this writer's: settle them as duplicates first, then move.
+    if (index > 0) state.capNext = index;
+    else await this.conn.run((db) => moveToNewProducer(db, batch.stream, batch.epoch, batch.entries[0]!.seq));
+    return true;
+  }
+
+  /** After a timeout: send half as much next time (an upload too slow for any timeout still gets through). */
+  private shrink(state: StreamState, batch: Batch, bytes: number): void {
+    state.maxMessages = Math.max(1, Math.ceil(batch.entries.length / 2));
+    state.maxBytes = Math.max(1, Math.floor(bytes / 2));
+  }
+
+  /** The station ruled: the stream is fine again. */
+  private ruled(state: StreamState): void {
+    state.attempt = 0;
+    state.moves = 0;
+    state.maxMessages = Math.min(this.config.limits.maxMessages, state.maxMessages * 2);
+    state.maxBytes = Math.min(this.config.limits.maxBytes, state.maxBytes * 2);
+    if (state.unmoved.size === 0) this.clearError(state);
+  }
+
+  private clearError(state: StreamState): void {
+    state.error = undefined;
+    state.errorSince = undefined;
+    state.failures = 0;
+  }
+
+  private backOff(state: StreamState, error: WaystationError): void {
+    if (!state.error || state.error.code !== error.code) state.errorSince = Date.now();
+    state.error = error;
+    state.failures++;
     state.attempt++;
+    state.moves = 0; // after the wait, seq_gap and seq_conflict may move the producer again
     const delayMs = backoffDelayMs(state.attempt, this.config.backoff, this.config.random, error.retryAfterMs);
-    state.notBefore = Date.now() + delayMs;
+    state.notBefore = monotonicNow() + delayMs;
     if (error.retryAfterMs !== undefined) state.retryAfterUntil = state.notBefore;
-    this.schedule(stream, state);
+    this.schedule(state);
     this.hooks.changed();
   }
 
-  private schedule(stream: string, state: StreamState): void {
+  private schedule(state: StreamState): void {
     clearTimeout(state.timer);
     state.timer = setTimeout(() => {
       state.timer = undefined;
-      void this.drain(stream);
-    }, Math.max(0, state.notBefore - Date.now()));
+      void this.drain(state.ref.stream);
+    }, Math.max(0, state.notBefore - monotonicNow()));
   }
 
   private answered(): void {
-    this.lastError = null;
     this.offlineHint = false;
   }
 
-  private fail(error: unknown, stream?: string): void {
+  private fail(error: unknown, state?: StreamState): void {
     const typed = error instanceof WaystationError ? error : new WaystationError("storage_error", String((error as Error)?.message ?? error));
-    const state = stream === undefined ? undefined : this.streams.get(stream);
-    if (stream !== undefined && state) return this.backOff(stream, state, typed);
+    if (state) return this.backOff(state, typed);
     this.lastError = typed;
     this.hooks.changed();
   }
 }
 
-/** 4xx but 401 (token), 408 (timeout), 409 (seq_gap, conflict) and 429 (rate): the action, not the moment, is wrong. */
-export function isPermanent(error: WaystationError): boolean {
-  const { status } = error;
-  return status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 409 && status !== 429;
+/** The request body: one producer epoch, its wire seqs, each message with its action id. */
+function produceBody(batch: Batch): string {
+  const messages = batch.entries.map((e) => `{"seq":${wireSeq(batch, e)},${entryFragment(e)}}`);
+  return `{"producer":${JSON.stringify(batch.epoch.producer)},"messages":[${messages.join(",")}]}`;
 }
 
-/** The refused message's index, when the server names it (`index`, or an issue at `messages.N…`). */
-function messageIndex(error: WaystationError): number | undefined {
-  const { index, issues } = error.details as { index?: unknown; issues?: { path?: string }[] };
-  if (typeof index === "number") return index;
-  const match = /^messages\.(\d+)/.exec(Array.isArray(issues) ? (issues[0]?.path ?? "") : "");
-  return match ? Number(match[1]) : undefined;
+/** One result as a ruling: refused, or stored (an offset, the station's DLS, or a duplicate). Null: not a ruling. */
+function toRuling(result: ProduceResult): Ruling | null {
+  if (result.refused) {
+    const { code, message, ...details } = result.refused;
+    const status = ERROR_STATUS[code as ErrorCode] ?? 422;
+    return { kind: "refused", duplicate: result.duplicate, error: { code, message, status, details } };
+  }
+  if (result.offset !== null || result.deadLettered === true || result.duplicate) {
+    return { kind: "stored", offset: result.offset, duplicate: result.duplicate, deadLettered: result.deadLettered === true };
+  }
+  return null;
+}
+
+function ackedEvent(station: string, entry: OutboxEntry, ruling: Extract<Ruling, { kind: "stored" }>): AckedEvent {
+  const event: AckedEvent = { station, seq: entry.seq, offset: ruling.offset, duplicate: ruling.duplicate };
+  if (ruling.deadLettered) event.deadLettered = true;
+  return event;
+}
+
+function rejectedEvent(station: string, entry: OutboxEntry, error: DeadEntry["error"], deadLetterId: number): RejectedEvent {
+  const typed = new WaystationError(error.code as ErrorCode, error.message, error.status, error.details ?? {});
+  return { station, seq: entry.seq, code: error.code, error: typed, deadLetterId };
+}
+
+function plain(error: WaystationError): { code: string; message: string; status: number } {
+  return { code: error.code, message: error.message, status: error.status };
 }

@@ -1,5 +1,7 @@
-// HTTP to the Waystation API: bearer token (getToken asked again once on 401), a timeout on
-// every request, Retry-After read, and every answer checked against the shared schemas.
+// HTTP to the Waystation API: bearer token (getToken bounded by a timeout, asked again once on
+// 401), a timeout on every request that grows with the body (a slow upload is not a dead
+// server), Retry-After read, and every answer checked against the shared schemas — and, where a
+// ruling is at stake, against the station's protocol header, so a proxy's page is never a ruling.
 // Returns outcomes as values; it never retries on its own beyond the one 401 refresh.
 import * as v from "valibot";
 import { type ErrorCode, isErrorBody } from "../shared/errors";
@@ -14,10 +16,25 @@ export interface TransportOptions {
   getToken?: () => string | Promise<string>;
   fetch?: typeof fetch;
   requestTimeoutMs: number;
+  /** How long getToken may take before the attempt fails (and is retried with backoff). */
+  getTokenTimeoutMs?: number;
+}
+
+export interface SendOptions {
+  /** Wait this long for the answer's headers (plus the upload allowance), then as long for its body. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Only an answer stamped with the protocol header is the station's: anything else is `bad_response`. */
+  requireProtocol?: boolean;
 }
 
 /** Longest Retry-After honoured, so a wrong header cannot park the queue for days. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+/**
+ * The slowest upload we still wait for: 16 KiB/s (a poor mobile link). The time to the answer's
+ * first byte includes sending the body, so a 1 MiB batch gets 64 s more than an empty request.
+ */
+const SLOWEST_UPLOAD_BYTES_PER_MS = 16;
 
 export class Transport {
   private token: Promise<string> | undefined;
@@ -29,22 +46,17 @@ export class Transport {
     const { token, getToken } = this.options;
     if (!getToken) return token ?? "";
     if (!this.token || (stale !== undefined && (await this.token.catch(() => undefined)) === stale)) {
-      const next = Promise.resolve().then(getToken);
+      const next = withTimeout(Promise.resolve().then(getToken), this.options.getTokenTimeoutMs ?? this.options.requestTimeoutMs, "getToken");
       this.token = next;
       next.catch(() => {
+        // A failed or hung getToken is asked again next time, never awaited forever.
         if (this.token === next) this.token = undefined;
       });
     }
     return this.token;
   }
 
-  async send<S extends v.GenericSchema>(
-    method: string,
-    path: string,
-    body: string | undefined,
-    schema: S,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
-  ): Promise<Outcome<v.InferOutput<S>>> {
+  async send<S extends v.GenericSchema>(method: string, path: string, body: string | undefined, schema: S, options: SendOptions = {}): Promise<Outcome<v.InferOutput<S>>> {
     let stale: string | undefined;
     for (let attempt = 0; ; attempt++) {
       let token: string;
@@ -53,6 +65,8 @@ export class Transport {
       } catch (error) {
         return failure(new WaystationError("unauthorized", `getToken failed: ${(error as Error)?.message ?? error}`));
       }
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
+      const deadline = new Deadline(timeoutMs + Math.ceil((body?.length ?? 0) / SLOWEST_UPLOAD_BYTES_PER_MS), options.signal);
       let res: Response;
       let text: string;
       try {
@@ -65,34 +79,43 @@ export class Transport {
             ...(body === undefined ? {} : { "content-type": "application/json" }),
           },
           body,
-          signal: withTimeout(options.signal, options.timeoutMs ?? this.options.requestTimeoutMs),
+          signal: deadline.signal,
         });
+        // The upload is over once the answer starts: from here the plain timeout bounds the body.
+        deadline.restart(timeoutMs);
         text = await res.text();
       } catch (error) {
+        if (deadline.expired) return failure(new WaystationError("network_error", `No answer within ${deadline.lastMs} ms`, 0, { timedOut: true }));
         return failure(new WaystationError("network_error", `No response: ${(error as Error)?.message ?? error}`));
+      } finally {
+        deadline.clear();
       }
       if (res.status === 401 && attempt === 0 && this.options.getToken) {
         stale = token; // once, with a fresh token
         continue;
       }
-      return readResponse(res, text, schema);
+      return readResponse(res, text, schema, options.requireProtocol === true);
     }
   }
 }
 
-function readResponse<S extends v.GenericSchema>(res: Response, text: string, schema: S): Outcome<v.InferOutput<S>> {
+function readResponse<S extends v.GenericSchema>(res: Response, text: string, schema: S, requireProtocol: boolean): Outcome<v.InferOutput<S>> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     json = undefined;
   }
+  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), Date.now());
+  if (requireProtocol && !isStamped(res)) {
+    // A proxy, a captive portal, a CDN error page: not the station, whatever it says.
+    return failure(new WaystationError("bad_response", `HTTP ${res.status} without the ${PROTOCOL_HEADER} header: not the station's answer`, res.status, {}, retryAfterMs));
+  }
   if (res.ok) {
     const parsed = v.safeParse(schema, json);
     if (parsed.success) return { ok: true, value: parsed.output };
     return failure(new WaystationError("bad_response", `Unexpected ${res.status} response`, res.status));
   }
-  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), Date.now());
   if (isErrorBody(json)) {
     const { code, message, ...details } = json.error;
     return failure(new WaystationError(code, String(message), res.status, details, retryAfterMs));
@@ -100,10 +123,59 @@ function readResponse<S extends v.GenericSchema>(res: Response, text: string, sc
   return failure(new WaystationError(codeForStatus(res.status), `HTTP ${res.status}`, res.status, {}, retryAfterMs));
 }
 
-function withTimeout(signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  // AbortSignal.any: Chrome 116, Safari 17.4. Without it a stopped consumer's poll ends on its own.
-  return signal && AbortSignal.any ? AbortSignal.any([signal, timeout]) : timeout;
+/** The station stamps every answer with the protocol it speaks (a positive integer). */
+function isStamped(res: Response): boolean {
+  return /^[1-9]\d{0,5}$/.test(res.headers.get(PROTOCOL_HEADER)?.trim() ?? "");
+}
+
+/**
+ * A timeout that can be restarted, tied to an optional outer signal. Built on AbortController and
+ * setTimeout alone: AbortSignal.timeout (Safari 16) and AbortSignal.any (Chrome 116, Safari 17.4)
+ * are missing in browsers we support.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  private timer?: ReturnType<typeof setTimeout>;
+  expired = false;
+  lastMs = 0;
+  private readonly onOuterAbort = () => this.controller.abort();
+
+  constructor(
+    timeoutMs: number,
+    private readonly outer?: AbortSignal,
+  ) {
+    this.restart(timeoutMs);
+    if (outer?.aborted) this.controller.abort();
+    else outer?.addEventListener("abort", this.onOuterAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  restart(timeoutMs: number): void {
+    clearTimeout(this.timer);
+    this.lastMs = timeoutMs;
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.controller.abort();
+    }, timeoutMs);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener("abort", this.onOuterAbort);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error: unknown) => (clearTimeout(timer), reject(error)),
+    );
+  });
 }
 
 /** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */

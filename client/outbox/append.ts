@@ -1,8 +1,9 @@
 // Enqueue: one action, or several, committed with its seq in ONE strict transaction. The seq
 // counter lives in the same transaction as the entry, so tabs enqueueing at once get one
 // gapless order, and a failure (quota) leaves neither the entry nor a consumed seq behind.
-import type { EncodedAction } from "../encode";
-import { type OutboxDB, type StreamRecord } from "./schema";
+import type { IDBPObjectStore } from "idb";
+import { entryBytes, type EncodedAction } from "../encode";
+import { freshEpoch, type OutboxEntry, type OutboxSchema, randomId, streamRange, type StreamRecord } from "./schema";
 
 export interface StreamRef {
   stream: string;
@@ -10,19 +11,21 @@ export interface StreamRef {
   station: string;
 }
 
+type Store<Name extends "streams" | "outbox"> = IDBPObjectStore<OutboxSchema, ("streams" | "outbox" | "dead")[], Name, "readwrite" | "readonly">;
+
 /** Appends the actions in order; resolves with their seqs once the transaction committed. */
-export async function appendActions(db: OutboxDB, ref: StreamRef, actions: readonly EncodedAction[], now: number): Promise<number[]> {
+export async function appendActions(db: import("./schema").OutboxDB, ref: StreamRef, actions: readonly EncodedAction[], now: number): Promise<number[]> {
   const tx = db.transaction(["streams", "outbox"], "readwrite", { durability: "strict" });
   const streams = tx.objectStore("streams");
   const outbox = tx.objectStore("outbox");
   const writes: Promise<unknown>[] = [tx.done];
   const seqs: number[] = [];
   try {
-    const record: StreamRecord = (await streams.get(ref.stream)) ?? { ...ref, nextSeq: 1, shift: 0 };
+    const record = await loadStream(streams, outbox, ref);
     for (const action of actions) {
       const seq = record.nextSeq++;
       seqs.push(seq);
-      writes.push(outbox.add({ stream: ref.stream, seq, ...action, enqueuedAt: now }));
+      writes.push(outbox.add(newEntry(ref.stream, seq, action, now)));
     }
     writes.push(streams.put(record));
   } catch (error) {
@@ -33,6 +36,33 @@ export async function appendActions(db: OutboxDB, ref: StreamRef, actions: reado
   }
   await settleAll(writes);
   return seqs;
+}
+
+/**
+ * An outbox entry for an action: with a random action id when the app gave none, so the station
+ * can tell a resend of this action from another writer's action under the same (producer, seq).
+ */
+export function newEntry(stream: string, seq: number, action: Omit<EncodedAction, "bytes">, now: number): OutboxEntry {
+  const entry: OutboxEntry = { stream, seq, body: action.body, bytes: 0, enqueuedAt: now };
+  if (action.headers !== undefined) entry.headers = action.headers;
+  if (action.key !== undefined) entry.key = action.key;
+  if (action.id !== undefined) entry.id = action.id;
+  else entry.actionId = randomId();
+  entry.bytes = entryBytes(entry);
+  return entry;
+}
+
+/**
+ * The stream's record, or a new one. A record missing while entries remain (a store damaged, a
+ * record deleted) is recreated after the last entry, with a new producer from the first entry on:
+ * never a seq reused, never entries hidden behind a count of 0. The caller puts it back.
+ */
+export async function loadStream(streams: Store<"streams">, outbox: Store<"outbox">, ref: StreamRef): Promise<StreamRecord> {
+  const record = await streams.get(ref.stream);
+  if (record) return record;
+  const [first, last] = await Promise.all([outbox.openCursor(streamRange(ref.stream)), outbox.openCursor(streamRange(ref.stream), "prev")]);
+  const nextSeq = last ? last.value.seq + 1 : 1;
+  return { ...ref, nextSeq, epochs: [freshEpoch(first ? first.value.seq : nextSeq)] };
 }
 
 /**

@@ -1,8 +1,9 @@
 // The IndexedDB connection of one client: opened lazily, reopened when the browser closes it
-// (eviction, "clear site data", a newer version elsewhere), and every failure made a typed error.
+// (eviction, "clear site data", a newer version elsewhere, Safari's "connection to IndexedDB
+// lost"), and every failure made a typed error.
 import { openDB } from "idb";
 import { storageError } from "../errors";
-import { newProducerId, OUTBOX_VERSION, type OutboxDB, type OutboxSchema, PRODUCER_KEY, upgradeOutbox } from "./schema";
+import { OUTBOX_VERSION, type OutboxDB, type OutboxSchema, upgradeOutbox } from "./schema";
 
 export class Connection {
   private db: Promise<OutboxDB> | undefined;
@@ -14,11 +15,9 @@ export class Connection {
   private open(): Promise<OutboxDB> {
     if (!this.db) {
       const opening = openDB<OutboxSchema>(this.name, OUTBOX_VERSION, {
-        upgrade(db, oldVersion, _newVersion, tx) {
-          upgradeOutbox(db, oldVersion);
-          // Created with the store: a store wiped by the browser comes back with a new producer.
-          if (oldVersion < 1) void tx.objectStore("meta").put(newProducerId(), PRODUCER_KEY);
-        },
+        // Producers are made per stream, with the stream's record: a store wiped by the browser
+        // comes back empty, so its streams start again under new producers.
+        upgrade: (db, oldVersion, _newVersion, tx) => upgradeOutbox(db, oldVersion, tx),
         // Another tab wants a newer version or deletes the database: let it, reopen on next use.
         blocking: () => this.lose(opening),
         // The browser closed the connection abnormally (storage cleared, disk error).
@@ -51,8 +50,7 @@ export class Connection {
       try {
         return await work(await opening);
       } catch (error) {
-        const closed = (error as { name?: string } | null)?.name === "InvalidStateError";
-        if (attempt === 0 && (closed || this.generation !== generation)) {
+        if (attempt === 0 && (isLostConnection(error) || this.generation !== generation)) {
           this.lose(opening);
           continue;
         }
@@ -64,4 +62,14 @@ export class Connection {
   close(): void {
     if (this.db) this.lose(this.db);
   }
+}
+
+/**
+ * The connection is dead, not the request: InvalidStateError (used after the browser closed it)
+ * or UnknownError (Safari's "Connection to Indexed Database server lost. Refresh the page to try
+ * again", WebKit bug 197050, after which every transaction on that connection fails).
+ */
+function isLostConnection(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return name === "InvalidStateError" || name === "UnknownError";
 }

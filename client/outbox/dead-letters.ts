@@ -1,32 +1,39 @@
-// The local dead letters: actions the station refused for good. The app reads them, retries one
-// (enqueued again at the end of its stream, with a new seq, in the same transaction) or drops it.
-import { type DeadEntry, type OutboxDB, type StreamRecord } from "./schema";
-import { settleAll } from "./append";
+// The local dead letters: actions the station refused (its ruling consumed their seqs), and only
+// those. The app reads them, retries one (enqueued again at the end of its stream, as a new
+// action with a new seq, in the same transaction) or drops it. Counts never load bodies.
+import { entryBytes } from "../encode";
+import { loadStream, settleAll } from "./append";
+import { type DeadEntry, type OutboxDB, randomId, serverRange } from "./schema";
 
-export async function listDeadLetters(db: OutboxDB, url: string): Promise<DeadEntry[]> {
-  const all = await db.getAll("dead");
-  return all.filter((d) => d.stream.startsWith(`${url} `));
+export function listDeadLetters(db: OutboxDB, url: string): Promise<DeadEntry[]> {
+  return db.getAllFromIndex("dead", "stream", serverRange(url));
 }
 
-export async function countDeadLetters(db: OutboxDB, url: string): Promise<number> {
-  return (await listDeadLetters(db, url)).length;
+/** How many dead letters this server's streams hold: an index count, whatever their size. */
+export function countDeadLetters(db: OutboxDB, url: string): Promise<number> {
+  return db.countFromIndex("dead", "stream", serverRange(url));
 }
 
 /** Enqueues the dead letter again as a new action; resolves with its new seq, or null if it is gone. */
 export async function retryDeadLetter(db: OutboxDB, deadId: number, now: number): Promise<{ station: string; seq: number } | null> {
   const tx = db.transaction(["streams", "outbox", "dead"], "readwrite", { durability: "strict" });
   const dead = await tx.objectStore("dead").get(deadId);
-  const record: StreamRecord | undefined = dead && (await tx.objectStore("streams").get(dead.stream));
-  if (!dead || !record) {
+  if (!dead) {
     await tx.done;
     return null;
   }
-  const seq = record.nextSeq++;
   const { deadId: _id, error: _error, failedAt: _failedAt, ...entry } = dead;
+  const station = dead.stream.slice(dead.stream.indexOf(" ") + 1);
+  const url = dead.stream.slice(0, dead.stream.indexOf(" "));
+  const record = await loadStream(tx.objectStore("streams"), tx.objectStore("outbox"), { stream: dead.stream, url, station });
+  const seq = record.nextSeq++;
+  // A new action for the station (the refused seq stays ruled): a new action id, unless the app gave its own.
+  if (entry.id === undefined) entry.actionId = randomId();
+  entry.bytes = entryBytes(entry);
   await settleAll([
+    tx.objectStore("dead").delete(deadId),
     tx.objectStore("outbox").add({ ...entry, seq, enqueuedAt: now }),
     tx.objectStore("streams").put(record),
-    tx.objectStore("dead").delete(deadId),
     tx.done,
   ]);
   return { station: record.station, seq };

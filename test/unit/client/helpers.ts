@@ -5,9 +5,11 @@ import "fake-indexeddb/auto";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { createClient, type Client, type ClientOptions } from "../../../client/index";
-import { FakeStation, json } from "./fake-station";
+import { FakeStation, foreign, json } from "./fake-station";
 
 export const BASE_URL = "http://waystation.test";
+/** A second name for the same worker (a custom domain beside workers.dev): the same stations. */
+export const ALIAS_URL = "http://alias.waystation.test";
 export const TOKEN = "unit-token";
 
 export type Fault =
@@ -15,14 +17,19 @@ export type Fault =
   | { kind: "network" }
   /** The station commits, the answer is lost. */
   | { kind: "lose-response" }
-  /** The station answers this instead of handling the request. */
-  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> };
+  /** The station answers this instead of handling the request (stamped with the protocol header). */
+  | { kind: "status"; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Something in front of the station answers instead: no protocol header (an HTML page by default). */
+  | { kind: "foreign"; status: number; body?: string; contentType?: string }
+  /** Runs `run` (e.g. resets the station), then the request goes on. */
+  | { kind: "run"; run: () => void };
 
 export interface ProduceRequestSeen {
   station: string;
   producer: string;
   seqs: number[];
   bodies: unknown[];
+  ids: (string | undefined)[];
   token: string | null;
   at: number;
 }
@@ -46,37 +53,46 @@ export function startStationServer() {
     if (!s) stations.set(name, (s = new FakeStation()));
     return s;
   };
+  const produce = async ({ request, params }: { request: Request; params: Record<string, unknown> }) => {
+    const name = String(params.station);
+    const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown; id?: string }[] };
+    requests.push({
+      station: name,
+      producer: body.producer,
+      seqs: body.messages.map((m) => m.seq),
+      bodies: body.messages.map((m) => m.body),
+      ids: body.messages.map((m) => m.id),
+      token: request.headers.get("authorization"),
+      at: Date.now(),
+    });
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    try {
+      if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
+      if (!state.accepts(request.headers.get("authorization"))) return json(401, { error: { code: "unauthorized", message: "Unknown token" } });
+      let fault = faults.shift();
+      while (fault?.kind === "run") {
+        fault.run();
+        fault = faults.shift();
+      }
+      if (fault?.kind === "network") return HttpResponse.error();
+      if (fault?.kind === "status") return json(fault.status, fault.body ?? { error: { code: "internal", message: "injected" } }, fault.headers);
+      if (fault?.kind === "foreign") return foreign(fault.status, fault.body, fault.contentType);
+      const refused = state.refuse(name, body);
+      if (refused) return refused;
+      const [status, answer] = station(name).produce(body);
+      if (fault?.kind === "lose-response") return HttpResponse.error();
+      return json(status, answer);
+    } finally {
+      state.inFlight--;
+    }
+  };
   const server = setupServer(
     // The SDK's schema pre-check asks each station for its schema: these stations have none.
     http.get(`${BASE_URL}/v1/stations/:station/schema`, ({ params }) => json(200, { station: String(params.station), schema: null })),
-    http.post(`${BASE_URL}/v1/stations/:station/messages`, async ({ request, params }) => {
-      const name = String(params.station);
-      const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown }[] };
-      requests.push({
-        station: name,
-        producer: body.producer,
-        seqs: body.messages.map((m) => m.seq),
-        bodies: body.messages.map((m) => m.body),
-        token: request.headers.get("authorization"),
-        at: Date.now(),
-      });
-      state.inFlight++;
-      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
-      try {
-        if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
-        if (!state.accepts(request.headers.get("authorization"))) return json(401, { error: { code: "unauthorized", message: "Unknown token" } });
-        const fault = faults.shift();
-        if (fault?.kind === "network") return HttpResponse.error();
-        if (fault?.kind === "status") return json(fault.status, fault.body ?? { error: { code: "internal", message: "injected" } }, fault.headers);
-        const refused = state.refuse(name, body);
-        if (refused) return refused;
-        const [status, answer] = station(name).produce(body);
-        if (fault?.kind === "lose-response") return HttpResponse.error();
-        return json(status, answer);
-      } finally {
-        state.inFlight--;
-      }
-    }),
+    http.get(`${ALIAS_URL}/v1/stations/:station/schema`, ({ params }) => json(200, { station: String(params.station), schema: null })),
+    http.post(`${BASE_URL}/v1/stations/:station/messages`, produce),
+    http.post(`${ALIAS_URL}/v1/stations/:station/messages`, produce),
   );
   server.listen({ onUnhandledRequest: "error" });
   return { server, stations, station, faults, requests, state, close: () => server.close() };

@@ -135,7 +135,7 @@ describe("outbox", () => {
 
   it("starts a new producer when the store was wiped, so seqs never collide", async () => {
     const first = client({ dbName: "wiped" });
-    const producer1 = await first.producerId();
+    const producer1 = await first.producerId("wipe");
     await first.station("wipe").enqueue("old-1");
     await first.station("wipe").enqueue("old-2");
     await waitFor(() => server.station("wipe").log.length === 2, "the first producer's delivery");
@@ -146,7 +146,7 @@ describe("outbox", () => {
       request.onerror = () => reject(request.error);
     });
     const second = client({ dbName: "wiped" });
-    const producer2 = await second.producerId();
+    const producer2 = await second.producerId("wipe");
     expect(producer2).not.toBe(producer1);
     expect((await second.station("wipe").enqueue("new-1")).seq).toBe(1);
     await waitFor(() => server.station("wipe").log.length === 3, "the new producer's delivery");

@@ -5,7 +5,7 @@ import { http } from "msw";
 import { openDB } from "idb";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { type Client, WaystationError } from "../../../client/index";
-import { error, json } from "./fake-station";
+import { json } from "./fake-station";
 import { BASE_URL, makeClient, startStationServer, waitFor } from "./helpers";
 
 const TODO_V1 = { type: "object", required: ["todo"], properties: { todo: { type: "string" } } };
@@ -137,8 +137,16 @@ describe("schema check before enqueue", () => {
 
     // v2 arrives at the station; this page still holds v1 and lets {todo} through.
     schemas.set("todos-e", { name: "todo", version: 2, schema: TODO_V2 });
+    // The station's ruling on the seq (protocol 2): refused in a 200, naming the schema version.
     server.state.refuse = (_station, body) =>
-      json(422, error("schema_violation", "fails v2", { index: 0, schema: { name: "todo", version: 2 }, violations: [{ index: 0, seq: body.messages[0]!.seq, path: "", keyword: "required", schemaPath: "/required", reason: "done" }], violationCount: 1 }));
+      json(200, {
+        results: body.messages.map((m) => ({
+          seq: m.seq,
+          offset: null,
+          duplicate: false,
+          refused: { code: "schema_violation", message: "fails v2", schema: { name: "todo", version: 2 }, violations: [{ path: "", keyword: "required", schemaPath: "/required", reason: "done" }] },
+        })),
+      });
     const rejected = new Promise<void>((resolve) => todos.on("rejected", () => resolve()));
     await todos.enqueue({ todo: "b" });
     await rejected;

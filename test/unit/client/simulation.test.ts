@@ -5,7 +5,7 @@
 // Replay a failure with SIM_SEED=<seed>.
 import { describe, expect, it } from "vitest";
 import type { Client } from "../../../client/index";
-import { FakeStation } from "./fake-station";
+import { FakeStation, json } from "./fake-station";
 import { asLockManager, FakeLockManager, makeClient, waitFor } from "./helpers";
 import { seededRandom as mulberry32 } from "../../seeded-random";
 
@@ -33,8 +33,8 @@ async function simulate(seed: number): Promise<void> {
     const url = new URL(String(input));
     const station = stations.get(decodeURIComponent(url.pathname.split("/")[3]!))!;
     const roll = random();
-    if (roll < 0.05) return new Response(JSON.stringify({ error: { code: "rate_limited", message: "slow" } }), { status: 429, headers: { "retry-after": "0.01" } });
-    if (roll < 0.1) return new Response(JSON.stringify({ error: { code: "internal", message: "oops" } }), { status: 503 });
+    if (roll < 0.05) return json(429, { error: { code: "rate_limited", message: "slow" } }, { "retry-after": "0.01" });
+    if (roll < 0.1) return json(503, { error: { code: "internal", message: "oops" } });
     const [status, body] = station.produce(JSON.parse(String(init!.body)));
     seen.duplicates += ((body as { results?: { duplicate: boolean }[] }).results ?? []).filter((r) => r.duplicate).length;
     await sleep(random() * 3);
@@ -46,7 +46,7 @@ async function simulate(seed: number): Promise<void> {
       seen.lostAfterCommit++;
       throw new TypeError("Failed to fetch (simulated: answer lost after commit)");
     }
-    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    return json(status, body);
   };
 
   const origins: Origin[] = Array.from({ length: 3 }, (_, i) => ({
@@ -104,14 +104,14 @@ async function simulate(seed: number): Promise<void> {
     const counts = await Promise.all(tabs.map(async (t) => (await t.pending()).length));
     return counts.every((n) => n === 0);
   }, "every outbox to drain", 30_000);
-  const producers = await Promise.all(origins.map((o) => o.tabs[0]!.producerId()));
+  const producers = await Promise.all(origins.map(async (o) => new Map(await Promise.all(STATIONS.map(async (s) => [s, await o.tabs[0]!.producerId(s)] as const)))));
   await Promise.all(tabs.map((t) => t.close()));
 
   for (const [name, station] of stations) {
     const uids = station.log.map((m) => (m.body as { uid: string }).uid);
     expect(new Set(uids).size, `no message stored twice in ${name}`).toBe(uids.length);
     for (const uid of uids) expect(attempted.has(uid)).toBe(true);
-    for (const producer of producers) {
+    for (const producer of producers.map((p) => p.get(name)!)) {
       const seqs = station.log.filter((m) => m.producer === producer).map((m) => m.seq);
       expect(seqs, `${producer} in seq order in ${name}`).toEqual(seqs.map((_, i) => i + 1));
     }
@@ -119,7 +119,7 @@ async function simulate(seed: number): Promise<void> {
   for (const [uid, where] of acknowledged) {
     const stored = stations.get(where.station)!.log.find((m) => (m.body as { uid: string }).uid === uid);
     expect(stored, `acknowledged ${uid} stored`).toBeDefined();
-    expect([stored!.producer, stored!.seq]).toEqual([producers[where.origin], where.seq]);
+    expect([stored!.producer, stored!.seq]).toEqual([producers[where.origin]!.get(where.station), where.seq]);
   }
   // The run did what it is for: answers were lost after commit and resends came back duplicate.
   expect(acknowledged.size).toBeGreaterThan(50);

@@ -111,23 +111,29 @@ describe("sync", () => {
     await waitFor(() => c.status.state === "idle", "idle after recovery");
   });
 
-  it("resumes from the seq the station names after seq_gap (the station was reset)", async () => {
+  it("moves to a new producer after seq_gap below what it sent (the station was deleted and made again), never renumbering", async () => {
     const c = client();
     const st = c.station("gap");
     await st.enqueue("before-1");
     await st.enqueue("before-2");
     await drained(c);
+    const before = await c.producerId("gap");
     server.station("gap").reset();
     const { seq } = await st.enqueue("after-1");
     await st.enqueue("after-2");
     expect(seq).toBe(3);
     await drained(c);
+    const after = await c.producerId("gap");
+    expect(after).not.toBe(before);
     const log = server.station("gap").log;
-    expect(log.map((m) => [m.seq, m.body])).toEqual([
-      [1, "after-1"],
-      [2, "after-2"],
+    expect(log.map((m) => [m.producer, m.seq, m.body])).toEqual([
+      [after, 1, "after-1"],
+      [after, 2, "after-2"],
     ]);
-    expect(server.requests.filter((r) => r.station === "gap").map((r) => r.seqs[0])).toContain(3);
+    // First sent as the old producer's seq 3 (refused with seq_gap, expectedSeq 1), then as the new producer's 1.
+    const sent = server.requests.filter((r) => r.station === "gap").map((r) => [r.producer, r.seqs[0]]);
+    expect(sent).toContainEqual([before, 3]);
+    expect(sent).toContainEqual([after, 1]);
   });
 
   it("asks getToken again once on 401 and sends with the fresh token", async () => {
@@ -153,12 +159,8 @@ describe("sync", () => {
     expect(server.station("no-auth").log).toHaveLength(1);
   });
 
-  it("moves an action refused with 422 to the local dead letters and goes on with the rest", async () => {
-    server.state.refuse = (_station, body) => {
-      const index = body.messages.findIndex((m) => (m.body as { bad?: boolean }).bad);
-      if (index < 0) return undefined;
-      return json(422, error("schema_violation", "bad body", { issues: [{ path: `messages.${index}.body`, message: "no" }] }));
-    };
+  it("moves an action the station refused (its ruling, in a 200) to the local dead letters and goes on with the rest", async () => {
+    server.station("refusals").config.schema = (body) => ((body as { bad?: boolean }).bad ? "bad body" : null);
     const c = client();
     const events = record(c);
     const st = c.station("refusals");
@@ -166,46 +168,54 @@ describe("sync", () => {
     await st.enqueue({ n: 2, bad: true });
     await st.enqueue({ n: 3 });
     await drained(c);
+    // The refused seq is consumed: nothing is renumbered, the next action keeps its seq.
     expect(server.station("refusals").log.map((m) => [m.seq, m.body])).toEqual([
       [1, { n: 1 }],
-      [2, { n: 3 }],
+      [3, { n: 3 }],
     ]);
     expect(events.rejected.map((e) => [e.seq, e.code])).toEqual([[2, "schema_violation"]]);
     expect(events.acked.map((e) => e.seq)).toEqual([1, 3]);
     const dead = await st.deadLetters();
     expect(dead.map((d) => [d.seq, d.body, d.error.code, d.error.status])).toEqual([[2, { n: 2, bad: true }, "schema_violation", 422]]);
-    expect(c.status.deadLetters).toBe(1);
+    await waitFor(() => c.status.deadLetters === 1, "the status to count the dead letter");
 
-    // Retried once the server accepts it: a new seq at the end, delivered once.
-    server.state.refuse = () => undefined;
+    // Retried once the station accepts it: a new action with a new seq at the end, delivered once.
+    server.station("refusals").config.schema = undefined;
     const retried = await c.retryDeadLetter(dead[0]!.deadLetterId);
     expect(retried).toEqual({ station: "refusals", seq: 4 });
     await drained(c);
     expect(server.station("refusals").log.map((m) => [m.seq, m.body])).toEqual([
       [1, { n: 1 }],
-      [2, { n: 3 }],
-      [3, { n: 2, bad: true }],
+      [3, { n: 3 }],
+      [4, { n: 2, bad: true }],
     ]);
     expect(await c.deadLetters()).toEqual([]);
     await waitFor(() => c.status.deadLetters === 0, "the status to count no dead letter");
   });
 
-  it("dead-letters a whole batch refused for the station (404) and drops a dead letter on request", async () => {
+  it("keeps a batch the station cannot take (404 station_not_found) pending and blocked, until the app discards it", async () => {
     server.state.refuse = (station) => (station === "missing" ? json(404, error("station_not_found", "no such station")) : undefined);
     const c = client();
+    const events = record(c);
     const st = c.station("missing");
     await Promise.all([st.enqueue(1), st.enqueue(2), st.enqueue(3)]);
-    await drained(c);
-    const dead = await c.deadLetters();
-    expect(dead.map((d) => [d.seq, d.error.code])).toEqual([
-      [1, "station_not_found"],
-      [2, "station_not_found"],
-      [3, "station_not_found"],
+    await waitFor(() => (c.status.blocked ?? []).some((b) => b.station === "missing" && b.attempts >= 2), "the stream to show as blocked");
+    expect(await c.deadLetters()).toEqual([]);
+    expect(events.rejected).toEqual([]);
+    expect((await c.pending()).map((p) => p.body)).toEqual([1, 2, 3]);
+    const [blocked] = await c.blockedStreams();
+    expect(blocked).toMatchObject({ station: "missing", pending: 3, error: { code: "station_not_found", status: 404 } });
+    expect(c.status.error?.code).toBe("station_not_found");
+
+    const discarded = await c.discardStream("missing");
+    expect(discarded.map((p) => [p.seq, p.body])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
     ]);
-    await waitFor(() => c.status.deadLetters === 3, "the status to count 3 dead letters");
-    await c.dropDeadLetter(dead[0]!.deadLetterId);
-    expect((await c.deadLetters()).map((d) => d.seq)).toEqual([2, 3]);
-    await waitFor(() => c.status.deadLetters === 2, "the status to count 2 dead letters");
+    expect(await c.pending()).toEqual([]);
+    await waitFor(() => c.status.pending === 0 && !c.status.blocked, "the stream to leave the blocked list");
+    expect(await c.deadLetters()).toEqual([]);
   });
 
   it("keeps one batch in flight per station, bounded by count and bytes", async () => {
