@@ -84,9 +84,12 @@ async function readBodyText(request: Request, maxBytes: number): Promise<string>
   return decodeUtf8(bytes);
 }
 
+/** One decoder for every request: decode() without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     throw new ApiError(ErrorCode.InvalidJson, "The request body is not valid UTF-8");
   }
