@@ -1,23 +1,26 @@
 // `node test/bench/profile.mjs [workload] [seconds] [ceiling]`: a CPU profile of Waystation's
 // isolate (the Worker and its Durable Objects) under wrangler dev while one workload runs, taken
 // over the inspector wrangler dev exposes. Prints self time by source module and function, and
-// writes a .cpuprofile (open it in Chrome DevTools). Workloads: produce100, produce10, produce1,
-// fetch100, hello. With `ceiling` last, the bare Durable Object of test/bench/ceiling instead.
+// writes a .cpuprofile (open it in Chrome DevTools). Workloads: produce100, produce100seq,
+// produce1, produce1seq, read100, hello (all under the bench's autocannon load, 16 connections),
+// fetch100, fetch100carried, socket (Waystation only). With `ceiling` last, the bare Durable
+// Object of test/bench/ceiling instead.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkProduceAnswer, measureHttpProduce } from "./lib/http-produce.mjs";
-import { closeConnections, request } from "./lib/http.mjs";
-import { runClosedLoop } from "./lib/closed-loop.mjs";
-import { produceRequestJson } from "./lib/payload.mjs";
+import { closeConnections } from "./lib/http.mjs";
 import { ROOT } from "./lib/wrangler-dev.mjs";
-import { createStation } from "./suites/waystation-api.mjs";
+import { waystationAdapter } from "./suites/waystation-api.mjs";
 import { groupMeasurements } from "./suites/waystation-groups.mjs";
-import { startCeiling } from "./suites/ceiling.mjs";
+import { ceilingAdapter, startCeiling } from "./suites/ceiling.mjs";
+import { httpMeasurements } from "./suites/http-workloads.mjs";
 import { startWaystation } from "./suites/waystation.mjs";
 
 const workload = process.argv[2] ?? "produce100";
 const seconds = Math.min(60, Number(process.argv[3] ?? 5));
 const system = process.argv[4] === "ceiling" ? "ceiling" : "waystation";
+
+const SAMPLING_INTERVAL_US = 200;
+const MAX_SAMPLE_WEIGHT_US = 4 * SAMPLING_INTERVAL_US;
 
 /** Minimal Chrome DevTools Protocol client over the inspector WebSocket. */
 async function connectInspector(port) {
@@ -68,14 +71,14 @@ function moduleOfLine(bundleText) {
 /**
  * Self time by source module, and inclusive time (self + callees) by function, as shares of the
  * profile and as µs per message: a function V8 inlined, or a fast native call such as
- * SqlStorage.exec, counts in its caller's self time. Sampled wall time: on a busy machine the
- * µs include time the thread waited for a core, so compare shares, or runs side by side.
+ * SqlStorage.exec, counts in its caller's self time. Sampled wall time, each sample capped at 4
+ * intervals (a longer gap is the thread waiting for a core); still, compare shares, or runs side by side.
  */
 function summarizeProfile(profile, modules, messages) {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
-  const totalUs = profile.endTime - profile.startTime;
+  const totalUs = profile.timeDeltas.slice(1).reduce((sum, dt) => sum + Math.min(dt, MAX_SAMPLE_WEIGHT_US), 0);
   const label = (callFrame) => {
     const where = callFrame.url ? (modules[callFrame.lineNumber] ?? callFrame.url) : "native";
     return `${callFrame.functionName || "(anonymous)"} (${where}:${callFrame.lineNumber + 1})`;
@@ -83,7 +86,9 @@ function summarizeProfile(profile, modules, messages) {
   const byModule = new Map();
   const inclusive = new Map();
   profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i + 1] ?? 0;
+    // A gap much longer than the sampling interval is the thread waiting for a core on a
+    // shared machine, not work of the sampled frame: each sample weighs at most 4 intervals.
+    const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, MAX_SAMPLE_WEIGHT_US);
     const { callFrame } = nodes.get(id);
     const module = callFrame.url ? (modules[callFrame.lineNumber] ?? callFrame.url) : callFrame.functionName;
     byModule.set(module, (byModule.get(module) ?? 0) + dt);
@@ -103,33 +108,27 @@ function summarizeProfile(profile, modules, messages) {
   return { totalUs, modules: top(byModule, 25), functions: top(inclusive, 45) };
 }
 
+/** The same measurements as `npm run bench`, by short name. */
+const WORKLOADS = {
+  produce100: "produce.b100",
+  produce100seq: "produce.b100.seq",
+  produce1: "produce.b1",
+  produce1seq: "produce.b1.seq",
+  read100: "read.b100",
+  hello: "hello",
+  fetch100: "group.fetch100",
+  fetch100carried: "group.fetch100.carried",
+  socket: "group.socket",
+};
+
+let round = 0;
 async function runWorkload(worker) {
-  const maxMs = seconds * 1000;
-  const produce = async (batch, concurrency) => {
-    const station = `profile-${batch}-${Date.now()}`;
-    if (system === "waystation") await createStation(worker, station);
-    return measureHttpProduce({
-      url: system === "waystation" ? `${worker.url}/v1/stations/${station}/messages` : `${worker.url}/append/${station}`,
-      token: worker.token,
-      batch,
-      concurrency,
-      maxMs,
-      maxMessages: 10_000_000,
-      makeBody: produceRequestJson,
-      check: checkProduceAnswer,
-    });
-  };
-  if (workload === "produce100") return produce(100, 4);
-  if (workload === "produce10") return produce(10, 4);
-  if (workload === "produce1") return produce(1, 1);
-  if (workload === "fetch100") {
-    const [fetch100] = groupMeasurements(worker, { maxMs, fetchMessages: 20_000, latencySamples: 10 });
-    return fetch100.run(Date.now());
-  }
-  if (workload === "hello") {
-    return runClosedLoop({ concurrency: 1, maxOps: 1e7, maxMs, op: async () => ((await request("GET", `${worker.url}/healthz`)).status === 200 ? 1 : 0) });
-  }
-  throw new Error(`unknown workload ${workload}`);
+  const profile = { connections: 16, seconds, readFill: 10_000, fetchFill: 100_000, latencySamples: 10 };
+  const adapter = system === "waystation" ? waystationAdapter(worker) : ceilingAdapter(worker);
+  const all = [...httpMeasurements(system, adapter, profile), ...(system === "waystation" ? groupMeasurements(worker, profile) : [])];
+  const measurement = all.find((m) => m.workload === WORKLOADS[workload]);
+  if (!measurement) throw new Error(`unknown workload ${workload} for ${system} (${Object.keys(WORKLOADS).join(", ")})`);
+  return measurement.run(++round);
 }
 
 const worker = system === "waystation" ? await startWaystation() : await startCeiling();
@@ -138,7 +137,7 @@ try {
   const inspectorPort = args[args.indexOf("--inspector-port") + 1];
   const inspector = await connectInspector(inspectorPort);
   await inspector.send("Profiler.enable");
-  await inspector.send("Profiler.setSamplingInterval", { interval: 200 });
+  await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
   await runWorkload(worker); // warm-up, not profiled
   await inspector.send("Profiler.start");
   const result = await runWorkload(worker);
