@@ -14,6 +14,7 @@ import {
 import { PRODUCER_ID_PATTERN } from "./names";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
 import { utf8Length } from "./utf8";
+import type { ValidationIssue } from "./validate";
 
 /** Header names: visible ASCII token characters (as in HTTP), so they are safe as keys anywhere. */
 const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -32,6 +33,14 @@ export type Headers = v.InferOutput<typeof HeadersSchema>;
 
 export const ProducerIdSchema = v.pipe(v.string(), v.regex(PRODUCER_ID_PATTERN, "Invalid producer id"));
 
+/** A message's `id`: the dedup id of a producer without seq, the action's id with one. */
+export const MessageIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(MAX_MESSAGE_ID_LENGTH),
+  v.regex(NO_CONTROL_CHARS, "Ids may not hold control characters"),
+);
+
 export const OutgoingMessageSchema = v.pipe(
   v.strictObject({
     /** The producer's sequence number for this station: 1, 2, 3… Needs `producer`. */
@@ -41,10 +50,9 @@ export const OutgoingMessageSchema = v.pipe(
     headers: v.optional(HeadersSchema),
     /** Ordering/partition key, opaque to the station. */
     key: v.optional(v.pipe(v.string(), v.maxLength(MAX_KEY_LENGTH))),
-    /** Dedup id for producers without `seq`, honoured within the station's `dedupWindowMs`. */
-    id: v.optional(
-      v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_MESSAGE_ID_LENGTH), v.regex(NO_CONTROL_CHARS, "Ids may not hold control characters")),
-    ),
+    /** Dedup id for producers without `seq`, honoured within the station's `dedupWindowMs`; with
+     *  `seq`, the action's own id, kept with its ruling (a resend with another id is `seq_conflict`). */
+    id: v.optional(MessageIdSchema),
   }),
   v.check((message) => "body" in message && message.body !== undefined, "A message needs a body"),
 );
@@ -62,7 +70,29 @@ export const ProduceRequestSchema = v.pipe(
 );
 export type ProduceRequest = v.InferOutput<typeof ProduceRequestSchema>;
 
-/** Why the station will never store a sequenced message: its ruling, kept with the consumed seq. */
+/**
+ * The envelope of a sequenced batch, checked strictly and before any message: a producer, and
+ * every message an object with its seq. Each message's content is then checked on its own, and
+ * one that fails is ruled refused (`invalid_request`) by the station, its seq consumed.
+ */
+export const SequencedEnvelopeSchema = v.strictObject({
+  producer: ProducerIdSchema,
+  messages: v.pipe(
+    v.array(v.looseObject({ seq: positiveInt })),
+    v.minLength(1, "A batch holds at least one message"),
+    v.maxLength(MAX_BATCH_MESSAGES, `A batch holds at most ${MAX_BATCH_MESSAGES} messages`),
+  ),
+});
+
+/**
+ * Why the station will never store a sequenced message: its ruling, kept with the consumed seq
+ * and answered again, word for word, to every resend. Details by code:
+ * - `message_too_large`: `{bytes, maxMessageBytes}`;
+ * - `schema_violation`: `{schema, violations: [{seq, path, keyword, reason, schemaPath}], violationCount: 1}`;
+ * - `invalid_doc_update`: nothing more;
+ * - `invalid_request`: `{issues: [{path, message}]}`, paths inside the message (`headers.x`, `body.a.0`).
+ * None names the message's index in a batch: a resend may place it elsewhere.
+ */
 export const RefusalSchema = v.looseObject({
   /** One of `REFUSAL_CODES` (shared/producers): a property of the message, not of the moment. */
   code: v.string(),
@@ -125,4 +155,44 @@ export function headersBytes(headers: Record<string, string>): number {
   let bytes = 0;
   for (const [name, value] of Object.entries(headers)) bytes += utf8Length(name) + utf8Length(value);
   return bytes;
+}
+
+/**
+ * Header names an object cannot carry: valibot's `record` (like any `obj[name] = …`) drops
+ * them without a word, so a message holding one would be stored without it. Refused instead.
+ */
+const UNKEEPABLE_HEADER_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Most issues `lostInParsing` reports for one message. */
+const MAX_LOSS_ISSUES = 5;
+
+/**
+ * What `JSON.parse` took in but the station could not store as sent, in a parsed message:
+ * a number beyond a double (`1e400` parses to Infinity and would be stored as `null`) and a
+ * header name an object cannot keep (`__proto__`). Paths are inside the message (`body.a.0`,
+ * `headers.__proto__`). Iterative, and bounded by the depth the caller already checked.
+ *
+ * @example lostInParsing(JSON.parse('{"body": {"n": 1e400}}')) // → [{path: "body.n", message: "…"}]
+ */
+export function lostInParsing(message: unknown): ValidationIssue[] {
+  if (typeof message !== "object" || message === null) return [];
+  const issues: ValidationIssue[] = [];
+  const { headers, body } = message as { headers?: unknown; body?: unknown };
+  if (typeof headers === "object" && headers !== null && !Array.isArray(headers)) {
+    for (const name of Object.keys(headers)) {
+      if (UNKEEPABLE_HEADER_NAMES.has(name)) issues.push({ path: `headers.${name}`, message: `The header name "${name}" is reserved` });
+    }
+  }
+  const stack: Array<[unknown, string]> = [[body, "body"]];
+  while (stack.length > 0 && issues.length < MAX_LOSS_ISSUES) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === "number" && !Number.isFinite(value)) {
+      issues.push({ path, message: "A number too large for JSON to carry (it would be stored as null)" });
+    } else if (typeof value === "object" && value !== null) {
+      for (const [key, child] of Object.entries(value)) {
+        if ((typeof child === "object" && child !== null) || typeof child === "number") stack.push([child, `${path}.${key}`]);
+      }
+    }
+  }
+  return issues.slice(0, MAX_LOSS_ISSUES);
 }

@@ -8,16 +8,13 @@ import { canonicalState, createDocStation, fetchBinaryDoc, produceUpdates, readD
 import { api, createStation, produce, uniqueStation } from "./helpers";
 
 describe("doc stations: produce", () => {
+  // A batch without seq is refused whole; a sequenced one is ruled per message (rulings.test.ts).
   it("refuses a body that is not binary with 422 invalid_doc_update and stores nothing", async () => {
     const station = await createDocStation();
     const { doc, updates } = recordingDoc();
     doc.getText("t").insert(0, "a");
     const res = await produce(station, {
-      producer: "p",
-      messages: [
-        { seq: 1, body: encodeBinaryBody(updates[0]!) },
-        { seq: 2, body: { text: "not an update" } },
-      ],
+      messages: [{ body: encodeBinaryBody(updates[0]!) }, { body: { text: "not an update" } }],
     });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: "invalid_doc_update", index: 1 });

@@ -1,5 +1,6 @@
-// Produce against a station's schema: refusal of the whole batch with each failing message
-// named, nothing half-written, exact seq accounting, fixed versions and `latest`, detaching.
+// Produce against a station's schema: refusal of the whole batch without seq with each failing
+// message named, nothing half-written; a sequenced failing message ruled refused with its seq
+// consumed; fixed versions and `latest`, detaching.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../worker/catalog/catalog";
@@ -21,13 +22,13 @@ describe("refusing a batch", () => {
     const schema = uniqueSchema();
     await addVersion(schema, TODO_V1);
     const station = await stationWithSchema(schema, 1);
-    const res = await produce(station, { producer: "p", messages: [{ seq: 1, body: { todo: 5 } }] });
+    const res = await produce(station, { producer: "p", messages: [{ body: { todo: 5 } }] });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({
       code: "schema_violation",
       schema: { name: schema, version: 1 },
       violationCount: 1,
-      violations: [{ index: 0, seq: 1, path: "/todo", keyword: "type", schemaPath: "/properties/todo/type" }],
+      violations: [{ index: 0, seq: null, path: "/todo", keyword: "type", schemaPath: "/properties/todo/type" }],
     });
     expect(res.body.error.violations[0].reason).toMatch(/string/);
     expect(res.body.error.message).toMatch(/1 of 1 message fails schema/);
@@ -39,39 +40,36 @@ describe("refusing a batch", () => {
     await addVersion(schema, TODO_V1);
     const station = await stationWithSchema(schema, "latest");
     const bodies = [{ todo: "a" }, { todo: "b", extra: true }, { todo: "c" }, {}, { todo: "e" }];
-    const res = await produce(station, { producer: "p", messages: bodies.map((body, i) => ({ seq: i + 1, body })) });
+    const res = await produce(station, { messages: bodies.map((body) => ({ body })) });
     expect(res.status).toBe(422);
     expect(res.body.error.violationCount).toBe(2);
     expect(res.body.error.index).toBe(1);
     expect(res.body.error.violations.map((v: any) => [v.index, v.seq, v.path, v.keyword])).toEqual([
-      [1, 2, "/extra", "additionalProperties"],
-      [3, 4, "", "required"],
+      [1, null, "/extra", "additionalProperties"],
+      [3, null, "", "required"],
     ]);
     expect(await lastOffset(station)).toBe(0);
     const read = await api("GET", `/v1/stations/${station}/messages?from=1`);
     expect(read.body.messages).toEqual([]);
   });
 
-  it("keeps the producer's seq where it was after a refused batch", async () => {
+  it("rules a sequenced failing message refused and consumes its seq; the batch's others are stored", async () => {
     const schema = uniqueSchema();
     await addVersion(schema, TODO_V1);
     const station = await stationWithSchema(schema, 1);
     const todo = (seq: number) => ({ todo: `t${seq}` });
     expect((await produce(station, { producer: "p", messages: seqBatch(1, 3, todo) })).status).toBe(200);
 
-    const refused = await produce(station, { producer: "p", messages: [{ seq: 4, body: todo(4) }, { seq: 5, body: { todo: 5 } }] });
-    expect(refused.status).toBe(422);
-    // Skipping past the refused seqs is a gap: the station still expects 4.
-    const gap = await produce(station, { producer: "p", messages: [{ seq: 6, body: todo(6) }] });
-    expect(gap.status).toBe(409);
-    expect(gap.body.error).toMatchObject({ code: "seq_gap", expectedSeq: 4 });
-    // The fixed batch is stored right after the earlier messages.
-    const fixed = await produce(station, { producer: "p", messages: seqBatch(4, 2, todo) });
-    expect(fixed.status).toBe(200);
-    expect(fixed.body.results).toEqual([
-      { seq: 4, offset: 4, duplicate: false },
-      { seq: 5, offset: 5, duplicate: false },
-    ]);
+    const ruled = await produce(station, { producer: "p", messages: [{ seq: 4, body: todo(4) }, { seq: 5, body: { todo: 5 } }] });
+    expect(ruled.status).toBe(200);
+    expect(ruled.body.results[0]).toEqual({ seq: 4, offset: 4, duplicate: false });
+    expect(ruled.body.results[1]).toMatchObject({ seq: 5, offset: null, duplicate: false, refused: { code: "schema_violation" } });
+    // Seq 5 is consumed: the station expects 6, and a fixed copy of 5 is a duplicate of the refusal.
+    const gap = await produce(station, { producer: "p", messages: [{ seq: 7, body: todo(7) }] });
+    expect(gap.body.error).toMatchObject({ code: "seq_gap", expectedSeq: 6 });
+    const again = await produce(station, { producer: "p", messages: seqBatch(5, 2, todo) });
+    expect(again.status).toBe(200);
+    expect(again.body.results).toEqual([{ ...ruled.body.results[1], duplicate: true }, { seq: 6, offset: 5, duplicate: false }]);
   });
 
   it("answers a resent batch as duplicates even if the schema changed since", async () => {
@@ -86,7 +84,7 @@ describe("refusing a batch", () => {
     expect(resent.body.results).toEqual([{ seq: 1, offset: 1, duplicate: true }]);
     // A new message must meet v2.
     const next = await produce(station, { producer: "p", messages: [{ seq: 2, body: { todo: "eggs" } }] });
-    expect(next.body.error).toMatchObject({ code: "schema_violation", schema: { version: 2 } });
+    expect(next.body.results[0].refused).toMatchObject({ code: "schema_violation", schema: { version: 2 } });
   });
 
   it("names at most 20 failing messages but counts them all", async () => {

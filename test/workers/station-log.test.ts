@@ -202,14 +202,25 @@ describe("produce", () => {
 });
 
 describe("limits and malformed input", () => {
-  it("refuses a whole batch holding one message over maxMessageBytes with 413", async () => {
+  it("refuses a whole batch without seq holding one message over maxMessageBytes with 413", async () => {
     const station = await createStation({ maxMessageBytes: 100 });
-    const res = await produce(station, { producer: "p", messages: [{ seq: 1, body: "ok" }, { seq: 2, body: "x".repeat(200) }] });
+    const res = await produce(station, { messages: [{ body: "ok" }, { body: "x".repeat(200) }] });
     expect(res.status).toBe(413);
     expect(res.body.error).toMatchObject({ code: "message_too_large", index: 1, maxMessageBytes: 100 });
     expect(await readAll(station)).toHaveLength(0);
     const next = await produce(station, { producer: "p", messages: seqBatch(1, 1) });
     expect(next.body.results[0].offset).toBe(1);
+  });
+
+  it("rules a sequenced message over maxMessageBytes refused, its seq consumed, and stores the rest", async () => {
+    const station = await createStation({ maxMessageBytes: 100 });
+    const res = await produce(station, { producer: "p", messages: [{ seq: 1, body: "ok" }, { seq: 2, body: "x".repeat(200) }] });
+    expect(res.status).toBe(200);
+    expect(res.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(res.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "message_too_large", maxMessageBytes: 100 } });
+    expect(await readAll(station)).toHaveLength(1);
+    const next = await produce(station, { producer: "p", messages: seqBatch(3, 1) });
+    expect(next.body.results[0]).toEqual({ seq: 3, offset: 2, duplicate: false });
   });
 
   it("counts body bytes as UTF-8 of the encoded JSON", async () => {
@@ -235,10 +246,15 @@ describe("limits and malformed input", () => {
     expect((await produce(station, { messages: [{ body: 1, headers: { "bad name": "v" } }] })).status).toBe(422);
   });
 
-  it("refuses an empty batch and a message without body with 422", async () => {
+  it("refuses an empty batch and a message without body with 422; rules a sequenced one refused", async () => {
     const station = await createStation();
     expect((await produce(station, { messages: [] })).status).toBe(422);
-    expect((await produce(station, { messages: [{ seq: 1 }], producer: "p" })).status).toBe(422);
+    expect((await produce(station, { producer: "p", messages: [] })).status).toBe(422);
+    expect((await produce(station, { messages: [{}] })).status).toBe(422);
+    const sequenced = await produce(station, { messages: [{ seq: 1 }], producer: "p" });
+    expect(sequenced.status).toBe(200);
+    expect(sequenced.body.results).toEqual([{ seq: 1, offset: null, duplicate: false, refused: expect.objectContaining({ code: "invalid_request" }) }]);
+    expect(await readAll(station)).toHaveLength(0);
   });
 
   it("refuses a body that is not JSON with 400 invalid_json", async () => {

@@ -1,25 +1,24 @@
 // Produce a batch and replay the log.
 import { Hono } from "hono";
+import * as v from "valibot";
 import { Action } from "../../shared/auth";
 import { MAX_PRODUCE_REQUEST_BYTES } from "../../shared/limits";
-import { ProduceRequestSchema, ReadQuerySchema } from "../../shared/messages";
+import { ReadQuerySchema } from "../../shared/messages";
 import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
-import { ApiError, unwrap } from "../http/api-error";
+import { unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
-import { checkProduceSizes } from "../http/produce-size-check";
+import { parseProduceRequest } from "../http/produce-request";
 import { readJson, unwrapValidation } from "../http/read-json";
-import { prepareBatch } from "../station/batch";
 import { stationStub } from "../stubs";
 
 export const messages = new Hono<AppBindings>()
   .post("/:station/messages", async (c) => {
     const name = stationParam(c);
     requireAccess(c, Action.Produce, name);
-    const request = await readJson(c, ProduceRequestSchema, { maxBytes: MAX_PRODUCE_REQUEST_BYTES, precheck: checkProduceSizes });
-    const prepared = prepareBatch(request);
-    if (!prepared.ok) throw ApiError.from(prepared.error);
-    return c.json(unwrap(await stationStub(c.env, name).produce(prepared.value)));
+    // Parsed only here: a sequenced batch's messages are checked one by one (produce-request.ts).
+    const parsed = await readJson(c, v.unknown(), { maxBytes: MAX_PRODUCE_REQUEST_BYTES, ownDepthCheck: true });
+    return c.json(unwrap(await stationStub(c.env, name).produce(parseProduceRequest(parsed))));
   })
   .get("/:station/messages", async (c) => {
     const name = stationParam(c);

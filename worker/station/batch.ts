@@ -1,11 +1,11 @@
 // A produce batch as the Worker hands it to a Station: validated, bodies already encoded,
 // sizes counted. Encoding at the edge keeps JSON work out of the single-threaded object.
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceRequest } from "../../shared/messages";
+import type { OutgoingMessage, Refusal } from "../../shared/messages";
 import { utf8Length } from "../../shared/utf8";
 
 export interface PreparedMessage {
   seq: number | null;
+  /** The message's `id`: a dedup id without seq, the action's id with one (seq_conflict). */
   id: string | null;
   key: string | null;
   /** JSON text of the headers, or null when there are none. */
@@ -16,6 +16,12 @@ export interface PreparedMessage {
   bodyBytes: number;
   /** Bytes the message takes in the log: body, headers and key. */
   bytes: number;
+  /**
+   * Set when the edge found that this sequenced message breaks the per-message contract: the
+   * station rules its seq refused with this (unless the seq was ruled before). Its content is
+   * then empty: nothing of it is ever stored.
+   */
+  refused: Refusal | null;
 }
 
 export interface PreparedBatch {
@@ -23,31 +29,30 @@ export interface PreparedBatch {
   messages: PreparedMessage[];
 }
 
-/** Applies the batch-wide producer rules and encodes each message. */
-export function prepareBatch(request: ProduceRequest): Result<PreparedBatch> {
-  const sequenced = request.messages.filter((m) => m.seq !== undefined).length;
-  if (sequenced > 0 && request.producer === undefined) {
-    return fail(ErrorCode.InvalidRequest, "Messages with seq need a producer", { issues: [{ path: "producer", message: "Required with seq" }] });
-  }
-  if (sequenced > 0 && sequenced < request.messages.length) {
-    return fail(ErrorCode.InvalidRequest, "Either every message of a batch has a seq or none has", {
-      issues: [{ path: "messages", message: "Mixed sequenced and unsequenced messages" }],
-    });
-  }
-  const messages = request.messages.map((message): PreparedMessage => {
-    const body = JSON.stringify(message.body);
-    const headers = message.headers && Object.keys(message.headers).length > 0 ? JSON.stringify(message.headers) : null;
-    const key = message.key ?? null;
-    const bodyBytes = utf8Length(body);
-    return {
-      seq: message.seq ?? null,
-      id: message.id ?? null,
-      key,
-      headers,
-      body,
-      bodyBytes,
-      bytes: bodyBytes + (headers ? utf8Length(headers) : 0) + (key ? utf8Length(key) : 0),
-    };
-  });
-  return ok({ producer: request.producer ?? null, messages });
+/** Encodes one message that met the contract. */
+export function encodeMessage(message: OutgoingMessage): PreparedMessage {
+  const body = JSON.stringify(message.body);
+  const headers = message.headers && Object.keys(message.headers).length > 0 ? JSON.stringify(message.headers) : null;
+  const key = message.key ?? null;
+  const bodyBytes = utf8Length(body);
+  return {
+    seq: message.seq ?? null,
+    id: message.id ?? null,
+    key,
+    headers,
+    body,
+    bodyBytes,
+    bytes: bodyBytes + (headers ? utf8Length(headers) : 0) + (key ? utf8Length(key) : 0),
+    refused: null,
+  };
+}
+
+/** A sequenced message the edge refused: only its seq, its id (if readable) and the refusal travel on. */
+export function refusedMessage(seq: number, id: string | null, refusal: Refusal): PreparedMessage {
+  return { seq, id, key: null, headers: null, body: "null", bodyBytes: 0, bytes: 0, refused: refusal };
+}
+
+/** True when the batch's messages carry seqs (the edge lets no batch mix both). */
+export function isSequenced(batch: PreparedBatch): batch is PreparedBatch & { producer: string } {
+  return batch.producer !== null && batch.messages.length > 0 && batch.messages[0]!.seq !== null;
 }

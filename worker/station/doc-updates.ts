@@ -1,6 +1,7 @@
 // The updates of a doc station: a produce batch is checked to hold only yjs updates (binary
-// bodies that decode), and stored bodies are read back as update bytes. A body that got into
-// the log before the station became a doc (a kind change) is skipped, never merged.
+// bodies that decode; a sequenced message that holds none is ruled refused on its own), and
+// stored bodies are read back as update bytes. A body that got into the log before the
+// station became a doc (a kind change) is skipped, never merged.
 import * as Y from "yjs";
 import { decodeBinaryBody } from "../../shared/binary";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
@@ -9,15 +10,18 @@ import type { PreparedBatch } from "./batch";
 /** Refuses the batch unless every body is `{"$binary": …}` holding a yjs (v1) update. */
 export function checkDocBatch(batch: PreparedBatch): Result<void> {
   for (let index = 0; index < batch.messages.length; index++) {
-    const update = decodeBodyText(batch.messages[index]!.body);
-    if (update === null) {
-      return fail(ErrorCode.InvalidDocUpdate, `Message ${index}: a doc station takes yjs updates as {"$binary": "<base64>"}`, { index });
-    }
-    if (!isYjsUpdate(update)) {
-      return fail(ErrorCode.InvalidDocUpdate, `Message ${index}: the body is not a yjs update`, { index });
-    }
+    const problem = docUpdateProblem(batch.messages[index]!.body);
+    if (problem !== null) return fail(ErrorCode.InvalidDocUpdate, `Message ${index}: ${problem}`, { index });
   }
   return ok(undefined);
+}
+
+/** Why a body (JSON text) is no doc update, or null when it is one. A property of the body alone. */
+export function docUpdateProblem(body: string): string | null {
+  const update = decodeBodyText(body);
+  if (update === null) return 'a doc station takes yjs updates as {"$binary": "<base64>"}';
+  if (!isYjsUpdate(update)) return "the body is not a yjs update";
+  return null;
 }
 
 /** The update bytes of a stored body (JSON text), or null when it holds none. */

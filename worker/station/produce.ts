@@ -1,14 +1,19 @@
-// Produce: one batch stored whole or not at all, with the producer/seq rule (shared/producers)
-// and the id dedup window. Runs inside the Station's storage transaction; returns a Result.
+// Produce: one batch ruled in one transaction. A sequenced batch (producer + seq, shared/producers)
+// gets a ruling per seq — stored, dead-lettered for its schema, or refused with the seq consumed —
+// and resent seqs get their earlier ruling. A batch without seq is stored whole or refused whole,
+// with the id dedup window. Runs inside the Station's storage transaction; returns a Result.
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceResponse, ProduceResult } from "../../shared/messages";
+import type { ProduceResponse, ProduceResult, Refusal } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
 import type { CompiledSchema } from "../schemas/compile-schema";
-import type { PreparedBatch } from "./batch";
+import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
+import { isDocStation } from "./doc-compaction";
+import { checkDocBatch, docUpdateProblem } from "./doc-updates";
 import { appendMessage } from "./log";
-import { offsetsOfSeqs, type ProducerSeqs } from "./producers";
-import { deadLetteredSeqs, deadLetterViolation, refuseBatch, screenBatch } from "./schema-screen";
+import type { ProducerSeqs } from "./producers";
+import { answerResent, recordRefusal } from "./rulings";
+import { deadLetterViolation, refuseBatch, schemaRefusal, screenBatch } from "./schema-screen";
 import type { StationRecord } from "./station-record";
 
 /** `schema`: the station's schema in force for this batch (see schema-cache), or null. */
@@ -20,6 +25,87 @@ export function produceBatch(
   now: number,
   schema: CompiledSchema | null = null,
 ): Result<ProduceResponse> {
+  const produced = isSequenced(batch) ? produceSequenced(sql, producers, record, batch, now, schema) : produceUnsequenced(sql, record, batch, now, schema);
+  if (produced.ok) record.save(sql);
+  return produced;
+}
+
+function produceSequenced(
+  sql: SqlStorage,
+  producers: ProducerSeqs,
+  record: StationRecord,
+  batch: PreparedBatch & { producer: string },
+  now: number,
+  schema: CompiledSchema | null,
+): Result<ProduceResponse> {
+  const { producer } = batch;
+  const seqs = batch.messages.map((message) => message.seq!);
+  const lastSeq = producers.last(producer);
+  const plan = planSeqs(lastSeq, seqs);
+  if (!plan.ok && plan.reason === "seq_gap") {
+    return fail(ErrorCode.SeqGap, `Producer ${producer} must resume at seq ${plan.expectedSeq}, got ${plan.receivedSeq}`, {
+      producer,
+      expectedSeq: plan.expectedSeq,
+      receivedSeq: plan.receivedSeq,
+    });
+  }
+  if (!plan.ok) {
+    return fail(ErrorCode.InvalidRequest, "The seqs of a batch must increase by one", {
+      issues: [{ path: `messages.${plan.index}.seq`, message: "Not the previous seq + 1" }],
+    });
+  }
+  // Resent seqs first, answered from their rulings before any check of the moment.
+  const resent = answerResent(sql, producer, batch.messages.slice(0, plan.duplicates), lastSeq);
+  if (!resent.ok) return resent;
+  const results = resent.value;
+  for (const message of batch.messages.slice(plan.duplicates)) {
+    results.push(ruleNew(sql, record, producer, message, now, schema));
+  }
+  if (seqs.length > plan.duplicates) producers.record(producer, seqs.at(-1)!, now);
+  return ok({ results });
+}
+
+/** Rules on a new seq: refused for what the message is, dead-lettered by the schema, or stored. */
+function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, message: PreparedMessage, now: number, schema: CompiledSchema | null): ProduceResult {
+  const seq = message.seq!;
+  const refusal = refusalOf(record, message);
+  if (refusal) {
+    recordRefusal(sql, producer, seq, message.id, refusal, now);
+    return { seq, offset: null, duplicate: false, refused: refusal };
+  }
+  const failure = schema?.check(message.body) ?? null;
+  if (failure && record.config.dls.onSchemaFailure) {
+    deadLetterViolation(sql, schema!, producer, message, { index: 0, seq, ...failure }, now);
+    return { seq, offset: null, duplicate: false, deadLettered: true };
+  }
+  if (failure) {
+    const refused = schemaRefusal(schema!, seq, failure);
+    recordRefusal(sql, producer, seq, message.id, refused, now);
+    return { seq, offset: null, duplicate: false, refused };
+  }
+  return { seq, offset: appendMessage(sql, record, producer, message, now), duplicate: false };
+}
+
+/** What makes a new sequenced message unstorable whatever the schema says, in the order checked. */
+function refusalOf(record: StationRecord, message: PreparedMessage): Refusal | null {
+  if (message.refused) return message.refused;
+  const { maxMessageBytes } = record.config;
+  if (message.bodyBytes > maxMessageBytes) {
+    return {
+      code: ErrorCode.MessageTooLarge,
+      message: `Seq ${message.seq} has a body of ${message.bodyBytes} bytes; this station takes at most ${maxMessageBytes}`,
+      bytes: message.bodyBytes,
+      maxMessageBytes,
+    };
+  }
+  if (isDocStation(record)) {
+    const problem = docUpdateProblem(message.body);
+    if (problem !== null) return { code: ErrorCode.InvalidDocUpdate, message: `Seq ${message.seq}: ${problem}` };
+  }
+  return null;
+}
+
+function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number, schema: CompiledSchema | null): Result<ProduceResponse> {
   const { config } = record;
   const oversized = batch.messages.findIndex((m) => m.bodyBytes > config.maxMessageBytes);
   if (oversized >= 0) {
@@ -29,48 +115,22 @@ export function produceBatch(
       maxMessageBytes: config.maxMessageBytes,
     });
   }
-
-  const seqs = batch.messages.map((m) => m.seq).filter((seq): seq is number => seq !== null);
-  let duplicates = 0;
-  let knownOffsets = new Map<number, number>();
-  let deadLettered = new Set<number>();
-  if (batch.producer !== null && seqs.length > 0) {
-    const plan = planSeqs(producers.last(batch.producer), seqs);
-    if (!plan.ok && plan.reason === "seq_gap") {
-      return fail(ErrorCode.SeqGap, `Producer ${batch.producer} must resume at seq ${plan.expectedSeq}, got ${plan.receivedSeq}`, {
-        producer: batch.producer,
-        expectedSeq: plan.expectedSeq,
-        receivedSeq: plan.receivedSeq,
-      });
-    }
-    if (!plan.ok) {
-      return fail(ErrorCode.InvalidRequest, "The seqs of a batch must increase by one", {
-        issues: [{ path: `messages.${plan.index}.seq`, message: "Not the previous seq + 1" }],
-      });
-    }
-    duplicates = plan.duplicates;
-    if (duplicates > 0) knownOffsets = offsetsOfSeqs(sql, batch.producer, seqs[0]!, seqs[duplicates - 1]!);
-    // Resent seqs missing from the log may have gone to the DLS for their schema: say so.
-    if (knownOffsets.size < duplicates) deadLettered = deadLetteredSeqs(sql, batch.producer, seqs[0]!, seqs[duplicates - 1]!);
+  if (isDocStation(record)) {
+    const checked = checkDocBatch(batch);
+    if (!checked.ok) return checked;
   }
 
   const dedupWindowMs = config.dedupWindowMs;
   // Every body is checked before the first write: a refused batch leaves nothing behind.
   // With dls.onSchemaFailure the failing messages go to the DLS and the rest to the log.
-  const violations = schema ? screenBatch(sql, schema, batch, duplicates, dedupWindowMs, now) : [];
+  const violations = schema ? screenBatch(sql, schema, batch, dedupWindowMs, now) : [];
   if (violations.length > 0 && !config.dls.onSchemaFailure) return refuseBatch(schema!, violations, batch.messages.length);
   const failing = new Map(violations.map((violation) => [violation.index, violation]));
 
   const idsInBatch = new Map<string, number>();
   const results: ProduceResult[] = [];
   batch.messages.forEach((message, index) => {
-    if (index < duplicates) {
-      const offset = knownOffsets.get(message.seq!) ?? null;
-      if (offset === null && deadLettered.has(message.seq!)) results.push({ seq: message.seq, offset, duplicate: true, deadLettered: true });
-      else results.push({ seq: message.seq, offset, duplicate: true });
-      return;
-    }
-    const dedupById = message.seq === null && message.id !== null && dedupWindowMs > 0;
+    const dedupById = message.id !== null && dedupWindowMs > 0;
     if (dedupById) {
       const earlier = idsInBatch.get(message.id!) ?? offsetOfId(sql, message.id!, now);
       if (earlier !== null) {
@@ -81,7 +141,7 @@ export function produceBatch(
     const violation = failing.get(index);
     if (violation) {
       deadLetterViolation(sql, schema!, batch.producer, message, violation, now);
-      results.push({ seq: message.seq, offset: null, duplicate: false, deadLettered: true });
+      results.push({ seq: null, offset: null, duplicate: false, deadLettered: true });
       return;
     }
     const offset = appendMessage(sql, record, batch.producer, message, now);
@@ -89,10 +149,7 @@ export function produceBatch(
       rememberId(sql, message.id!, offset, now + dedupWindowMs);
       idsInBatch.set(message.id!, offset);
     }
-    results.push({ seq: message.seq, offset, duplicate: false });
+    results.push({ seq: null, offset, duplicate: false });
   });
-
-  if (batch.producer !== null && seqs.length > duplicates) producers.record(batch.producer, seqs[seqs.length - 1]!, now);
-  record.save(sql);
   return ok({ results });
 }

@@ -1,28 +1,22 @@
-// Checks a produce batch against the station's schema before anything is written. Messages
-// already stored (resent seqs, ids inside the dedup window) are not checked again: they are
-// answered as duplicates whatever the schema says now.
+// Checks produce against the station's schema before anything is written. Messages already
+// stored or ruled (resent seqs, ids inside the dedup window) are not checked again: they are
+// answered as duplicates whatever the schema says now. A batch without seq is refused whole;
+// a sequenced message that fails is ruled refused on its own (or dead-lettered, if asked).
 import { DeadLetterReason } from "../../shared/dead-letters";
 import { ErrorCode, fail, type Result } from "../../shared/errors";
 import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../shared/schemas";
-import type { CompiledSchema } from "../schemas/compile-schema";
+import type { Refusal } from "../../shared/messages";
+import type { BodyFailure, CompiledSchema } from "../schemas/compile-schema";
 import type { PreparedBatch, PreparedMessage } from "./batch";
 import { addDeadLetter, contentOfPrepared } from "./dead-letters";
 import { offsetOfId } from "./dedup";
 
-/** Every failing new message of the batch, in batch order. `firstNew`: index of the first non-duplicate seq. */
-export function screenBatch(
-  sql: SqlStorage,
-  schema: CompiledSchema,
-  batch: PreparedBatch,
-  firstNew: number,
-  dedupWindowMs: number,
-  now: number,
-): SchemaViolation[] {
+/** Every failing new message of a batch without seq, in batch order. */
+export function screenBatch(sql: SqlStorage, schema: CompiledSchema, batch: PreparedBatch, dedupWindowMs: number, now: number): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
   /** Ids seen earlier in this batch, and whether that message passed (then later ones are duplicates). */
   const passedById = new Map<string, boolean>();
   batch.messages.forEach((message, index) => {
-    if (index < firstNew) return;
     const id = message.seq === null && dedupWindowMs > 0 ? message.id : null;
     if (id !== null && (passedById.get(id) === true || offsetOfId(sql, id, now) !== null)) return;
     const failure = schema.check(message.body);
@@ -70,16 +64,14 @@ export function deadLetterViolation(
   );
 }
 
-/** Seqs of `producer` in `from..to` whose message went to the DLS for its schema instead of the log. */
-export function deadLetteredSeqs(sql: SqlStorage, producer: string, from: number, to: number): Set<number> {
-  const rows = sql
-    .exec<{ seq: number }>(
-      "SELECT seq FROM dead_letters WHERE producer = ? AND seq BETWEEN ? AND ? AND msg_offset IS NULL AND reason = ?",
-      producer,
-      from,
-      to,
-      DeadLetterReason.SchemaViolation,
-    )
-    .toArray();
-  return new Set(rows.map((row) => row.seq));
+/** The ruling on a sequenced message that fails the schema: what the batch refusal says of one message, without its index. */
+export function schemaRefusal(schema: CompiledSchema, seq: number, failure: BodyFailure): Refusal {
+  const where = failure.path ? ` at ${failure.path}` : "";
+  return {
+    code: ErrorCode.SchemaViolation,
+    message: `Seq ${seq} fails schema ${schema.ref.name} v${schema.ref.version}${where}: ${failure.reason}`,
+    schema: schema.ref,
+    violations: [{ seq, ...failure }],
+    violationCount: 1,
+  };
 }

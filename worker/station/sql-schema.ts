@@ -192,6 +192,23 @@ const MIGRATIONS: Migrations = {
     );
     CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, id);`,
   ],
+  // Rulings of sequenced producers (worker/station/rulings.ts): the seqs the station refused,
+  // each consumed for good with its code and details (a resend gets the same answer), and the
+  // action id it was ruled for. Dead letters are looked up by (producer, seq) to answer resends.
+  rulings: [
+    `CREATE TABLE refusals (
+      producer TEXT NOT NULL,
+      seq INTEGER NOT NULL,
+      code TEXT NOT NULL,
+      message TEXT NOT NULL,
+      details TEXT,
+      action_id TEXT,
+      ruled_at INTEGER NOT NULL,
+      bytes INTEGER NOT NULL,
+      PRIMARY KEY (producer, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX dead_letters_by_producer_seq ON dead_letters (producer, seq) WHERE seq IS NOT NULL;`,
+  ],
 };
 
 export function migrate(sql: SqlStorage): void {

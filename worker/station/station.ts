@@ -19,9 +19,9 @@ import { nextIdExpiry, pruneExpiredIds } from "./dedup";
 import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
 import { type DocStateValue, readDocState } from "./doc-state";
 import { DocSockets } from "./doc-sockets";
-import { checkDocBatch } from "./doc-updates";
 import { readMessages } from "./log";
 import { produceBatch } from "./produce";
+import { answerRuledBatch } from "./rulings";
 import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
 import { enforceRetention, retentionDueAt } from "./retention";
@@ -132,12 +132,13 @@ export class Station extends DurableObject<Env> {
 
   async produce(batch: PreparedBatch): Promise<Result<ProduceResponse>> {
     const now = Date.now();
-    const admitted = this.admission.admitBatch(this.record?.config, batch, now);
+    if (!this.record) return this.notFound();
+    // Invariant 2: a batch whose seqs were all ruled before gets those rulings, whatever the
+    // rate, quota, limits or schema say now. Before any await, so no other produce interleaves.
+    const ruled = answerRuledBatch(this.sql, this.producers, batch);
+    if (ruled) return ruled;
+    const admitted = this.admission.admitBatch(this.record.config, batch, now);
     if (!admitted.ok) return admitted;
-    if (this.record && isDocStation(this.record)) {
-      const checked = checkDocBatch(batch);
-      if (!checked.ok) return checked;
-    }
     const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
     if (!schema.ok) return schema;
     const lastBefore = this.record?.lastOffset ?? 0;
