@@ -1,17 +1,25 @@
 // A Y.Doc bound to a doc station. Local edits are committed to IndexedDB at once (so the doc
-// opens offline) and handed to the outbox as ONE merged action at a time: while an action of
+// opens offline) and handed to the outbox as ONE merged batch at a time: while an action of
 // this doc waits for its ack, later edits merge in the doc's pending store. Remote updates come
-// over the doc link (socket or catch-up). The outbox stays the only way edits reach the station.
+// over the doc link (socket or catch-up). The outbox stays the only way edits reach the station;
+// what the station lacks (a refused or lost edit) is found on each catch-up and sent again.
 import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
+import { MAX_MESSAGE_BYTES_LIMIT } from "../../shared/limits";
 import type { WaystationClient } from "../client";
 import { encodeAction, type EncodedAction } from "../encode";
+import type { RejectedEvent } from "../index";
 import { DocAwareness } from "./awareness";
 import { DocLink, type LinkState } from "./link";
+import { splitUpdate, updateBytesFor } from "./split";
 import * as store from "./store";
 
 /** Local edits merged into one outbox action hold at most this many update bytes (base64 adds a third). */
 const MAX_ACTION_UPDATE_BYTES = 256 * 1024;
+/** No station takes a message larger than this: a value over it can never be sent. */
+const MAX_UPDATE_BYTES = updateBytesFor(MAX_MESSAGE_BYTES_LIMIT);
+/** Refusals in a row (no ack between them) after which the doc stops re-sending until `reconnect()`. */
+const MAX_REFUSALS_IN_A_ROW = 8;
 /** The local store keeps this many update records per doc before folding them into one. */
 const MAX_STORED_UPDATES = 200;
 /** Waiting local edits are merged into one record beyond this many. */
@@ -46,12 +54,27 @@ export interface DocStatus {
   serverOffset: number;
   /**
    * Why the last catch-up failed (`network_error` offline, `not_a_doc`, `station_not_found`,
-   * `forbidden`…); absent once one worked. Catch-ups are retried with backoff.
+   * `forbidden`…), until one works (they are retried with backoff). Otherwise the last edit the
+   * station refused (`message_too_large`, `invalid_doc_update`; `seq` is its action's), kept
+   * until the doc is closed: the doc sends the refused content again in pieces the station
+   * takes, but the refused action itself is never acknowledged.
    */
-  error?: { code: string; message: string; status: number };
+  error?: DocError;
+}
+
+/** See {@link DocStatus.error}. `code` is one of the SDK's error codes. */
+export interface DocError {
+  code: string;
+  message: string;
+  /** HTTP status, or 0 when decided in the browser. */
+  status: number;
+  /** For a refusal: the seq of the refused action. */
+  seq?: number;
 }
 
 const LOAD = Symbol("load");
+/** Origin of the transaction removing a value no station can take (see `dropUnsendable`). */
+const UNSENDABLE = Symbol("unsendable");
 
 export class WaystationDoc extends Y.Doc {
   readonly station: string;
@@ -70,6 +93,19 @@ export class WaystationDoc extends Y.Doc {
   private storedSinceFold = 0;
   private closed = false;
   private readonly stopAcked: () => void;
+  private readonly stopRejected: () => void;
+  /** The last catch-up's failure and the last refusal: `status.error` shows the first set. */
+  private linkError: DocError | undefined;
+  private refusal: DocError | undefined;
+  /** Bumped by each refusal: a `whenAcknowledged()` begun before it never resolves. */
+  private refusals = 0;
+  private refusalsInARow = 0;
+  private readonly ackWaiters = new Set<() => void>();
+  /** Most update bytes the station took, learned from a `message_too_large` refusal. */
+  private stationMaxUpdateBytes: number | null = null;
+  /** After a refusal: catch up once nothing is in flight, to send what the station lacks. */
+  private repairDue = false;
+  private repairing = false;
 
   constructor(
     private readonly client: WaystationClient,
@@ -98,9 +134,10 @@ export class WaystationDoc extends Y.Doc {
         remote: (update, offset) => this.applyRemote(update, offset),
         awareness: (states) => this.awareness.applyRemote(states),
         synced: (synced) => this.emit("sync", [synced, this]),
+        stationState: (stateVector, offset) => void this.repair(stateVector, offset),
         error: (error) => {
-          if (error) this.setStatus({ error: { code: error.code, message: error.message, status: error.status } });
-          else if (this.current.error) this.setStatus({ error: undefined });
+          this.linkError = error ? { code: error.code, message: error.message, status: error.status } : undefined;
+          this.publishError();
         },
         state: (connection) => {
           if (connection === "websocket") this.link.sendAwareness(this.awareness.localFrame());
@@ -113,8 +150,10 @@ export class WaystationDoc extends Y.Doc {
     this.stopAcked = client.on("acked", (event) => {
       if (event.station !== station || this.closed) return;
       if (event.offset !== null) this.setStatus({ acknowledgedOffset: Math.max(event.offset, this.current.acknowledgedOffset ?? 0) });
+      this.refusalsInARow = 0;
       this.scheduleHandoff(0);
     });
+    this.stopRejected = client.on("rejected", (event) => this.onRefused(event));
     void this.loadLocal();
   }
 
@@ -137,10 +176,15 @@ export class WaystationDoc extends Y.Doc {
   /**
    * Resolves once every local edit made so far is acknowledged by the station, with the offset
    * that covers them. Waits through offline periods; reject it yourself with a timeout if needed.
+   * If the station refuses one of our actions while this waits, it never resolves: that edit was
+   * not acknowledged (`status.error` says why). A call made after the refusal waits for the
+   * content the doc sends again in its place, like for any edit.
    */
   async whenAcknowledged(): Promise<{ offset: number | null }> {
+    const refusals = this.refusals;
     await this.writes;
     await this.refreshCounts();
+    if (this.refusals !== refusals) return new Promise(() => {});
     if (this.current.unacknowledged === 0 && this.current.unsaved === 0) return { offset: this.current.acknowledgedOffset };
     return new Promise((resolve) => {
       const stop = this.onStatus((status) => {
@@ -149,11 +193,13 @@ export class WaystationDoc extends Y.Doc {
           resolve({ offset: status.acknowledgedOffset });
         }
       });
+      this.ackWaiters.add(stop);
     });
   }
 
   /** Catch up with the station now (also done on reconnect and on the browser's `online`). */
   reconnect(): void {
+    this.refusalsInARow = 0;
     this.link.reconnectNow();
   }
 
@@ -163,6 +209,7 @@ export class WaystationDoc extends Y.Doc {
     this.closed = true;
     clearTimeout(this.handoffTimer);
     this.stopAcked();
+    this.stopRejected();
     this.link.close();
     this.awareness.destroy();
     await this.writes.catch(() => {});
@@ -276,9 +323,122 @@ export class WaystationDoc extends Y.Doc {
       if (records.length > MAX_PENDING_RECORDS) await this.foldPending(db, records);
       return this.refreshCounts(queued, records.length);
     }
-    await this.client.append(this.station, toActions(records.map((r) => r.update)));
+    const actions = this.actionsFor(records.map((r) => r.update));
+    if (actions === null) return; // a value was removed (see dropUnsendable): its record comes next
+    if (actions.length > 0) await this.client.append(this.station, actions);
     await store.dropPending(db, records.map((r) => r.id!));
     await this.refreshCounts();
+  }
+
+  /**
+   * The waiting edits as outbox actions of at most `actionBytes()` each: merged while small,
+   * split when large (client/docs/split.ts). A single value larger than any message the station
+   * takes is removed from the document instead (null: hand off again).
+   */
+  private actionsFor(updates: Uint8Array[]): EncodedAction[] | null {
+    const limit = this.actionBytes();
+    const most = this.stationMaxUpdateBytes ?? MAX_UPDATE_BYTES;
+    const pieces: Uint8Array[] = [];
+    const unsendable: { client: number; clock: number; bytes: number }[] = [];
+    for (const merged of mergeUpTo(updates, limit)) {
+      // Another tab's edits wait in the same store: hold them here too, so they can be cut.
+      Y.applyUpdate(this, merged, LOAD);
+      const split = splitUpdate(this, merged, limit);
+      unsendable.push(...split.oversized.filter((value) => value.bytes > most));
+      pieces.push(...split.pieces.filter((piece) => piece.byteLength <= MAX_UPDATE_BYTES));
+    }
+    if (unsendable.length > 0 && this.dropUnsendable(unsendable, most)) return null;
+    return pieces.map((piece) => encodeAction(encodeBinaryBody(piece)));
+  }
+
+  /** Update bytes per action: 256 KiB, or less once the station said it takes less. */
+  private actionBytes(): number {
+    return Math.min(MAX_ACTION_UPDATE_BYTES, this.stationMaxUpdateBytes ?? MAX_ACTION_UPDATE_BYTES);
+  }
+
+  /**
+   * A value (an embedded file, a huge JSON value) that no message the station takes can hold:
+   * it would never reach the station, and every later edit of this copy would wait behind it on
+   * the other copies (yjs applies a client's edits in order). It is deleted here, which turns it
+   * into a small tombstone every copy can apply; `status.error` says so. True if one was deleted.
+   */
+  private dropUnsendable(values: { client: number; clock: number; bytes: number }[], most: number): boolean {
+    let dropped = false;
+    this.transact((transaction) => {
+      for (const { client, clock } of values) {
+        if (clock >= Y.getState(this.store, client)) continue;
+        const id = Y.createID(client, clock);
+        const item = Y.getItemCleanStart(transaction, id);
+        if (!(item instanceof Y.Item) || item.deleted) continue;
+        Y.getItemCleanEnd(transaction, this.store, id);
+        item.delete(transaction);
+        dropped = true;
+      }
+    }, UNSENDABLE);
+    const largest = Math.max(...values.map((value) => value.bytes));
+    this.refusal = {
+      code: "message_too_large",
+      message: `A value of ${largest} bytes is larger than any message the station takes (${most} update bytes): it was removed from the document so that every copy stays the same`,
+      status: 0,
+    };
+    this.publishError();
+    return dropped;
+  }
+
+  /**
+   * The station refused one of our actions (it holds none of it, and never will under that seq).
+   * Promises of `whenAcknowledged()` waiting now never resolve; the error shows on the status;
+   * later edits go on; once nothing is in flight, a catch-up finds what the station lacks and
+   * sends it again — in smaller pieces if it was too large.
+   */
+  private onRefused(event: RejectedEvent): void {
+    if (event.station !== this.station || this.closed) return;
+    const details = event.error?.details ?? {};
+    this.refusals += 1;
+    this.refusalsInARow += 1;
+    this.refusal = { code: event.code, message: event.error?.message ?? event.code, status: event.error?.status ?? 0, seq: event.seq };
+    if (event.code === "message_too_large") {
+      const stated = typeof details.maxMessageBytes === "number" ? updateBytesFor(details.maxMessageBytes) : Math.floor(this.actionBytes() / 2);
+      this.stationMaxUpdateBytes = Math.max(1, Math.min(this.stationMaxUpdateBytes ?? stated, stated));
+    }
+    for (const stop of this.ackWaiters) stop();
+    this.ackWaiters.clear();
+    this.repairDue = true;
+    this.publishError();
+    this.scheduleHandoff(0);
+  }
+
+  /**
+   * Sync step 2 of y-protocols, through the outbox: after a catch-up, if nothing of ours is in
+   * flight and the answer covers every ack we got, whatever our state vector has beyond the
+   * station's is missing there (a refused or lost edit). It becomes a waiting edit — our diff
+   * against the station's state vector — and goes out like any other, split to fit.
+   */
+  private async repair(stationVector: Uint8Array, offset: number): Promise<void> {
+    if (this.closed || this.repairing || this.refusalsInARow >= MAX_REFUSALS_IN_A_ROW) return;
+    this.repairing = true;
+    try {
+      await this.writes;
+      if (this.handoff || this.current.unsaved > 0 || offset < (this.current.acknowledgedOffset ?? 0)) return;
+      const db = await this.db;
+      const [queued, waiting] = await Promise.all([this.client.pending(this.station), store.countPending(db, this.key)]);
+      if (this.closed || queued.length > 0 || waiting > 0) return;
+      if (!aheadOf(Y.encodeStateVector(this), stationVector)) {
+        this.repairDue = false;
+        return;
+      }
+      await store.addPending(db, this.key, Y.diffUpdate(Y.encodeStateAsUpdate(this), stationVector));
+      this.scheduleHandoff(0);
+    } catch (error) {
+      console.error("waystation: could not repair", this.station, error);
+    } finally {
+      this.repairing = false;
+    }
+  }
+
+  private publishError(): void {
+    const error = this.linkError ?? this.refusal;
+    if (JSON.stringify(error) !== JSON.stringify(this.current.error)) this.setStatus({ error });
   }
 
   /** Merges many waiting edits into one record (same content, fewer rows to read later). */
@@ -296,6 +456,8 @@ export class WaystationDoc extends Y.Doc {
     ]);
     this.setStatus({ unacknowledged: q + w + this.current.unsaved });
     if (q + w === 0) this.queueWrite(async (db) => store.storeMeta(db, this.localMeta()));
+    // Idle after a refusal: learn what the station lacks (the answer triggers the repair).
+    if (q + w === 0 && this.repairDue && !this.repairing) void this.link.catchUp();
   }
 
   private setStatus(change: Partial<DocStatus>): void {
@@ -306,23 +468,28 @@ export class WaystationDoc extends Y.Doc {
   }
 }
 
-/** Merges edits into actions of at most MAX_ACTION_UPDATE_BYTES (an edit larger than that goes alone). */
-function toActions(updates: Uint8Array[]): EncodedAction[] {
-  const actions: EncodedAction[] = [];
+/** Merges edits into updates of at most `limit` bytes (an edit larger than that stays alone, to be split). */
+function mergeUpTo(updates: Uint8Array[], limit: number): Uint8Array[] {
+  const merged: Uint8Array[] = [];
   let group: Uint8Array[] = [];
   let bytes = 0;
   const flush = () => {
-    if (group.length === 0) return;
-    const merged = group.length === 1 ? group[0]! : Y.mergeUpdates(group);
-    actions.push(encodeAction(encodeBinaryBody(merged)));
+    if (group.length > 0) merged.push(group.length === 1 ? group[0]! : Y.mergeUpdates(group));
     group = [];
     bytes = 0;
   };
   for (const update of updates) {
-    if (bytes + update.byteLength > MAX_ACTION_UPDATE_BYTES) flush();
+    if (bytes + update.byteLength > limit) flush();
     group.push(update);
     bytes += update.byteLength;
   }
   flush();
-  return actions;
+  return merged;
+}
+
+/** True if state vector `ours` holds a clock beyond `theirs` (they lack structs we have). */
+function aheadOf(ours: Uint8Array, theirs: Uint8Array): boolean {
+  const station = Y.decodeStateVector(theirs);
+  for (const [client, clock] of Y.decodeStateVector(ours)) if (clock > (station.get(client) ?? 0)) return true;
+  return false;
 }

@@ -1,7 +1,8 @@
 // How a document hears the station: a WebSocket on `…/doc/subscribe` for pushed updates and
 // awareness, and a catch-up over HTTP (`POST …/doc` with our state vector) each time the socket
 // opens, a push is too large, or (without a socket) every `pollIntervalMs`. Reconnects with
-// backoff; every answer is applied as a yjs update, so order and repeats do not matter.
+// backoff; every answer is applied as a yjs update, so order and repeats do not matter. Each
+// catch-up also hands the station's state vector to the doc, to find what the station lacks.
 import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
 import type { AwarenessState, DocServerFrame } from "../../shared/doc-socket";
 import { DocStateSchema } from "../../shared/docs";
@@ -17,6 +18,8 @@ export interface LinkHooks {
   stateVector(): Uint8Array;
   /** An update from the station; with it, this copy holds every update up to `offset`. */
   remote(update: Uint8Array, offset: number): void;
+  /** After a catch-up: the station's state vector, covering every update up to `offset`. */
+  stationState(stateVector: Uint8Array, offset: number): void;
   awareness(states: AwarenessState[]): void;
   /** Connected and caught up (true), or lost (false). */
   synced(synced: boolean): void;
@@ -102,6 +105,7 @@ export class DocLink {
     this.hooks.error(outcome.ok ? null : outcome.error);
     if (!outcome.ok) return false;
     this.hooks.remote(decodeBinaryBody(outcome.value.update)!, outcome.value.offset);
+    this.hooks.stationState(decodeBinaryBody(outcome.value.stateVector)!, outcome.value.offset);
     return true;
   }
 

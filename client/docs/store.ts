@@ -96,6 +96,12 @@ export async function countPending(db: DocDB, doc: string): Promise<number> {
   return db.countFromIndex("pending", "doc", doc);
 }
 
+/** Queues an update for the outbox that the local copy already holds (what the station lacks). */
+export async function addPending(db: DocDB, doc: string, update: Uint8Array): Promise<void> {
+  const tx = db.transaction("pending", "readwrite", { durability: "strict" });
+  await Promise.all([tx.objectStore("pending").add({ doc, update }), tx.done]);
+}
+
 /** Forgets pending edits once the outbox holds them (the outbox transaction committed first). */
 export async function dropPending(db: DocDB, ids: readonly number[]): Promise<void> {
   const tx = db.transaction("pending", "readwrite", { durability: "strict" });

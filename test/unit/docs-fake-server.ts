@@ -1,51 +1,138 @@
-// An in-memory doc station behind msw for the SDK's doc tests: produce with the producer/seq
-// rule (the SDK tests' FakeStation), and `POST …/doc` answering the merged state of the log's
-// binary bodies, or what a state vector lacks (stations named log-… answer 409 not_a_doc).
-// No WebSocket: docs run in poll mode here.
+// An in-memory doc station behind msw for the SDK's doc tests. Produce follows contract v2: the
+// producer/seq rule, and each new sequenced message ruled once — stored, or refused in a 200
+// with its seq consumed (`message_too_large` over the station's maxMessageBytes,
+// `invalid_doc_update` for a body that is not a yjs update), the same ruling for a resend.
+// `POST …/doc` answers the merged state of the stored updates, or what a state vector lacks
+// (stations named log-… answer 409 not_a_doc). No WebSocket: docs run in poll mode here.
 import "fake-indexeddb/auto";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import * as Y from "yjs";
 import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
-import { FakeStation, json } from "./client/fake-station";
+import { planSeqs } from "../../shared/producers";
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../../shared/version";
+import { error } from "./client/fake-station";
 
 export const DOC_URL = "http://docs.test";
 export const DOC_TOKEN = "docs-unit-token";
 
+interface Refusal {
+  code: string;
+  message: string;
+  maxMessageBytes?: number;
+}
+
+type Ruling = { offset: number } | { refused: Refusal };
+
+/** One doc station: its log of updates and its rulings per (producer, seq). */
+export class FakeDocStation {
+  readonly log: { offset: number; producer: string; seq: number; body: unknown; bodyBytes: number }[] = [];
+  readonly refused: { producer: string; seq: number; refusal: Refusal }[] = [];
+  maxMessageBytes = 1024 * 1024;
+  private readonly lastSeqs = new Map<string, number>();
+  private readonly rulings = new Map<string, Ruling>();
+
+  produce(request: { producer?: string; messages: { seq: number; body: unknown }[] }): [number, unknown] {
+    const producer = request.producer;
+    if (producer === undefined) return [422, error("invalid_request", "producer needed")];
+    const plan = planSeqs(this.lastSeqs.get(producer) ?? 0, request.messages.map((m) => m.seq));
+    if (!plan.ok && plan.reason === "seq_gap") {
+      return [409, error("seq_gap", "gap", { producer, expectedSeq: plan.expectedSeq, receivedSeq: plan.receivedSeq })];
+    }
+    if (!plan.ok) return [422, error("invalid_request", "seqs must increase by one")];
+    const results = request.messages.map((message, index) => {
+      const key = `${producer}:${message.seq}`;
+      const ruling = index < plan.duplicates ? this.rulings.get(key)! : this.rule(producer, message);
+      this.rulings.set(key, ruling);
+      const duplicate = index < plan.duplicates;
+      return "refused" in ruling
+        ? { seq: message.seq, offset: null, duplicate, refused: ruling.refused }
+        : { seq: message.seq, offset: ruling.offset, duplicate };
+    });
+    if (request.messages.length > plan.duplicates) this.lastSeqs.set(producer, request.messages.at(-1)!.seq);
+    return [200, { results }];
+  }
+
+  private merged: { length: number; state: Uint8Array; vector: Uint8Array } = { length: 0, state: Y.mergeUpdates([]), vector: new Uint8Array([0]) };
+
+  /** The merged document of the stored updates (merged again only when the log grew). */
+  state(): Uint8Array {
+    return this.current().state;
+  }
+
+  stateVector(): Uint8Array {
+    return this.current().vector;
+  }
+
+  private current() {
+    if (this.merged.length !== this.log.length) {
+      const added = this.log.slice(this.merged.length).map((m) => decodeBinaryBody(m.body)!);
+      const state = Y.mergeUpdates([this.merged.state, ...added]);
+      this.merged = { length: this.log.length, state, vector: Y.encodeStateVectorFromUpdate(state) };
+    }
+    return this.merged;
+  }
+
+  private rule(producer: string, message: { seq: number; body: unknown }): Ruling {
+    const bodyBytes = new TextEncoder().encode(JSON.stringify(message.body)).byteLength;
+    const refuse = (refusal: Refusal): Ruling => {
+      this.refused.push({ producer, seq: message.seq, refusal });
+      return { refused: refusal };
+    };
+    if (bodyBytes > this.maxMessageBytes) {
+      return refuse({ code: "message_too_large", message: `${bodyBytes} bytes; at most ${this.maxMessageBytes}`, maxMessageBytes: this.maxMessageBytes });
+    }
+    const update = decodeBinaryBody(message.body);
+    if (update === null || !isUpdate(update)) return refuse({ code: "invalid_doc_update", message: "not a yjs update" });
+    const offset = this.log.length + 1;
+    this.log.push({ offset, producer, seq: message.seq, body: message.body, bodyBytes });
+    return { offset };
+  }
+}
+
+function isUpdate(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function answer(status: number, body: unknown): Response {
+  return HttpResponse.json(body as Record<string, unknown>, { status, headers: { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) } });
+}
+
 export function startDocServer() {
-  const stations = new Map<string, FakeStation>();
+  const stations = new Map<string, FakeDocStation>();
   const produced: { station: string; messages: number }[] = [];
   const station = (name: string) => {
     let s = stations.get(name);
-    if (!s) stations.set(name, (s = new FakeStation()));
+    if (!s) stations.set(name, (s = new FakeDocStation()));
     return s;
   };
-  /** The station's document: every binary body of its log, merged. */
-  const stateOf = (name: string) => {
-    const updates = station(name).log.map((m) => decodeBinaryBody(m.body)).filter((u): u is Uint8Array => u !== null);
-    return Y.mergeUpdates(updates);
-  };
+  const stateOf = (name: string) => station(name).state();
   const server = setupServer(
     http.post(`${DOC_URL}/v1/stations/:station/messages`, async ({ request, params }) => {
       const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown }[] };
       produced.push({ station: String(params.station), messages: body.messages.length });
-      const [status, answer] = station(String(params.station)).produce(body);
-      return json(status, answer);
+      const [status, result] = station(String(params.station)).produce(body);
+      return answer(status, result);
     }),
     http.post(`${DOC_URL}/v1/stations/:station/doc`, async ({ request, params }) => {
-      if (String(params.station).startsWith("log-")) return json(409, { error: { code: "not_a_doc", message: "not a doc station" } });
+      if (String(params.station).startsWith("log-")) return answer(409, { error: { code: "not_a_doc", message: "not a doc station" } });
       const body = (await request.json()) as { stateVector?: unknown };
       const merged = stateOf(String(params.station));
       const vector = body.stateVector === undefined ? null : decodeBinaryBody(body.stateVector);
-      return json(200, {
+      return answer(200, {
         update: encodeBinaryBody(vector ? Y.diffUpdate(merged, vector) : merged),
-        stateVector: encodeBinaryBody(Y.encodeStateVectorFromUpdate(merged)),
+        stateVector: encodeBinaryBody(station(String(params.station)).stateVector()),
         offset: station(String(params.station)).log.length,
         snapshotOffset: 0,
         tailUpdates: station(String(params.station)).log.length,
       });
     }),
-    http.get(`${DOC_URL}/v1/stations/:station/schema`, () => json(200, { schema: null })),
+    http.get(`${DOC_URL}/v1/stations/:station/schema`, () => answer(200, { schema: null })),
   );
   server.listen({ onUnhandledRequest: "error" });
   return { server, station, stateOf, produced, close: () => server.close() };

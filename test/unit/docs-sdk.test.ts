@@ -1,6 +1,7 @@
 // client.doc() on fake-indexeddb against an in-memory doc station: offline edits merge into few
-// messages, the doc opens offline after a restart, copies converge, acks are visible, and
-// awareness follows the y-protocols rules. Poll mode (no WebSocket in these tests).
+// messages, the doc opens offline after a restart, copies converge, acks are visible, refused
+// and oversized edits neither lie nor block the copies, and awareness follows the y-protocols
+// rules. Poll mode (no WebSocket in these tests).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import "../../client/doc";
@@ -59,7 +60,7 @@ describe("client.doc()", () => {
     expect(textOfUpdate(server.stateOf("notes-1000"))).toBe(text.toString());
     expect(acked.offset).toBe(server.station("notes-1000").log.length);
     await client.close();
-  });
+  }, 20_000); // a thousand strict IndexedDB commits take seconds on a busy machine
 
   it("opens offline with its local edits after the page is gone", async () => {
     const dbName = `docs-unit-reload-${process.pid}`;
@@ -119,6 +120,103 @@ describe("client.doc()", () => {
     expect(client.doc("notes-same", docOptions)).not.toBe(doc);
     await client.close();
   });
+});
+
+/** Waits until both docs hold the same state and the station holds it too. */
+async function converged(a: Y.Doc, b: Y.Doc, station: string): Promise<void> {
+  await waitFor(() => {
+    const state = Y.encodeStateVector(a);
+    return equalBytes(state, Y.encodeStateVector(b)) && equalBytes(state, server.station(station).stateVector());
+  }, "the copies and the station to converge", 20_000);
+  // Compared by hand: toEqual walks a megabyte array element by element, slowly.
+  expect(equalBytes(Y.encodeStateAsUpdate(a), Y.encodeStateAsUpdate(b))).toBe(true);
+}
+
+function equalBytes(x: Uint8Array, y: Uint8Array): boolean {
+  return x.byteLength === y.byteLength && x.every((byte, i) => byte === y[i]);
+}
+
+/** "pending" if `promise` has not settled after `ms`. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<"resolved" | "rejected" | "pending"> {
+  return Promise.race([
+    promise.then(() => "resolved" as const, () => "rejected" as const),
+    new Promise<"pending">((resolve) => setTimeout(() => resolve("pending"), ms)),
+  ]);
+}
+
+describe("client.doc() and the station's refusals", () => {
+  it("shows a refused edit on status.error, never resolves whenAcknowledged for it, and the later edits still reach the other copy", async () => {
+    const name = "notes-refused";
+    server.station(name).maxMessageBytes = 8 * 1024;
+    const a = docClient(() => false);
+    const b = docClient(() => false);
+    const docA = a.doc(name, docOptions);
+    const docB = b.doc(name, docOptions);
+    await Promise.all([docA.whenLoaded, docB.whenLoaded]);
+    docA.getText("t").insert(0, "x".repeat(20_000)); // one edit, over the station's 8 KiB
+    const acked = docA.whenAcknowledged();
+    await waitFor(() => docA.status.error?.code === "message_too_large", "the refusal on status.error");
+    expect(docA.status.error).toMatchObject({ code: "message_too_large", seq: 1 });
+    docA.getText("t").insert(0, "after-1 ");
+    await new Promise((r) => setTimeout(r, 50));
+    docA.getText("t").insert(0, "after-2 ");
+    await waitFor(() => docB.getText("t").toString().includes("after-1") && docB.getText("t").toString().includes("after-2"), "the later edits on B");
+    // The refused content went again, in pieces the station takes: every copy is the same.
+    await converged(docA, docB, name);
+    expect(docB.getText("t").toString()).toBe(docA.getText("t").toString());
+    expect(server.station(name).refused).toHaveLength(1);
+    expect(Math.max(...server.station(name).log.map((m) => m.bodyBytes))).toBeLessThanOrEqual(8 * 1024);
+    expect(await settledWithin(acked, 200)).toBe("pending");
+    expect(docA.status.error).toMatchObject({ code: "message_too_large", seq: 1 }); // kept: the action itself never got in
+    // A later call waits for what is in flight now, and resolves.
+    docA.getText("t").insert(0, "after-3 ");
+    const later = await docA.whenAcknowledged();
+    expect(later.offset).toBe(server.station(name).log.length);
+    await Promise.all([a.close(), b.close()]);
+  }, 30_000);
+
+  it("splits an edit over 1.4 MB into messages the station takes, and another copy gets all of it", async () => {
+    const name = "notes-huge";
+    const a = docClient(() => false);
+    const b = docClient(() => false);
+    // Slower polls: each catch-up of a 2 MB document costs the fake station a diff.
+    const docA = a.doc(name, { ...docOptions, pollIntervalMs: 300 });
+    const docB = b.doc(name, { ...docOptions, pollIntervalMs: 300 });
+    await Promise.all([docA.whenLoaded, docB.whenLoaded]);
+    let text = "";
+    for (let i = 0; i < 2_000_000; i++) text += i % 1000 === 999 ? "😀" : String.fromCharCode(97 + (i % 26));
+    docA.getText("t").insert(0, text);
+    docA.getText("t").insert(0, "then a keystroke ");
+    await expect(settledWithin(docA.whenAcknowledged(), 20_000)).resolves.toBe("resolved");
+    const log = server.station(name).log;
+    expect(log.length).toBeGreaterThan(1);
+    expect(Math.max(...log.map((m) => m.bodyBytes))).toBeLessThanOrEqual(1024 * 1024);
+    expect(server.station(name).refused).toHaveLength(0);
+    await converged(docA, docB, name);
+    expect(docB.getText("t").toString()).toBe(`then a keystroke ${text}`);
+    expect(docA.status.error).toBeUndefined();
+    await Promise.all([a.close(), b.close()]);
+  }, 60_000);
+
+  it("removes a single value no message can hold, says so on status.error, and the copies stay the same", async () => {
+    const name = "notes-blob";
+    server.station(name).maxMessageBytes = 8 * 1024;
+    const a = docClient(() => false);
+    const b = docClient(() => false);
+    const docA = a.doc(name, docOptions);
+    const docB = b.doc(name, docOptions);
+    await Promise.all([docA.whenLoaded, docB.whenLoaded]);
+    docA.getText("t").insert(0, "before ");
+    docA.getMap("m").set("blob", new Uint8Array(20_000).fill(7)); // one value: no cut makes it smaller
+    docA.getText("t").insert(7, "after");
+    await waitFor(() => docB.getText("t").toString() === "before after", "the text on B");
+    await converged(docA, docB, name);
+    expect(docA.getMap("m").has("blob")).toBe(false);
+    expect(docB.getMap("m").has("blob")).toBe(false);
+    expect(docA.status.error?.code).toBe("message_too_large");
+    expect(Math.max(...server.station(name).log.map((m) => m.bodyBytes))).toBeLessThanOrEqual(8 * 1024);
+    await Promise.all([a.close(), b.close()]);
+  }, 30_000);
 });
 
 describe("awareness", () => {
