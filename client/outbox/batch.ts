@@ -130,27 +130,38 @@ async function settleOnce(db: OutboxDB, batch: Batch, rulings: Ruling[], now: nu
   const settled: Settled = { stored: [], refused: [], unmoved: [] };
   const writes: Promise<unknown>[] = [tx.done];
   const ids: Promise<number>[] = [];
-  batch.entries.forEach((entry, i) => {
-    const ruling = rulings[i]!;
-    // Settled by another tab already (no Web Locks), or a different action now: not ours to touch.
-    if (!current[i] || !sameAction(current[i]!, entry)) return;
-    if (ruling.kind === "stored") {
-      writes.push(outbox.delete([entry.stream, entry.seq]));
-      settled.stored.push({ entry, ruling });
-    } else if (!moveRefused) {
-      settled.unmoved.push({ entry, ruling });
-    } else {
-      writes.push(outbox.delete([entry.stream, entry.seq]));
-      const added = tx.objectStore("dead").add(deadEntry(entry, ruling.error, now));
-      writes.push(added);
-      ids.push(added);
-      settled.refused.push({ entry, ruling, deadId: 0 });
-    }
-  });
+  try {
+    queueRulings();
+  } catch (error) {
+    // A synchronous throw (DataCloneError, a quota check up front) must not let the deletes commit alone.
+    abortQuietly(tx);
+    await Promise.allSettled(writes);
+    throw error;
+  }
   await settleAll(writes);
   const deadIds = await Promise.all(ids);
   settled.refused.forEach((r, i) => (r.deadId = deadIds[i]!));
   return settled;
+
+  function queueRulings(): void {
+    batch.entries.forEach((entry, i) => {
+      const ruling = rulings[i]!;
+      // Settled by another tab already (no Web Locks), or a different action now: not ours to touch.
+      if (!current[i] || !sameAction(current[i]!, entry)) return;
+      if (ruling.kind === "stored") {
+        writes.push(outbox.delete([entry.stream, entry.seq]));
+        settled.stored.push({ entry, ruling });
+      } else if (!moveRefused) {
+        settled.unmoved.push({ entry, ruling });
+      } else {
+        writes.push(outbox.delete([entry.stream, entry.seq]));
+        const added = tx.objectStore("dead").add(deadEntry(entry, ruling.error, now));
+        writes.push(added);
+        ids.push(added);
+        settled.refused.push({ entry, ruling, deadId: 0 });
+      }
+    });
+  }
 }
 
 /** Moves refused entries left in the outbox (no room then) to the dead letters; their ids, or null if gone. */
@@ -159,13 +170,20 @@ export async function moveRefused(db: OutboxDB, entries: { entry: OutboxEntry; e
   const outbox = tx.objectStore("outbox");
   const current = await Promise.all(entries.map(({ entry }) => outbox.get([entry.stream, entry.seq])));
   const writes: Promise<unknown>[] = [tx.done];
-  const ids: Promise<number | null>[] = entries.map(({ entry, error }, i) => {
-    if (!current[i] || !sameAction(current[i]!, entry)) return Promise.resolve(null);
-    writes.push(outbox.delete([entry.stream, entry.seq]));
-    const added = tx.objectStore("dead").add(deadEntry(entry, error, now));
-    writes.push(added);
-    return added;
-  });
+  let ids: Promise<number | null>[];
+  try {
+    ids = entries.map(({ entry, error }, i) => {
+      if (!current[i] || !sameAction(current[i]!, entry)) return Promise.resolve(null);
+      writes.push(outbox.delete([entry.stream, entry.seq]));
+      const added = tx.objectStore("dead").add(deadEntry(entry, error, now));
+      writes.push(added);
+      return added;
+    });
+  } catch (error) {
+    abortQuietly(tx);
+    await Promise.allSettled(writes);
+    throw error;
+  }
   await settleAll(writes);
   return Promise.all(ids);
 }
