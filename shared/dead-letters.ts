@@ -39,10 +39,16 @@ export const DeadLetterSchema = v.object({
 });
 export type DeadLetter = v.InferOutput<typeof DeadLetterSchema>;
 
-/** `GET …/dls`: oldest first; `next` is the `after` of the following page, null at the end. */
+/**
+ * `GET …/dls`: oldest first, at most `limit` letters and MAX_READ_BYTES of their stored bytes
+ * (at least one letter); `next` is the `after` of the following page, null at the end.
+ * `evicted`: dead letters ever dropped, oldest first, to keep the DLS within its bound
+ * (MAX_DEAD_LETTERS, MAX_DEAD_LETTER_BYTES).
+ */
 export const DeadLettersResponseSchema = v.object({
   deadLetters: v.array(DeadLetterSchema),
   next: v.nullable(positiveInt),
+  evicted: v.optional(nonNegativeInt),
 });
 export type DeadLettersResponse = v.InferOutput<typeof DeadLettersResponseSchema>;
 
@@ -98,7 +104,8 @@ export interface ResendResponse {
   /** Ids that were asked for and are not dead letters (any more). */
   missing: number[];
   refused: ResendRefusal[];
-  /** `all` matched more dead letters than one request resends: send it again for the rest. */
+  /** More dead letters were asked for than one request resends (MAX_RESEND_ALL letters or
+   *  MAX_RESEND_BYTES of them): send the same request again for the rest. */
   more: boolean;
 }
 

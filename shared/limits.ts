@@ -29,6 +29,9 @@ export const MAX_MESSAGE_ID_LENGTH = 256;
 /** Replay reads. */
 export const DEFAULT_READ_LIMIT = 100;
 export const MAX_READ_LIMIT = 1000;
+/** Most stored bytes one replay read or DLS page answers with (at least one message always
+ *  goes, whatever its size); `nextOffset` / `next` say where to continue. */
+export const MAX_READ_BYTES = 8 * MiB;
 
 /** Dedup window for messages that carry `id` but no `seq`: like Memphis and JetStream, 2 minutes. */
 export const DEFAULT_DEDUP_WINDOW_MS = 2 * 60 * 1000;
@@ -62,6 +65,25 @@ export const MAX_DLS_LIMIT = 1000;
 export const MAX_RESEND_IDS = 1000;
 /** Most dead letters one `{"all": true}` resend puts back; the answer's `more` says to repeat. */
 export const MAX_RESEND_ALL = 10_000;
+/** Most stored bytes of dead letters one resend puts back (at least one); `more` says to repeat.
+ *  Their bodies are loaded MAX_READ_BYTES at a time. */
+export const MAX_RESEND_BYTES = 64 * MiB;
+/** The DLS's own bound per station: past either, the oldest dead letters are dropped (and
+ *  counted) to make room, so a flood of failures can neither fill the station nor stop
+ *  filing the newest ones. Dead letters also count against the storage quota. */
+export const MAX_DEAD_LETTERS = 10_000;
+export const MAX_DEAD_LETTER_BYTES = 64 * MiB;
+
+/** What a caller can create, each refused with 409 beyond: consumer groups per station
+ *  (`too_many_groups`), schema names per deployment (`too_many_schemas`), and stations under
+ *  one token prefix (`too_many_stations`: the names a scoped token's `prefix.*` or `*` grant
+ *  reaches). Webhook endpoints per station: MAX_WEBHOOKS_PER_STATION in shared/webhooks.ts;
+ *  versions per schema: MAX_SCHEMA_VERSIONS in shared/schemas.ts. */
+export const MAX_GROUPS_PER_STATION = 100;
+export const MAX_SCHEMAS = 1000;
+export const MAX_STATIONS_PER_PREFIX = 1000;
+/** Long-poll fetches waiting at once in one station; more answer at once with what there is. */
+export const MAX_WAITING_FETCHES = 1000;
 
 /** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
 export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;

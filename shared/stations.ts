@@ -17,6 +17,9 @@ export interface StationStats {
   deadLetters: number;
   /** Messages ever handed out to consumers and webhook endpoints (each redelivery counts). */
   delivered: number;
+  /** What the storage quota counts: `bytes`, plus message ids (log and dedup window), dead
+   *  letters, kept copies, producer ids and refusals. */
+  storedBytes: number;
 }
 
 export interface GroupSummary {

@@ -4,7 +4,7 @@ import { exports } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, api, createStation } from "./helpers";
-import { ack, groupInfo, pass, stationInfo, stationStub, stationWith, take } from "./groups-helpers";
+import { ack, groupInfo, pass, stationInfo, stationStub, stationWith, take, createGroups } from "./groups-helpers";
 
 function consumersOf(info: any): Array<{ name: string; lastSeenAt: number; pending: number }> {
   expect(info.consumers, JSON.stringify(info)).toBeInstanceOf(Array);
@@ -20,6 +20,7 @@ async function countKept(station: string, group: string): Promise<number> {
 describe("consumers seen", () => {
   it("lists each consumer that fetched, newest first, with the leases it holds", async () => {
     const station = await stationWith(10);
+    await createGroups(station, ["g"]);
     await take(station, "g", "alice", 3);
     await pass(5);
     await take(station, "g", "bob", 2);
@@ -34,6 +35,7 @@ describe("consumers seen", () => {
 
   it("shows the same consumers in the station info's groups", async () => {
     const station = await stationWith(4);
+    await createGroups(station, ["g1", "g2"]);
     await take(station, "g1", "alice", 1);
     await take(station, "g2", "bob", 2);
     const info = await stationInfo(station);
@@ -43,6 +45,7 @@ describe("consumers seen", () => {
 
   it("moves a consumer's last seen on each fetch, even an empty one, and drops its pending on ack", async () => {
     const station = await stationWith(2);
+    await createGroups(station, ["g"]);
     const first = await take(station, "g", "alice", 2);
     const before = consumersOf(await groupInfo(station, "g"))[0]!;
     await pass(5);
@@ -57,6 +60,7 @@ describe("consumers seen", () => {
 
   it("counts a WebSocket subscriber as seen", async () => {
     const station = await stationWith(1);
+    await createGroups(station, ["g"]);
     const res = await (exports as any).default.fetch(
       new Request(`https://waystation.test/v1/stations/${station}/groups/g/subscribe?consumer=sock&credit=1`, {
         headers: { upgrade: "websocket", authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -72,16 +76,19 @@ describe("consumers seen", () => {
 
   it("forgets a group's consumers when the group is deleted", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     await take(station, "g", "alice", 1);
     await take(station, "g", "bob", 1);
     expect((await api("DELETE", `/v1/stations/${station}/groups/g`)).status).toBe(200);
     expect(await countKept(station, "g")).toBe(0);
+    await createGroups(station, ["g"]);
     await take(station, "g", "carol", 1);
     expect(consumersOf(await groupInfo(station, "g")).map((c) => c.name)).toEqual(["carol"]);
   });
 
   it("forgets them when the station is deleted", async () => {
     const station = await stationWith(2);
+    await createGroups(station, ["g"]);
     await take(station, "g", "alice", 1);
     expect((await api("DELETE", `/v1/stations/${station}`)).status).toBe(200);
     await createStation({}, station);
@@ -91,6 +98,7 @@ describe("consumers seen", () => {
 
   it("keeps them across an eviction of the object", async () => {
     const station = await stationWith(5);
+    await createGroups(station, ["g"]);
     await take(station, "g", "alice", 2);
     await take(station, "g", "bob", 1);
     const before = consumersOf(await groupInfo(station, "g"));
@@ -102,6 +110,7 @@ describe("consumers seen", () => {
 
   it("keeps the 100 most recently seen per group and shows the newest 20", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     for (let i = 1; i <= 105; i++) {
       await take(station, "g", `c${String(i).padStart(3, "0")}`, 1);
       await pass(1);

@@ -5,7 +5,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { addDeadLetter } from "../../worker/station/dead-letters";
 import { api } from "./helpers";
-import { deadLetters, fireAlarm, groupInfo, nack, offsetsOf, pass, stationInfo, stationStub, stationWith, take } from "./groups-helpers";
+import { deadLetters, fireAlarm, groupInfo, nack, offsetsOf, pass, stationInfo, stationStub, stationWith, take, createGroups } from "./groups-helpers";
 
 /** Hands message(s) out `times` times without an ack, so they run out of deliveries. */
 async function exhaust(station: string, group: string, times: number, max = 10): Promise<void> {
@@ -19,6 +19,7 @@ async function exhaust(station: string, group: string, times: number, max = 10):
 describe("maxDeliveries", () => {
   it("moves a message to the DLS after maxDeliveries hand-outs, with reason, count and message", async () => {
     const station = await stationWith(2, { maxDeliveries: 3 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 3, 1);
     const letters = await deadLetters(station);
     expect(letters).toHaveLength(1);
@@ -40,6 +41,7 @@ describe("maxDeliveries", () => {
 
   it("counts a lease that ran out as a failed delivery", async () => {
     const station = await stationWith(1, { maxDeliveries: 2, ackTimeoutMs: 100 });
+    await createGroups(station, ["g"]);
     for (let i = 0; i < 2; i++) {
       expect(await take(station, "g", "c")).toHaveLength(1);
       await pass(150);
@@ -51,6 +53,7 @@ describe("maxDeliveries", () => {
 
   it("drops and counts instead when dls.onMaxDeliveries is off", async () => {
     const station = await stationWith(1, { maxDeliveries: 1, dls: { onMaxDeliveries: false } });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     expect(await deadLetters(station)).toEqual([]);
     expect(await groupInfo(station, "g")).toMatchObject({ discarded: 1, ackFloor: 1 });
@@ -58,6 +61,7 @@ describe("maxDeliveries", () => {
 
   it("keeps dead letters of two groups apart", async () => {
     const station = await stationWith(1, { maxDeliveries: 1 });
+    await createGroups(station, ["a", "b"]);
     await exhaust(station, "a", 1);
     await exhaust(station, "b", 1);
     expect((await deadLetters(station, "?group=a")).map((l) => l.group)).toEqual(["a"]);
@@ -68,6 +72,7 @@ describe("maxDeliveries", () => {
 describe("resend", () => {
   it("puts a dead letter back into its group durably, with nobody connected and across a restart", async () => {
     const station = await stationWith(1, { maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     const [letter] = await deadLetters(station);
     const res = await api("POST", `/v1/stations/${station}/dls/resend`, { ids: [letter.id] });
@@ -81,6 +86,7 @@ describe("resend", () => {
 
   it("resends all dead letters of one group and leaves the rest", async () => {
     const station = await stationWith(3, { maxDeliveries: 1 });
+    await createGroups(station, ["a", "b"]);
     await exhaust(station, "a", 1);
     await exhaust(station, "b", 1);
     const res = await api("POST", `/v1/stations/${station}/dls/resend`, { all: true, group: "a" });
@@ -92,6 +98,7 @@ describe("resend", () => {
 
   it("names ids that are not dead letters and resends the others", async () => {
     const station = await stationWith(1, { maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     const [letter] = await deadLetters(station);
     const res = await api("POST", `/v1/stations/${station}/dls/resend`, { ids: [letter.id, 999999] });
@@ -131,6 +138,7 @@ describe("resend", () => {
 
   it("refuses a dead letter whose group was deleted", async () => {
     const station = await stationWith(1, { maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     await api("DELETE", `/v1/stations/${station}/groups/g`);
     const [letter] = await deadLetters(station);
@@ -142,6 +150,7 @@ describe("resend", () => {
 describe("browse and drop", () => {
   it("pages oldest first with limit and after, and filters by reason", async () => {
     const station = await stationWith(5, { maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     const page1 = await api("GET", `/v1/stations/${station}/dls?limit=2`);
     expect(offsetsOf(page1.body.deadLetters)).toEqual([1, 2]);
@@ -154,6 +163,7 @@ describe("browse and drop", () => {
 
   it("drops one dead letter; dropping it again is 404", async () => {
     const station = await stationWith(1, { maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await exhaust(station, "g", 1);
     const [letter] = await deadLetters(station);
     expect((await api("DELETE", `/v1/stations/${station}/dls/${letter.id}`)).body).toEqual({ dropped: 1, id: letter.id });

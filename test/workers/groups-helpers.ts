@@ -13,6 +13,17 @@ export function stationStub(name: string): DurableObjectStub {
 
 const groupPath = (station: string, group: string) => `/v1/stations/${station}/groups/${group}`;
 
+/**
+ * Creates consumer groups with `PUT …/groups/{group}` (a fetch or subscribe never creates one:
+ * that takes the manage right). Asserts 201 for each.
+ */
+export async function createGroups(station: string, groups: readonly string[], config: Record<string, unknown> = {}): Promise<void> {
+  for (const group of groups) {
+    const res = await api("PUT", groupPath(station, group), config);
+    expect(res.status, `PUT group ${group}: ${JSON.stringify(res.body)}`).toBe(201);
+  }
+}
+
 export async function fetchGroup(station: string, group: string, body: Record<string, unknown> = {}) {
   return api("POST", `${groupPath(station, group)}/fetch`, body);
 }

@@ -14,11 +14,13 @@ import {
   stationInfo,
   stationWith,
   take,
+  createGroups,
 } from "./groups-helpers";
 
 describe("fetch", () => {
   it("leases messages in offset order with the Message shape and deliveries = 1", async () => {
     const station = await stationWith(5);
+    await createGroups(station, ["workers"]);
     const res = await fetchGroup(station, "workers", { consumer: "c1", max: 3, waitMs: 0 });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/json");
@@ -39,6 +41,7 @@ describe("fetch", () => {
 
   it("keeps producer, seq, key and headers of the stored message", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     await produce(station, { producer: "p1", messages: [{ seq: 1, body: [1, "two"], key: "k", headers: { "x-a": "b" } }] });
     const [message] = await take(station, "g", "c");
     expect(message).toMatchObject({ offset: 1, producer: "p1", seq: 1, key: "k", headers: { "x-a": "b" }, body: [1, "two"] });
@@ -46,6 +49,7 @@ describe("fetch", () => {
 
   it("never hands a leased message to another consumer of the group while its lease runs", async () => {
     const station = await stationWith(10);
+    await createGroups(station, ["g"]);
     const first = await take(station, "g", "alice", 6);
     const second = await take(station, "g", "bob", 6);
     expect(offsetsOf(first)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -54,8 +58,9 @@ describe("fetch", () => {
     expect(await take(station, "g", "alice", 10)).toEqual([]);
   });
 
-  it("creates the group on first use and never loses its place", async () => {
+  it("never loses a group's place", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 2);
     await ack(station, "g", [1, 2]);
     const info = await groupInfo(station, "g");
@@ -65,6 +70,7 @@ describe("fetch", () => {
 
   it("acks the previous batch in the fetch that leases the next (one round trip)", async () => {
     const station = await stationWith(5);
+    await createGroups(station, ["g"]);
     const first = await fetchGroup(station, "g", { consumer: "c", max: 2 });
     expect(first.body.acked).toBeUndefined();
     const second = await fetchGroup(station, "g", { consumer: "c", max: 2, ack: offsetsOf(first.body.messages) });
@@ -79,11 +85,13 @@ describe("fetch", () => {
 
   it("answers at once with no messages when waitMs is 0", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     expect(await take(station, "g", "c", 10, 0)).toEqual([]);
   });
 
   it("takes an empty body as defaults (consumer anonymous, max 10, no wait)", async () => {
     const station = await stationWith(12);
+    await createGroups(station, ["g"]);
     const res = await api("POST", `/v1/stations/${station}/groups/g/fetch`);
     expect(res.status).toBe(200);
     expect(res.body.messages).toHaveLength(10);
@@ -93,6 +101,7 @@ describe("fetch", () => {
 describe("ack", () => {
   it("acks once: a repeated ack changes nothing and answers acked 0", async () => {
     const station = await stationWith(3, { ackTimeoutMs: 100 });
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 3);
     expect((await ack(station, "g", [1, 2])).body).toEqual({ acked: 2 });
     expect((await ack(station, "g", [1, 2, 2])).body).toEqual({ acked: 0 });
@@ -105,19 +114,23 @@ describe("ack", () => {
 
   it("ignores offsets the group never handed out", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 1);
     expect((await ack(station, "g", [2, 3, 99])).body).toEqual({ acked: 0 });
     expect(offsetsOf(await take(station, "g", "c", 10))).toEqual([2, 3]);
   });
 
-  it("answers acked 0 for a group that does not exist, without creating it", async () => {
+  it("answers 404 group_not_found to an ack for a group that does not exist, without creating it", async () => {
     const station = await stationWith(1);
-    expect((await ack(station, "ghost", [1])).body).toEqual({ acked: 0 });
+    const res = await ack(station, "ghost", [1]);
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: "group_not_found", group: "ghost" });
     expect((await api("GET", `/v1/stations/${station}/groups/ghost`)).status).toBe(404);
   });
 
   it("moves the ack floor only over a gapless prefix", async () => {
     const station = await stationWith(5);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 5);
     await ack(station, "g", [1, 2, 4]);
     expect(await groupInfo(station, "g")).toMatchObject({ ackFloor: 2, pending: 2 });
@@ -129,6 +142,7 @@ describe("ack", () => {
 describe("redelivery", () => {
   it("redelivers after ackTimeoutMs when not acked, with deliveries + 1", async () => {
     const station = await stationWith(2, { ackTimeoutMs: 100 });
+    await createGroups(station, ["g"]);
     expect(offsetsOf(await take(station, "g", "alice", 2))).toEqual([1, 2]);
     await ack(station, "g", [2]);
     await pass(150);
@@ -140,6 +154,7 @@ describe("redelivery", () => {
 
   it("counts every hand-out in deliveries", async () => {
     const station = await stationWith(1, { ackTimeoutMs: 100, maxDeliveries: 10 });
+    await createGroups(station, ["g"]);
     for (let round = 1; round <= 4; round++) {
       const [message] = await take(station, "g", `c${round}`);
       expect(message.deliveries).toBe(round);
@@ -150,6 +165,7 @@ describe("redelivery", () => {
 
   it("honours a group's own ackTimeoutMs over the station's", async () => {
     const station = await stationWith(1, { ackTimeoutMs: 60_000 });
+    await createGroups(station, ["slow"]);
     expect((await api("PUT", `/v1/stations/${station}/groups/fast`, { ackTimeoutMs: 100 })).status).toBe(201);
     await take(station, "fast", "c");
     await take(station, "slow", "c");
@@ -163,6 +179,7 @@ describe("redelivery", () => {
 describe("nack", () => {
   it("hands a nacked message out again at once with delayMs 0", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 3);
     expect((await nack(station, "g", [2])).body).toEqual({ nacked: 1 });
     const again = await take(station, "g", "d", 10);
@@ -171,6 +188,7 @@ describe("nack", () => {
 
   it("holds a nacked message back for delayMs, then hands it out again", async () => {
     const station = await stationWith(1);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c");
     expect((await nack(station, "g", [1], 200)).body).toEqual({ nacked: 1 });
     expect(await take(station, "g", "c")).toEqual([]);
@@ -182,6 +200,7 @@ describe("nack", () => {
 
   it("nacks only leased messages", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 1);
     await ack(station, "g", [1]);
     expect((await nack(station, "g", [1, 2, 3])).body).toEqual({ nacked: 0 });
@@ -191,6 +210,7 @@ describe("nack", () => {
 describe("groups", () => {
   it("keeps two groups independent: each gets every message", async () => {
     const station = await stationWith(4);
+    await createGroups(station, ["billing", "audit"]);
     expect(offsetsOf(await take(station, "billing", "b", 10))).toEqual([1, 2, 3, 4]);
     expect(offsetsOf(await take(station, "audit", "a", 2))).toEqual([1, 2]);
     await ack(station, "billing", [1, 2, 3, 4]);
@@ -203,6 +223,7 @@ describe("groups", () => {
 
   it("shows ackFloor, pending and lag on the station", async () => {
     const station = await stationWith(10);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 4);
     await ack(station, "g", [1, 2]);
     const info = await stationInfo(station);
@@ -237,10 +258,13 @@ describe("groups", () => {
 
   it("deletes a group on request only; a new one of that name starts over", async () => {
     const station = await stationWith(2);
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 2);
     await ack(station, "g", [1, 2]);
     expect((await api("DELETE", `/v1/stations/${station}/groups/g`)).body).toEqual({ name: "g", deleted: true });
     expect((await api("DELETE", `/v1/stations/${station}/groups/g`)).status).toBe(404);
+    expect((await fetchGroup(station, "g", { consumer: "c" })).status).toBe(404);
+    await createGroups(station, ["g"]);
     expect(offsetsOf(await take(station, "g", "c", 10))).toEqual([1, 2]);
   });
 });

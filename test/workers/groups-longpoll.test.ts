@@ -3,11 +3,12 @@
 // time is up. Also the input bounds of fetch, ack and nack.
 import { describe, expect, it } from "vitest";
 import { api, createStation, produce } from "./helpers";
-import { ack, fetchGroup, nack, offsetsOf, pass, stationWith, take } from "./groups-helpers";
+import { ack, fetchGroup, nack, offsetsOf, pass, stationWith, take, createGroups } from "./groups-helpers";
 
 describe("long-poll", () => {
   it("wakes a waiting fetch as soon as a message is produced", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     const started = Date.now();
     const waiting = fetchGroup(station, "g", { consumer: "c", max: 5, waitMs: 20_000 });
     await pass(50);
@@ -24,6 +25,7 @@ describe("long-poll", () => {
 
   it("answers empty when waitMs runs out with nothing produced", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     const started = Date.now();
     expect(await take(station, "g", "c", 5, 200)).toEqual([]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
@@ -31,6 +33,7 @@ describe("long-poll", () => {
 
   it("serves waiters first come, first served, each message to one of them", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     const first = fetchGroup(station, "g", { consumer: "a", max: 2, waitMs: 20_000 });
     await pass(20);
     const second = fetchGroup(station, "g", { consumer: "b", max: 2, waitMs: 20_000 });
@@ -43,6 +46,7 @@ describe("long-poll", () => {
 
   it("wakes a waiter when another consumer nacks", async () => {
     const station = await stationWith(1);
+    await createGroups(station, ["g"]);
     await take(station, "g", "a");
     const waiting = fetchGroup(station, "g", { consumer: "b", max: 1, waitMs: 20_000 });
     await pass(20);
@@ -53,6 +57,7 @@ describe("long-poll", () => {
 
   it("wakes a waiter when a lease runs out (the alarm)", async () => {
     const station = await stationWith(1, { ackTimeoutMs: 150 });
+    await createGroups(station, ["g"]);
     await take(station, "g", "a");
     const res = await fetchGroup(station, "g", { consumer: "b", max: 1, waitMs: 10_000 });
     expect(res.body.messages.map((m: any) => [m.offset, m.deliveries])).toEqual([[1, 2]]);
@@ -60,6 +65,7 @@ describe("long-poll", () => {
 
   it("does not wake waiters of another group's station", async () => {
     const quiet = await stationWith(0);
+    await createGroups(quiet, ["g"]);
     const busy = await stationWith(0);
     const waiting = fetchGroup(quiet, "g", { consumer: "c", max: 1, waitMs: 300 });
     await produce(busy, { messages: [{ body: 1 }] });
@@ -70,6 +76,7 @@ describe("long-poll", () => {
 describe("input bounds", () => {
   it("refuses bad fetch, ack and nack bodies with the error model and changes nothing", async () => {
     const station = await createStation();
+    await createGroups(station, ["g"]);
     await produce(station, { messages: [{ body: 1 }] });
     const g = `/v1/stations/${station}/groups/g`;
     const cases: Array<[string, unknown, number, string]> = [
@@ -109,6 +116,7 @@ describe("input bounds", () => {
 
   it("needs a token", async () => {
     const station = await createStation();
+    await createGroups(station, ["g"]);
     const res = await api("POST", `/v1/stations/${station}/groups/g/fetch`, {}, { token: null });
     expect(res.status).toBe(401);
   });

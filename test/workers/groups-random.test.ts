@@ -6,7 +6,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { api, produce } from "./helpers";
-import { ack, deadLetters, fetchGroup, fireAlarm, groupInfo, nack, pass, seededRandom, stationStub, stationWith } from "./groups-helpers";
+import { ack, createGroups, deadLetters, fetchGroup, fireAlarm, groupInfo, nack, pass, seededRandom, stationStub, stationWith } from "./groups-helpers";
 
 const REPLAY_SEED: number | null = null;
 const ACK_TIMEOUT_MS = 100;
@@ -34,6 +34,7 @@ async function simulate(seed: number): Promise<void> {
   const random = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const station = await stationWith(0, { ackTimeoutMs: ACK_TIMEOUT_MS, maxDeliveries: MAX_DELIVERIES });
+  await createGroups(station, GROUPS);
   const books = new Map<string, GroupBook>(GROUPS.map((g) => [g, { acked: new Set(), held: new Map(), violations: [] }]));
   let produced = 0;
 

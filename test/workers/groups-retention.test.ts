@@ -16,6 +16,7 @@ import {
   stationStub,
   stationWith,
   take,
+  createGroups,
 } from "./groups-helpers";
 
 async function readLog(station: string): Promise<number[]> {
@@ -26,6 +27,7 @@ async function readLog(station: string): Promise<number[]> {
 describe("restart", () => {
   it("keeps leases, cursor and deliveries across an object restart mid-lease", async () => {
     const station = await stationWith(3, { ackTimeoutMs: 300 });
+    await createGroups(station, ["g"]);
     expect(offsetsOf(await take(station, "g", "a", 2))).toEqual([1, 2]);
     await evictDurableObject(stationStub(station));
     // Still leased after the restart: nobody else gets 1 or 2.
@@ -44,6 +46,7 @@ describe("restart", () => {
 
   it("redelivers after a restart even if nothing but the alarm wakes the object", async () => {
     const station = await stationWith(1, { ackTimeoutMs: 100 });
+    await createGroups(station, ["g"]);
     await take(station, "g", "a");
     await evictDurableObject(stationStub(station));
     await pass(150);
@@ -79,6 +82,7 @@ describe("retention.untilAcked", () => {
 
   it("counts a dead-lettered message as done for its group, and resend still delivers it", async () => {
     const station = await stationWith(2, { retention: { untilAcked: true }, maxDeliveries: 1 });
+    await createGroups(station, ["g"]);
     await take(station, "g", "c", 1);
     await nack(station, "g", [1]);
     await take(station, "g", "c", 1);
@@ -97,6 +101,7 @@ describe("retention.untilAcked", () => {
 describe("retention trims what a group has not read", () => {
   it("skips trimmed messages: the ack floor moves up and leases on them end", async () => {
     const station = await stationWith(5, { retention: { maxMessages: 10 } });
+    await createGroups(station, ["g"]);
     expect(offsetsOf(await take(station, "g", "c", 2))).toEqual([1, 2]);
     await produceN(station, 10, 6);
     await fireAlarm(station);

@@ -6,7 +6,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { webSocketProtocols } from "../../shared/websocket-auth";
 import { ADMIN_TOKEN, produce } from "./helpers";
-import { fireAlarm, groupInfo, offsetsOf, pass, stationStub, stationWith, take } from "./groups-helpers";
+import { fireAlarm, groupInfo, offsetsOf, pass, stationStub, stationWith, take, createGroups } from "./groups-helpers";
 
 interface Subscriber {
   socket: WebSocket;
@@ -51,6 +51,7 @@ async function subscribe(station: string, group: string, query = ""): Promise<Su
 describe("subscribe", () => {
   it("pushes leased messages up to the credit, and more when the client grants more", async () => {
     const station = await stationWith(5);
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g", "?consumer=ws-1");
     expect(await sub.next("subscribed")).toEqual({ type: "subscribed", group: "g", consumer: "ws-1", credit: 0 });
     sub.send({ type: "credit", n: 3 });
@@ -67,6 +68,7 @@ describe("subscribe", () => {
 
   it("acks and nacks on the socket, with the answer carrying the ref", async () => {
     const station = await stationWith(3);
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g", "?consumer=ws&credit=3");
     expect(offsetsOf((await sub.next("messages")).messages)).toEqual([1, 2, 3]);
     sub.send({ type: "ack", offsets: [1, 2], ref: "a1" });
@@ -84,6 +86,7 @@ describe("subscribe", () => {
 
   it("pushes messages produced later to a subscriber with credit", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["live"]);
     const sub = await subscribe(station, "live", "?credit=10");
     await sub.next("subscribed");
     await produce(station, { messages: [{ body: "a" }, { body: "b" }] });
@@ -95,6 +98,7 @@ describe("subscribe", () => {
 
   it("shares a group between a subscriber and fetches without handing a message out twice", async () => {
     const station = await stationWith(4);
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g", "?credit=2");
     expect(offsetsOf((await sub.next("messages")).messages)).toEqual([1, 2]);
     expect(offsetsOf(await take(station, "g", "http", 10))).toEqual([3, 4]);
@@ -103,6 +107,7 @@ describe("subscribe", () => {
 
   it("answers a bad frame with an error frame and keeps the socket open", async () => {
     const station = await stationWith(1);
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g");
     await sub.next("subscribed");
     sub.send({ type: "ack", offsets: [0] });
@@ -116,6 +121,7 @@ describe("subscribe", () => {
 
   it("lets a dropped socket's leases run out and redeliver", async () => {
     const station = await stationWith(2, { ackTimeoutMs: 150 });
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g", "?credit=2");
     expect(offsetsOf((await sub.next("messages")).messages)).toEqual([1, 2]);
     sub.socket.close(1000, "bye");
@@ -131,6 +137,7 @@ describe("subscribe", () => {
 
   it("keeps a subscriber's credit through hibernation", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     const sub = await subscribe(station, "g", "?credit=5");
     await sub.next("subscribed");
     await evictDurableObject(stationStub(station));
@@ -145,6 +152,7 @@ describe("subscribe", () => {
 
   it("takes a browser's token as a subprotocol and selects ours in the answer", async () => {
     const station = await stationWith(1);
+    await createGroups(station, ["g"]);
     const res = await (exports as any).default.fetch(
       new Request(`https://waystation.test/v1/stations/${station}/groups/g/subscribe?credit=1`, {
         headers: { upgrade: "websocket", "sec-websocket-protocol": webSocketProtocols(ADMIN_TOKEN).join(", ") },
@@ -163,6 +171,7 @@ describe("subscribe", () => {
 
   it("refuses a plain GET and a bad query", async () => {
     const station = await stationWith(0);
+    await createGroups(station, ["g"]);
     const plain = await (exports as any).default.fetch(
       new Request(`https://waystation.test/v1/stations/${station}/groups/g/subscribe`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }),
     );

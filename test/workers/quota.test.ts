@@ -32,7 +32,7 @@ describe("storage quota", () => {
 
     const res = await produce(station, { producer: "p", messages: seqBatch(6, 5, body) });
     expect(res.status).toBe(507);
-    expect(res.body.error).toMatchObject({ code: "quota_exceeded", quotaBytes: 200, storedBytes: before.stats.bytes });
+    expect(res.body.error).toMatchObject({ code: "quota_exceeded", quotaBytes: 200, storedBytes: before.stats.storedBytes });
     expect(await snapshot(station)).toEqual(before);
 
     // The refused seqs were not recorded: the producer resumes at 6 once there is room.

@@ -282,6 +282,7 @@ describe("retention", () => {
     receiver.reply((call) => (call.json.offset === 2 ? fail(500) : okResponse()));
     await produce(station, { messages: [{ body: 1 }, { body: 2 }, { body: 3 }] });
     // A consumer group reads and acks everything at once; the endpoint still owes offset 2.
+    expect((await api("PUT", `/v1/stations/${station}/groups/readers`, {})).status).toBe(201);
     const fetched = await api("POST", `/v1/stations/${station}/groups/readers/fetch`, { consumer: "c", max: 10 });
     expect(fetched.body.messages).toHaveLength(3);
     await api("POST", `/v1/stations/${station}/groups/readers/ack`, { offsets: [1, 2, 3] });

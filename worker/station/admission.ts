@@ -1,7 +1,8 @@
 // What a station lets in: its request and byte rates (an in-memory token bucket in the object,
 // which sees every request to its station, so the limit is exact and costs no round trip) and
-// its storage quota (checked inside the produce transaction, so a refused batch leaves nothing
-// behind and a resent duplicate is still answered). Limits reset when the object is evicted.
+// its storage quota over every table it keeps (checked inside the produce transaction, so a
+// refused batch leaves nothing behind and a resent duplicate is still answered). Rates reset
+// when the object is evicted; the quota's counters are stored.
 import type { StationConfig } from "../../shared/config";
 import { ErrorCode, type Result, fail, ok } from "../../shared/errors";
 import { DEFAULT_STATION_BYTES_PER_SECOND, DEFAULT_STATION_REQUESTS_PER_SECOND } from "../../shared/limits";
@@ -47,21 +48,24 @@ export class StationAdmission {
   }
 
   /**
-   * Wraps a write that appends to the log: if it grew the log past the quota, its result turns
-   * into 507 `quota_exceeded`, which rolls the whole transaction back. A write that adds no
-   * bytes (a resent batch, all duplicates) always passes.
+   * Wraps a produce: if it grew what the station stores (storedBytes: the log and every table
+   * beside it — ids, dead letters, kept copies, producers, refusals) past the quota, its result
+   * turns into 507 `quota_exceeded`, which rolls the whole transaction back: nothing is
+   * written. A write that adds no bytes (a resent batch, all duplicates) always passes.
    */
   withinQuota<T>(work: (record: StationRecord) => Result<T>): (record: StationRecord) => Result<T> {
     return (record) => {
-      const bytesBefore = record.byteCount;
+      const bytesBefore = record.storedBytes();
       const result = work(record);
-      if (!result.ok || record.byteCount <= bytesBefore) return result;
+      if (!result.ok) return result;
+      const bytesAfter = record.storedBytes();
+      if (bytesAfter <= bytesBefore) return result;
       const quota = this.quotaBytes(record.config);
-      if (record.byteCount <= quota) return result;
-      return fail(ErrorCode.QuotaExceeded, `This station's storage quota of ${quota} bytes is used up: free space (retention, DELETE) or raise maxStorageBytes`, {
+      if (bytesAfter <= quota) return result;
+      return fail(ErrorCode.QuotaExceeded, `This station's storage quota of ${quota} bytes is used up: free space (retention, DELETE, drop dead letters) or raise maxStorageBytes`, {
         quotaBytes: quota,
         storedBytes: bytesBefore,
-        batchBytes: record.byteCount - bytesBefore,
+        batchBytes: bytesAfter - bytesBefore,
       });
     };
   }

@@ -1,7 +1,9 @@
 // The station's own row: its name, config and the log's counters, kept in memory and written
-// back in the same transaction as the messages they count.
+// back in the same transaction as the messages they count; and what the station stores in all
+// (the log plus the counters of storage-usage.ts), which the storage quota bounds.
 import type { StationConfig } from "../../shared/config";
 import type { StationStats } from "../../shared/stations";
+import { bytesBesideLog } from "./storage-usage";
 
 interface StationRow {
   name: string;
@@ -29,7 +31,10 @@ export class StationRecord {
   byteCount: number;
   producedCount: number;
 
-  private constructor(row: StationRow) {
+  private constructor(
+    private readonly sql: SqlStorage,
+    row: StationRow,
+  ) {
     this.name = row.name;
     this.config = JSON.parse(row.config) as StationConfig;
     this.createdAt = row.created_at;
@@ -43,7 +48,7 @@ export class StationRecord {
 
   static load(sql: SqlStorage): StationRecord | null {
     const row = sql.exec<StationRow>("SELECT * FROM station WHERE id = 1").toArray()[0];
-    return row ? new StationRecord(row) : null;
+    return row ? new StationRecord(sql, row) : null;
   }
 
   static create(sql: SqlStorage, name: string, config: StationConfig, now: number): StationRecord {
@@ -60,6 +65,15 @@ export class StationRecord {
 
   get lastOffset(): number {
     return this.nextOffset - 1;
+  }
+
+  /**
+   * Every byte the storage quota counts: the log's messages (`byteCount`) and, from running
+   * counters (one point read), their ids, the dedup window, dead letters, kept copies,
+   * producer ids and refusals. Inside a transaction it includes that transaction's writes.
+   */
+  storedBytes(): number {
+    return this.byteCount + bytesBesideLog(this.sql);
   }
 
   /** Writes the counters (and config) back; call inside the transaction that changed them. */
@@ -86,6 +100,7 @@ export class StationRecord {
       produced: this.producedCount,
       deadLetters,
       delivered,
+      storedBytes: this.storedBytes(),
     };
   }
 }

@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { StationConfig } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import { DEFAULT_READ_LIMIT } from "../../shared/limits";
+import { DEFAULT_READ_LIMIT, MAX_READ_BYTES } from "../../shared/limits";
 import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
 import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
@@ -19,8 +19,8 @@ import { nextIdExpiry, pruneExpiredIds } from "./dedup";
 import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
 import { type DocStateValue, readDocState } from "./doc-state";
 import { DocSockets } from "./doc-sockets";
-import { readMessages } from "./log";
 import { produceBatch } from "./produce";
+import { readPage } from "./replay";
 import { answerRuledBatch } from "./rulings";
 import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
@@ -161,7 +161,8 @@ export class Station extends DurableObject<Env> {
     const admitted = this.admission.admit(record.config, 0, Date.now());
     if (!admitted.ok) return admitted;
     const from = Math.max(fromOffset ?? record.firstOffset, record.firstOffset);
-    const rows = readMessages(this.sql, from, limit);
+    // Bounded by bytes as well as count (at least one message): `nextOffset` says where to go on.
+    const rows = readPage(this.sql, from, limit, MAX_READ_BYTES);
     const last = rows.at(-1);
     return ok({
       messages: rows.map((row) => toMessage(row)),

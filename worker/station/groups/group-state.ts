@@ -1,6 +1,7 @@
 // A group's own row: its cursor (the next offset never handed out), its overrides of the
-// station's settings, its start position and its counters. Groups are created on first use
-// or by PUT and deleted only on request: never for idleness (a reset cursor loses the place).
+// station's settings, its start position and its counters. Groups are created only by PUT
+// (the manage right; at most MAX_GROUPS_PER_STATION) and deleted only on request: never for
+// idleness (a reset cursor loses the place), never by a consumer's fetch or subscribe.
 import type { StationConfig } from "../../../shared/config";
 import type { GroupConfig, StartPosition } from "../../../shared/groups";
 import type { StationRecord } from "../station-record";
@@ -49,9 +50,8 @@ export function loadGroups(sql: SqlStorage): GroupRow[] {
   return sql.exec<GroupRow>("SELECT * FROM groups ORDER BY name").toArray();
 }
 
-/** The group, created with the default start (earliest) if it does not exist yet. */
-export function ensureGroup(sql: SqlStorage, record: StationRecord, name: string, now: number): GroupRow {
-  return loadGroup(sql, name) ?? createGroup(sql, record, name, {}, now);
+export function countGroups(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM groups").one().n;
 }
 
 export function createGroup(sql: SqlStorage, record: StationRecord, name: string, config: GroupConfig, now: number): GroupRow {

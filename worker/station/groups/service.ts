@@ -5,7 +5,7 @@
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../../shared/dead-letters";
 import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
-import { MAX_FETCH_BYTES, MAX_RESEND_ALL } from "../../../shared/limits";
+import { MAX_FETCH_BYTES, MAX_GROUPS_PER_STATION, MAX_READ_BYTES, MAX_RESEND_ALL, MAX_RESEND_BYTES, MAX_WAITING_FETCHES } from "../../../shared/limits";
 import { GROUP_NAME_PATTERN } from "../../../shared/names";
 import {
   contentOfRow,
@@ -19,12 +19,13 @@ import type { ScheduledTask } from "../scheduler";
 import type { StationRecord } from "../station-record";
 import { countThroughput } from "../throughput";
 import { noteConsumer } from "./consumers-seen";
-import { createGroup, deleteGroup, ensureGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";
+import { countGroups, createGroup, deleteGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";
 import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
 import { messagesJson } from "./message-json";
 import { ackOffsets, expireLeases, hasExpiredLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
 import { describeGroup, describeGroups } from "./stats";
+import type { SocketGuard } from "../socket-guard";
 import { SubscriberHub } from "./subscriber-hub";
 import { type Waiter, Waiters } from "./waiters";
 
@@ -39,6 +40,8 @@ export interface GroupHost {
   wakeBy(at: number): Promise<void>;
   /** The lowest offset readers outside the groups table (webhook endpoints) still need, or null. */
   otherFirstUnacked?(): number | null;
+  /** Checks subscriber sockets against their token and rates (worker/station/socket-guard.ts). */
+  readonly socketGuard: SocketGuard;
 }
 
 /** A fetch answer, as wire JSON text (`{"messages":[…]}`) ready to send. */
@@ -56,7 +59,8 @@ export interface ResendRoute {
 export class GroupService {
   private readonly waiters = new Waiters();
   private readonly resendRoutes: ResendRoute[] = [];
-  /** The log head groups were last brought up to (retention may have moved it since). */
+  /** The log head groups were last brought up to (retention may have moved it since). Set
+   *  inside a transaction: `transact` forgets it when that transaction rolls back. */
   private syncedHead = 0;
 
   private readonly hub: SubscriberHub;
@@ -66,9 +70,10 @@ export class GroupService {
       lease: (group, consumer, max, maxBytes, now) => this.lease(group, consumer, max, maxBytes, now),
       ensureGroup: (group, consumer) => {
         const now = Date.now();
-        return this.host.transact((record) => {
+        return this.transact((record) => {
           this.prepare(record, now);
-          ensureGroup(this.sql, record, group, now);
+          // A subscribe never creates a group: that takes the manage right (PUT …/groups/{group}).
+          if (!loadGroup(this.sql, group)) return groupNotFound(record, group);
           noteConsumer(this.sql, group, consumer, now);
           return ok(null);
         });
@@ -76,11 +81,28 @@ export class GroupService {
       ack: (group, offsets) => this.ack(group, offsets),
       nack: (group, offsets, delayMs) => this.nack(group, offsets, delayMs),
       wakeBy: (at) => this.host.wakeBy(at),
-    });
+    }, host.socketGuard);
   }
 
   private get sql(): SqlStorage {
     return this.host.sql;
+  }
+
+  /**
+   * The host's transaction. When it rolls back (a refusal or a throw) every write of `prepare`
+   * in it is undone too, so the in-memory `syncedHead` is forgotten: the next transaction
+   * brings the groups up to the head again (idempotent) instead of trusting undone work.
+   */
+  private transact<T>(work: (record: StationRecord) => Result<T>): Result<T> {
+    let result: Result<T>;
+    try {
+      result = this.host.transact(work);
+    } catch (error) {
+      this.syncedHead = 0;
+      throw error;
+    }
+    if (!result.ok) this.syncedHead = 0;
+    return result;
   }
 
   private otherFirstUnacked(): number | null {
@@ -103,7 +125,7 @@ export class GroupService {
         return nextDeliveryDueAt(this.sql, now);
       },
       run: async (now) => {
-        this.host.transact((record) => {
+        this.transact((record) => {
           this.prepare(record, now);
           trimAcked(this.sql, record, this.otherFirstUnacked());
           return ok(null);
@@ -120,19 +142,22 @@ export class GroupService {
   async fetch(group: string, consumer: string, max: number, waitMs: number, ackFirst: readonly number[] = []): Promise<Result<FetchAnswer>> {
     const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true, [...new Set(ackFirst)]);
     if (!leased.ok) return leased;
+    if (leased.value.missing) return groupNotFound(this.host.record(), group);
     const acked = ackFirst.length > 0 ? leased.value.acked : undefined;
     if (leased.value.messages.length > 0) {
       await this.host.wakeBy(leased.value.leaseUntil);
       return ok(answer(leased.value.messages, acked));
     }
-    if (waitMs === 0) return ok(answer([], acked));
+    // Waiters live in memory: past the bound a long-poll answers at once, and the caller polls again.
+    if (waitMs === 0 || this.waiters.size >= MAX_WAITING_FETCHES) return ok(answer([], acked));
     return this.wait(group, consumer, max, waitMs, acked);
   }
 
   ack(group: string, offsets: readonly number[]): Result<AckResponse> {
     const unique = [...new Set(offsets)];
     // No lease expiry first: an ack that arrives late still counts, rather than racing the DLS.
-    return this.host.transact((record) => {
+    return this.transact((record) => {
+      if (!loadGroup(this.sql, group)) return groupNotFound(record, group);
       const acked = ackOffsets(this.sql, group, unique);
       if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ acked });
@@ -142,9 +167,9 @@ export class GroupService {
   async nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>> {
     const now = Date.now();
     const unique = [...new Set(offsets)];
-    const result = this.host.transact((record) => {
+    const result = this.transact((record) => {
       const row = loadGroup(this.sql, group);
-      if (!row) return ok({ nacked: 0 });
+      if (!row) return groupNotFound(record, group);
       const outcome = nackOffsets(this.sql, record, row, unique, delayMs, now);
       if (outcome.deadLettered + outcome.discarded > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ nacked: outcome.requeued + outcome.deadLettered + outcome.discarded });
@@ -159,12 +184,17 @@ export class GroupService {
   /** Creates a group or changes its overrides; `start` is fixed once the group exists. */
   configure(group: string, config: GroupConfig): Result<{ created: boolean; info: GroupInfo }> {
     const now = Date.now();
-    return this.host.transact((record) => {
+    return this.transact((record) => {
       this.prepare(record, now);
       const existing = loadGroup(this.sql, group);
       if (existing && config.start !== undefined && !sameStart(config.start, startOf(existing))) {
         return fail(ErrorCode.GroupStartFixed, `Group ${group} exists and started at ${JSON.stringify(startOf(existing))}; delete it to start elsewhere`, {
           start: startOf(existing),
+        });
+      }
+      if (!existing && countGroups(this.sql) >= MAX_GROUPS_PER_STATION) {
+        return fail(ErrorCode.TooManyGroups, `Station ${record.name} has ${MAX_GROUPS_PER_STATION} consumer groups, the most it may have: delete one first`, {
+          max: MAX_GROUPS_PER_STATION,
         });
       }
       if (existing) updateOverrides(this.sql, existing, config, now);
@@ -175,10 +205,10 @@ export class GroupService {
 
   describe(group: string): Result<GroupInfo> {
     const now = Date.now();
-    return this.host.transact((record) => {
+    return this.transact((record) => {
       this.prepare(record, now);
       const info = describeGroup(this.sql, record, group, now);
-      return info ? ok(info) : fail(ErrorCode.GroupNotFound, `No group ${group} on station ${record.name}`, { group });
+      return info ? ok(info) : groupNotFound(record, group);
     });
   }
 
@@ -189,7 +219,7 @@ export class GroupService {
   describeAll(record: StationRecord): GroupInfo[] {
     const now = Date.now();
     if (hasExpiredLeases(this.sql, now)) {
-      this.host.transact((current) => {
+      this.transact((current) => {
         this.prepare(current, now);
         return ok(null);
       });
@@ -199,8 +229,8 @@ export class GroupService {
 
   /** Forgets a group (cursor, leases); its dead letters stay until dropped. */
   remove(group: string): Result<{ deleted: true }> {
-    const result = this.host.transact((record) => {
-      if (!deleteGroup(this.sql, group)) return fail(ErrorCode.GroupNotFound, `No group ${group} on station ${record.name}`, { group });
+    const result = this.transact((record) => {
+      if (!deleteGroup(this.sql, group)) return groupNotFound(record, group);
       trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ deleted: true as const });
     });
@@ -213,7 +243,7 @@ export class GroupService {
 
   deadLetters(query: DeadLetterQuery): Result<DeadLettersResponse> {
     const now = Date.now();
-    return this.host.transact((record) => {
+    return this.transact((record) => {
       this.prepare(record, now);
       return ok(listDeadLetters(this.sql, query));
     });
@@ -221,9 +251,13 @@ export class GroupService {
 
   async resend(request: ResendRequest): Promise<Result<ResendResponse>> {
     const now = Date.now();
-    const result = this.host.transact((record) => {
+    const result = this.transact((record) => {
       this.prepare(record, now);
-      const outcome = resendDeadLetters(this.sql, request, this.resendTarget(record, now), MAX_RESEND_ALL);
+      const outcome = resendDeadLetters(this.sql, request, this.resendTarget(record, now), {
+        maxLetters: MAX_RESEND_ALL,
+        maxBytes: MAX_RESEND_BYTES,
+        chunkBytes: MAX_READ_BYTES,
+      });
       return ok(outcome);
     });
     if (result.ok && result.value.resent > 0) await this.onAvailable();
@@ -231,7 +265,7 @@ export class GroupService {
   }
 
   drop(id: number): Result<DropResponse> {
-    return this.host.transact(() =>
+    return this.transact(() =>
       dropDeadLetter(this.sql, id) ? ok({ dropped: 1, id }) : fail(ErrorCode.DeadLetterNotFound, `No dead letter ${id}`, { id }),
     );
   }
@@ -282,19 +316,29 @@ export class GroupService {
 
   /**
    * One transaction: acks `ackFirst` (before any lease expiry, so a late ack still counts),
-   * then leases. With `create`, a group used for the first time is created. The consumer counts
-   * as seen when it asked (a fetch: `create`) or got messages (a waiter served, a socket pushed).
+   * then leases. A group that does not exist is never created here (`missing`: nothing was
+   * written). The consumer counts as seen when it asked (a fetch: `asked`) or got messages
+   * (a waiter served, a socket pushed).
    */
-  private lease(group: string, consumer: string, max: number, maxBytes: number, now: number, create = false, ackFirst: readonly number[] = []): Result<LeasedBatch & { acked: number }> {
-    return this.host.transact((record) => {
+  private lease(
+    group: string,
+    consumer: string,
+    max: number,
+    maxBytes: number,
+    now: number,
+    asked = false,
+    ackFirst: readonly number[] = [],
+  ): Result<LeasedBatch & { acked: number; missing?: true }> {
+    return this.transact((record) => {
+      if (!loadGroup(this.sql, group)) return ok({ messages: [], leaseUntil: now, acked: 0, missing: true as const });
       const acked = ackFirst.length > 0 ? ackOffsets(this.sql, group, ackFirst) : 0;
       if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       this.prepare(record, now);
-      const row = create ? ensureGroup(this.sql, record, group, now) : loadGroup(this.sql, group);
-      if (!row) return ok({ messages: [], leaseUntil: now, acked });
+      // Read after `prepare`, which may have moved the cursor past trimmed offsets.
+      const row = loadGroup(this.sql, group)!;
       const batch = leaseMessages(this.sql, record, row, consumer, max, maxBytes, now);
       if (batch.messages.length > 0) countThroughput(this.sql, now, { delivered: batch.messages.length });
-      if (create || batch.messages.length > 0) noteConsumer(this.sql, group, consumer, now);
+      if (asked || batch.messages.length > 0) noteConsumer(this.sql, group, consumer, now);
       return ok({ ...batch, acked });
     });
   }
@@ -346,6 +390,11 @@ export class GroupService {
       return requeueMessage(this.sql, record, letter.group_name, letter.msg_offset, contentOfRow(letter), now);
     };
   }
+}
+
+function groupNotFound(record: StationRecord | null, group: string): Result<never> {
+  const where = record ? ` on station ${record.name}` : "";
+  return fail(ErrorCode.GroupNotFound, `No group ${group}${where}: create it with PUT …/groups/${group} (manage right)`, { group });
 }
 
 function answer(messages: string[], acked?: number): FetchAnswer {
