@@ -1,6 +1,6 @@
-// Per-producer state: the last seq stored, and the offsets of seqs stored before (to answer
-// a resent batch with its original offsets). A producer's row is never pruned: forgetting it
-// would let a resend be stored twice.
+// Per-producer state: the last seq ruled on (stored, dead-lettered or refused; what each seq
+// was ruled is read back by rulings.ts). A producer's row is never pruned: forgetting it would
+// let a resend be ruled twice.
 
 /** Producers whose last seq is kept in memory: enough for every active browser of a station. */
 const CACHED_PRODUCERS = 10_000;
@@ -45,17 +45,4 @@ export class ProducerSeqs {
     this.cache.set(producer, seq);
     if (this.cache.size > CACHED_PRODUCERS) this.cache.delete(this.cache.keys().next().value!);
   }
-}
-
-/** Offsets of seqs `from..to` of a producer still in the log (trimmed ones are absent). */
-export function offsetsOfSeqs(sql: SqlStorage, producer: string, from: number, to: number): Map<number, number> {
-  const rows = sql
-    .exec<{ seq: number; msg_offset: number }>(
-      "SELECT seq, msg_offset FROM messages WHERE producer = ? AND seq BETWEEN ? AND ?",
-      producer,
-      from,
-      to,
-    )
-    .toArray();
-  return new Map(rows.map((r) => [r.seq, r.msg_offset]));
 }
