@@ -33,6 +33,9 @@ export const MAX_DISABLE_AFTER_MS = 30 * DAY;
 /** After a secret is rotated, the previous one keeps signing (a second signature) this long. */
 export const DEFAULT_ROTATION_GRACE_MS = 1 * DAY;
 export const MAX_ROTATION_GRACE_MS = 7 * DAY;
+/** Rotated-out secrets that may sign at once (a delivery carries at most this + 1 signatures);
+ *  a rotation that would need one more is refused with `secret_rotation_limit`. */
+export const MAX_PREVIOUS_SECRETS = 3;
 
 /** Concurrent deliveries of one unordered endpoint; a station's object runs at most
  *  MAX_STATION_DELIVERIES fetches at once (Workers allow 6 open connections per invocation). */
@@ -188,6 +191,31 @@ export interface DeliveryAttempt {
   outcome: DeliveryOutcome;
 }
 
+/**
+ * The `error` of a failed attempt (health `lastError`, `recent`, a dead letter's detail): coarse
+ * on purpose, so that an endpoint's health is no port scanner or connect oracle. The status,
+ * when an answer came, is in `status`.
+ */
+export const DeliveryError = {
+  /** No answer within `timeoutMs`. */
+  Timeout: "timeout",
+  /** No HTTP answer: refused, reset, TLS or any other network failure. */
+  ConnectionFailed: "connection failed",
+  /** A 3xx: redirects are not followed. */
+  Redirect: "redirect not followed",
+  Http4xx: "http 4xx",
+  Http5xx: "http 5xx",
+  /** The URL (or an address its host resolves to) is not allowed: nothing was sent. */
+  BlockedAddress: "blocked address",
+  /** The host name could not be resolved: nothing was sent, retried on schedule. */
+  DnsFailed: "dns lookup failed",
+  /** The worker has no WEBHOOK_SECRET_KEY (or not the one that sealed this secret): nothing was sent unsigned. */
+  SecretUnavailable: "secret unavailable",
+  /** Retention trimmed the message before it could be delivered. */
+  Trimmed: "trimmed by retention before delivery",
+} as const;
+export type DeliveryError = (typeof DeliveryError)[keyof typeof DeliveryError];
+
 /** Why an endpoint stopped delivering. */
 export const DisabledReason = {
   /** `PUT` with `enabled: false`. */
@@ -196,7 +224,8 @@ export const DisabledReason = {
   Gone: "gone",
   /** No success for `disableAfterMs`. */
   Failing: "failing",
-  /** The URL is no longer allowed (e.g. an http:// endpoint on a deployed worker). */
+  /** The URL is no longer allowed (e.g. an http:// endpoint on a deployed worker, or a name
+   *  that now resolves to a private address). */
   UrlNotAllowed: "url_not_allowed",
 } as const;
 export type DisabledReason = (typeof DisabledReason)[keyof typeof DisabledReason];
@@ -209,8 +238,10 @@ export interface WebhookInfo extends WebhookOptions {
   enabled: boolean;
   disabledAt: number | null;
   disabledReason: DisabledReason | null;
-  /** Until when a rotated-out secret still signs (a second signature), or null. */
+  /** Until when a rotated-out secret still signs (a second signature), or null; with several, the last. */
   previousSecretExpiresAt: number | null;
+  /** When each rotated-out secret still in grace stops signing, newest rotation first (at most MAX_PREVIOUS_SECRETS). */
+  previousSecretsExpireAt: number[];
   createdAt: number;
   updatedAt: number;
   cursor: {

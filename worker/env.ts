@@ -9,6 +9,14 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** `1` lets webhook endpoints be http:// and loopback (local development and tests only). */
   WEBHOOK_ALLOW_PRIVATE?: string;
+  /** Seals webhook signing secrets at rest (AES-256-GCM), 32+ characters. Without it webhook PUT
+   *  answers 503 `not_configured` and nothing is delivered (never unsigned). docs/webhooks.md. */
+  WEBHOOK_SECRET_KEY?: string;
+  /** The key WEBHOOK_SECRET_KEY replaced, still opened (and re-sealed under the new one) during a key rotation. */
+  WEBHOOK_SECRET_KEY_PREVIOUS?: string;
+  /** `0` stops resolving webhook host names before PUT and each delivery (only where fetch() cannot
+   *  reach private networks anyway, i.e. on Cloudflare's edge). Default: resolved. */
+  WEBHOOK_RESOLVE_DNS?: string;
   /** Secret that signs scoped tokens (JWT, HS256), 32+ characters. Without it only the admin
    *  token is accepted and `POST /v1/tokens` answers 503 `not_configured` (docs/security.md). */
   TOKEN_SIGNING_KEY?: string;

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const E2E_ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
+/** Seals webhook secrets at rest; without it webhook PUT answers 503 not_configured. */
+export const E2E_WEBHOOK_SECRET_KEY = "e2e-webhook-secret-key-0123456789abcdefghij";
 
 export interface WorkerOptions {
   /** State directory to persist to; a fresh temporary one by default. Reuse it to restart. */
@@ -51,7 +53,7 @@ export function tempStateDir(): string {
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const port = options.port ?? (await freePort());
   const stateDir = options.stateDir ?? tempStateDir();
-  const vars = { ADMIN_TOKEN: E2E_ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: "1", ...options.vars };
+  const vars = { ADMIN_TOKEN: E2E_ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: "1", WEBHOOK_SECRET_KEY: E2E_WEBHOOK_SECRET_KEY, ...options.vars };
   const args = [
     "dev",
     "--port", String(port),

@@ -1,7 +1,10 @@
 // Helpers for the webhook suites: a programmable receiver standing in for the outbound fetch
-// (the Station object runs in this isolate, so stubbing globalThis.fetch reaches it), and
-// polling for a condition with a deadline (never a fixed sleep).
+// (the Station object runs in this isolate, so stubbing globalThis.fetch reaches it), DNS over
+// HTTPS answers for it, a look at the stored endpoint row, and polling for a condition with a
+// deadline (never a fixed sleep).
+import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { DOH_URL } from "../../worker/station/webhook-dns";
 import { api } from "./helpers";
 
 export interface ReceivedCall {
@@ -86,4 +89,41 @@ export function headersOf(call: ReceivedCall) {
     "webhook-timestamp": call.headers["webhook-timestamp"]!,
     "webhook-signature": call.headers["webhook-signature"]!,
   };
+}
+
+/**
+ * The DNS-over-HTTPS answer for a call to the resolver, from `table` (host → addresses; a host
+ * not in it is NXDOMAIN, `"fail"` a SERVFAIL), or null when the call is not a DNS query.
+ */
+export function dohReply(call: ReceivedCall, table: Record<string, string[] | "fail">): Response | null {
+  if (!call.url.startsWith(`${DOH_URL}?`)) return null;
+  const query = new URL(call.url).searchParams;
+  const type = query.get("type") === "AAAA" ? 28 : 1;
+  const entry = table[query.get("name")!];
+  if (entry === "fail") return Response.json({ Status: 2 });
+  if (entry === undefined) return Response.json({ Status: 3 });
+  const answers = entry.filter((address) => (type === 28) === address.includes(":")).map((data) => ({ type, TTL: 0, data }));
+  return Response.json({ Status: 0, Answer: answers });
+}
+
+/** The endpoint's row as the station stores it (secrets and health), read inside the object. */
+export async function storedEndpoint(station: string, name: string): Promise<Record<string, any>> {
+  const { runInDurableObject } = await import("cloudflare:test");
+  const stub = env.STATION.get(env.STATION.idFromName(station));
+  return runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT * FROM webhooks WHERE name = ?", name).toArray()[0] as Record<string, any>);
+}
+
+/** Overwrites the endpoint's secret columns inside the object (rows from before sealing, other keys). */
+export async function writeEndpointSecrets(station: string, name: string, columns: { secret: string; previous_secret: string | null; previous_secret_expires_at: number | null }): Promise<void> {
+  const { runInDurableObject } = await import("cloudflare:test");
+  const stub = env.STATION.get(env.STATION.idFromName(station));
+  await runInDurableObject(stub, (_instance, state) => {
+    state.storage.sql.exec(
+      "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE name = ?",
+      columns.secret,
+      columns.previous_secret,
+      columns.previous_secret_expires_at,
+      name,
+    );
+  });
 }

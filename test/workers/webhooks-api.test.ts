@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { buildApp } from "../../worker/app";
 import { ADMIN_TOKEN, api, createStation, produce, uniqueStation } from "./helpers";
-import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
+import { dohReply, getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
 import { grantToken } from "./token-helpers";
 
 const URL_A = "http://receiver.test/a";
@@ -139,12 +139,64 @@ describe("PUT /v1/stations/{station}/webhooks/{name}", () => {
       ["https://169.254.169.254/latest", "private_address"],
       ["https://[::1]/hook", "private_address"],
       ["https://10.0.0.8/hook", "private_address"],
+      ["https://127.0.0.1.nip.io/hook", "private_address"],
+      ["https://localhost.localdomain/hook", "internal_name"],
+      ["https://metadata.google.internal/computeMetadata/v1/", "internal_name"],
+      ["https://[64:ff9b:1::a00:1]/hook", "private_address"],
+      ["https://[::ffff:0:10.0.0.1]/hook", "private_address"],
     ] as const) {
       const res = await put(url);
       expect(res.status, url).toBe(422);
       expect(((await res.json()) as any).error).toMatchObject({ code: "invalid_webhook_url", reason });
     }
+    // A public name is resolved (DNS over HTTPS) before it is saved.
+    receiver.reply((call) => dohReply(call, { "hooks.example.com": ["93.184.216.34", "2606:2800:220:1::1"] }) ?? new Response(null, { status: 204 }));
     expect((await put("https://hooks.example.com/in")).status).toBe(201);
+    expect(receiver.calls.some((call) => call.url.includes("name=hooks.example.com&type=AAAA"))).toBe(true);
+  });
+
+  it("resolves host names at PUT when deployed: any private A or AAAA record, or a failed lookup, refuses", async () => {
+    const station = await createStation();
+    const deployed = buildApp();
+    const put = (url: string, workerEnv: Record<string, unknown> = { ...env, WEBHOOK_ALLOW_PRIVATE: undefined }) =>
+      deployed.fetch(
+        new Request(`https://waystation.test/v1/stations/${station}/webhooks/named`, {
+          method: "PUT",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ url }),
+        }),
+        workerEnv,
+      );
+    receiver.reply(
+      (call) =>
+        dohReply(call, {
+          "rebind.example.com": ["127.0.0.1"],
+          "meta.example.com": ["169.254.169.254"],
+          "mixed.example.com": ["93.184.216.34", "10.0.0.7"],
+          "v6.example.com": ["93.184.216.34", "fd00::1"],
+          "nat64.example.com": ["64:ff9b:1::a00:1"],
+          "servfail.example.com": "fail",
+          "public.example.com": ["93.184.216.34"],
+        }) ?? new Response(null, { status: 204 }),
+    );
+    for (const [url, reason] of [
+      ["https://rebind.example.com/", "resolves_private"],
+      ["https://meta.example.com/", "resolves_private"],
+      ["https://mixed.example.com/", "resolves_private"],
+      ["https://v6.example.com/", "resolves_private"],
+      ["https://nat64.example.com/", "resolves_private"],
+      ["https://servfail.example.com/", "unresolvable"],
+      ["https://nxdomain.example.com/", "unresolvable"],
+    ] as const) {
+      const res = await put(url);
+      expect(res.status, url).toBe(422);
+      expect(((await res.json()) as any).error, url).toMatchObject({ code: "invalid_webhook_url", reason });
+    }
+    expect((await put("https://public.example.com/")).status).toBe(201);
+    // WEBHOOK_RESOLVE_DNS=0 (on Cloudflare's edge, where fetch() reaches no private network): names are not resolved.
+    const asked = receiver.calls.length;
+    expect((await put("https://rebind.example.com/", { ...env, WEBHOOK_ALLOW_PRIVATE: undefined, WEBHOOK_RESOLVE_DNS: "0" })).status).toBe(200);
+    expect(receiver.calls.length).toBe(asked);
   });
 
   it("refuses invalid endpoint names with 400 and unknown stations with 404", async () => {

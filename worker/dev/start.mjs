@@ -1,6 +1,7 @@
 // `npm start`: runs Waystation locally in workerd (wrangler dev) on http://localhost:8787 with
-// state persisted under .wrangler/state. Creates .dev.vars with a random ADMIN_TOKEN and
-// TOKEN_SIGNING_KEY the first time (git-ignored) and prints how to use them. Extra arguments go to wrangler dev.
+// state persisted under .wrangler/state. Creates .dev.vars with a random ADMIN_TOKEN,
+// TOKEN_SIGNING_KEY and WEBHOOK_SECRET_KEY the first time (git-ignored), adds a missing one to an
+// older file, and prints how to use them. Extra arguments go to wrangler dev.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -19,6 +20,10 @@ if (!vars.ADMIN_TOKEN) {
 }
 if (!vars.TOKEN_SIGNING_KEY) {
   vars.TOKEN_SIGNING_KEY = randomBytes(32).toString("base64url"); // signs scoped tokens (docs/security.md)
+  changed = true;
+}
+if (!vars.WEBHOOK_SECRET_KEY) {
+  vars.WEBHOOK_SECRET_KEY = randomBytes(32).toString("base64url"); // seals webhook secrets at rest (docs/webhooks.md)
   changed = true;
 }
 if (vars.WEBHOOK_ALLOW_PRIVATE === undefined) {

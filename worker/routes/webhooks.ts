@@ -1,6 +1,6 @@
 // Webhook endpoints of a station: create or update (PUT), list and describe with delivery health
 // (GET), delete, and replay from an offset. All need the manage right on the station. URLs pass
-// the SSRF guard here, before the station object sees them.
+// the SSRF guard here (names resolved too), before the station object sees them.
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
@@ -12,7 +12,9 @@ import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
 import { nameParam, stationParam } from "../http/params";
 import { readJson } from "../http/read-json";
-import { allowsPrivateWebhooks, checkWebhookUrl } from "../station/webhook-url";
+import { guardWebhookUrl, resolverFor } from "../station/webhook-dns";
+import { secretKeyProblem } from "../station/webhook-secrets";
+import { allowsPrivateWebhooks } from "../station/webhook-url";
 import { stationStub } from "../stubs";
 
 /** Endpoint names follow the group rule (an endpoint is a group whose member is the endpoint). */
@@ -28,8 +30,11 @@ export const webhooks = new Hono<AppBindings>()
     const station = stationParam(c);
     const name = webhookParam(c);
     requireAccess(c, Action.Manage, station);
+    // Fail closed: without the key that seals secrets at rest, no endpoint is saved.
+    const keyProblem = secretKeyProblem(c.env);
+    if (keyProblem !== null) throw new ApiError(ErrorCode.NotConfigured, keyProblem);
     const request = await readJson(c, PutWebhookRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    const checked = checkWebhookUrl(request.url, allowsPrivateWebhooks(c.env));
+    const checked = await guardWebhookUrl(request.url, allowsPrivateWebhooks(c.env), resolverFor(c.env));
     if (!checked.ok) {
       throw new ApiError(ErrorCode.InvalidWebhookUrl, checked.message, { reason: checked.reason, url: request.url.slice(0, 200) });
     }

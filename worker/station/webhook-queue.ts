@@ -3,20 +3,23 @@
 // attempt's outcome (delivered, retry at a time, dead letter, disable) and says when the next
 // attempt is due. Every function is synchronous SQL inside the caller's transaction; no fetch here.
 import { DeadLetterReason } from "../../shared/dead-letters";
-import { DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../shared/webhooks";
+import { DeliveryError, DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../shared/webhooks";
 import { addDeadLetter, contentOfRow, type DeadLetterContent } from "./dead-letters";
 import { messageJson } from "./groups/message-json";
 import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
 import type { StationRecord } from "./station-record";
 import { countThroughput } from "./throughput";
 import { honoursRetryAfter, nextRetryDelayMs } from "./webhook-retry";
-import { disableEndpoint, type Endpoint, listEndpoints, loadEndpointById, logAttempt, signingSecrets } from "./webhook-store";
+import type { SecretColumns } from "./webhook-secrets";
+import { disableEndpoint, type Endpoint, listEndpoints, loadEndpointById, logAttempt, resealSecrets, secretColumns } from "./webhook-store";
 
 /** Messages looked at per endpoint per refill when a filter skips them (bounds one claim's work). */
 const MAX_SCAN_PER_REFILL = 500;
 /** A claimed attempt is retried this long after its timeout if its outcome was never recorded
  *  (the object restarted mid-fetch): the lease that makes delivery at-least-once. */
 export const LEASE_GRACE_MS = 5_000;
+/** Without the key that opens its secret, an attempt waits this long (uncounted) and looks again. */
+export const SECRET_UNAVAILABLE_RETRY_MS = 60_000;
 
 interface QueueRow {
   webhook_id: number;
@@ -41,7 +44,8 @@ export interface Claim {
   /** 1 for the first attempt. */
   attempt: number;
   url: string;
-  secrets: string[];
+  /** The endpoint's secret columns as stored (sealed): the sender opens them, no storage needed. */
+  secrets: SecretColumns;
   timeoutMs: number;
   /** Until when storage holds this attempt as taken; after it, the attempt is tried again. */
   leaseUntil: number;
@@ -61,6 +65,10 @@ export interface AttemptResult {
   durationMs: number;
   /** The URL failed the guard at send time: nothing was sent. */
   urlRefused?: boolean;
+  /** No key could open the secret (WEBHOOK_SECRET_KEY missing or changed): nothing was sent unsigned. */
+  secretUnavailable?: boolean;
+  /** The secrets sealed anew under the current key (they were plain text, or under the previous key). */
+  resealed?: { basis: SecretColumns; sealed: SecretColumns };
 }
 
 /** The webhook-id of a message: station incarnation and offset make it unique and stable. */
@@ -172,7 +180,7 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
       offset: row.msg_offset,
       attempt,
       url: endpoint.options.url,
-      secrets: signingSecrets(endpoint.row, now),
+      secrets: secretColumns(endpoint.row),
       timeoutMs: endpoint.options.timeoutMs,
       leaseUntil,
       webhookId: webhookMessageId(record, row.msg_offset),
@@ -196,7 +204,7 @@ function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: nu
     attempt: row.attempts,
     at: now,
     status: null,
-    error: "trimmed by retention before delivery",
+    error: DeliveryError.Trimmed,
     durationMs: 0,
     outcome: DeliveryOutcome.Skipped,
   });
@@ -230,6 +238,8 @@ function payloadJson(station: string, offset: number, content: DeadLetterContent
 export function recordAttempt(sql: SqlStorage, claim: Claim, result: AttemptResult, now: number): DeliveryOutcome | null {
   const endpoint = loadEndpointById(sql, claim.endpointId);
   if (endpoint === null) return null; // deleted while the attempt was in flight
+  if (result.resealed) resealSecrets(sql, endpoint.id, result.resealed.basis, result.resealed.sealed);
+  if (result.secretUnavailable) return waitForSecret(sql, endpoint, claim, result, now);
   const queued = sql
     .exec<QueueRow>("SELECT * FROM webhook_queue WHERE webhook_id = ? AND msg_offset = ?", endpoint.id, claim.offset)
     .toArray()[0];
@@ -276,6 +286,31 @@ export function recordAttempt(sql: SqlStorage, claim: Claim, result: AttemptResu
   logAttempt(sql, endpoint.id, attempt);
   countThroughput(sql, now, { delivered: 1 });
   return outcome;
+}
+
+/**
+ * Nothing was sent: the worker cannot open the endpoint's secret. The attempt is not counted and
+ * the failure streak does not grow (it is the worker's configuration, not the endpoint); the
+ * message waits a minute and the health says why.
+ */
+function waitForSecret(sql: SqlStorage, endpoint: Endpoint, claim: Claim, result: AttemptResult, now: number): DeliveryOutcome {
+  sql.exec(
+    "UPDATE webhook_queue SET attempts = max(0, attempts - 1), next_attempt_at = ? WHERE webhook_id = ? AND msg_offset = ?",
+    now + SECRET_UNAVAILABLE_RETRY_MS,
+    endpoint.id,
+    claim.offset,
+  );
+  sql.exec("UPDATE webhooks SET last_status = NULL, last_error = ?, last_attempt_at = ? WHERE id = ?", result.error, result.at, endpoint.id);
+  logAttempt(sql, endpoint.id, {
+    offset: claim.offset,
+    attempt: claim.attempt,
+    at: result.at,
+    status: null,
+    error: result.error,
+    durationMs: 0,
+    outcome: DeliveryOutcome.Retrying,
+  });
+  return DeliveryOutcome.Retrying;
 }
 
 function failQueued(sql: SqlStorage, endpoint: Endpoint, claim: Claim, queued: QueueRow, result: AttemptResult, now: number): DeliveryOutcome {

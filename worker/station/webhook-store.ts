@@ -1,6 +1,6 @@
-// Webhook endpoints as stored: the SQL row and its one conversion, create/update (secrets kept
-// or rotated), delete, replay, and the endpoint with its health as the wire shows it. Runs inside
-// the caller's transaction; knows nothing of HTTP or of sending.
+// Webhook endpoints as stored: the SQL row and its one conversion, create/update (with secrets
+// already sealed by webhook-secrets.ts), delete, replay, and the endpoint with its health as the
+// wire shows it. Runs inside the caller's transaction; knows nothing of HTTP, sending or keys.
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import {
   type DeliveryOutcome,
@@ -17,7 +17,7 @@ import {
   webhookGroupName,
 } from "../../shared/webhooks";
 import type { StationRecord } from "./station-record";
-import { generateSecret } from "./webhook-signature";
+import { previousExpiries, type SecretColumns } from "./webhook-secrets";
 
 export interface EndpointRow {
   id: number;
@@ -99,11 +99,36 @@ export function countEnabledEndpoints(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhooks WHERE enabled = 1").one().n;
 }
 
-/** The secrets that sign a delivery at `now`: the current one, then a rotated-out one in its grace time. */
-export function signingSecrets(row: EndpointRow, now: number): string[] {
-  const previous = row.previous_secret;
-  const expiresAt = row.previous_secret_expires_at;
-  return previous !== null && expiresAt !== null && expiresAt > now ? [row.secret, previous] : [row.secret];
+/** The secret columns of a row, as webhook-secrets.ts reads and writes them. */
+export function secretColumns(row: EndpointRow): SecretColumns {
+  return { secret: row.secret, previous_secret: row.previous_secret, previous_secret_expires_at: row.previous_secret_expires_at };
+}
+
+/** Whether the row still holds the secret columns `basis` was read from (null: no row). */
+function sameSecrets(row: EndpointRow | null, basis: SecretColumns | null): boolean {
+  if (row === null || basis === null) return row === basis;
+  return row.secret === basis.secret && row.previous_secret === basis.previous_secret && row.previous_secret_expires_at === basis.previous_secret_expires_at;
+}
+
+/**
+ * Writes freshly sealed secrets over the ones they were made from, unless the row changed since
+ * (a PUT in between wins): the lazy re-sealing after a delivery. True when written.
+ */
+export function resealSecrets(sql: SqlStorage, id: number, basis: SecretColumns, sealed: SecretColumns): boolean {
+  const row = loadEndpointById(sql, id);
+  if (row === null || !sameSecrets(row.row, basis)) return false;
+  writeSecrets(sql, id, sealed);
+  return true;
+}
+
+function writeSecrets(sql: SqlStorage, id: number, sealed: SecretColumns): void {
+  sql.exec(
+    "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
+    sealed.secret,
+    sealed.previous_secret,
+    sealed.previous_secret_expires_at,
+    id,
+  );
 }
 
 function optionsOf(request: PutWebhookRequest, url: string): WebhookOptions {
@@ -128,29 +153,49 @@ function startOffset(record: StationRecord, start: WebhookStart): number {
 
 export interface PutOutcome {
   created: boolean;
-  /** The secret, when this PUT generated it. */
-  generatedSecret: string | null;
   endpoint: Endpoint;
 }
 
-/** Creates the endpoint or replaces its options; `url` is the guard-checked, normalised URL. */
-export function putEndpoint(sql: SqlStorage, record: StationRecord, name: string, request: PutWebhookRequest, url: string, now: number): Result<PutOutcome> {
+/** The secrets a PUT writes: sealed from what the row held (`basis`, null for a new endpoint). */
+export interface SecretsToWrite {
+  basis: SecretColumns | null;
+  sealed: SecretColumns;
+}
+
+/**
+ * Creates the endpoint or replaces its options; `url` is the guard-checked, normalised URL and
+ * `secrets` were sealed (outside this transaction: WebCrypto is async) from the row as it was.
+ * If the row's secrets changed meanwhile, nothing is written and the answer is `conflict`.
+ */
+export function putEndpoint(
+  sql: SqlStorage,
+  record: StationRecord,
+  name: string,
+  request: PutWebhookRequest,
+  url: string,
+  secrets: SecretsToWrite,
+  now: number,
+): Result<PutOutcome> {
   const options = JSON.stringify(optionsOf(request, url));
   const existing = loadEndpoint(sql, name);
+  if (!sameSecrets(existing?.row ?? null, secrets.basis)) {
+    return fail(ErrorCode.Conflict, `Webhook endpoint ${name} changed during this PUT; send it again`, { webhook: name });
+  }
   if (existing === null) {
     const total = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhooks").one().n;
     if (total >= MAX_WEBHOOKS_PER_STATION) {
       return fail(ErrorCode.TooManyWebhooks, `A station has at most ${MAX_WEBHOOKS_PER_STATION} webhook endpoints`, { max: MAX_WEBHOOKS_PER_STATION });
     }
-    const secret = request.secret ?? generateSecret();
     const enabled = request.enabled ?? true;
     sql.exec(
-      `INSERT INTO webhooks (name, options, secret, enabled, disabled_at, disabled_reason, next_offset, created_at, updated_at,
-         consecutive_failures, delivered, dead_lettered)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)`,
+      `INSERT INTO webhooks (name, options, secret, previous_secret, previous_secret_expires_at, enabled, disabled_at, disabled_reason,
+         next_offset, created_at, updated_at, consecutive_failures, delivered, dead_lettered)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)`,
       name,
       options,
-      secret,
+      secrets.sealed.secret,
+      secrets.sealed.previous_secret,
+      secrets.sealed.previous_secret_expires_at,
       enabled ? 1 : 0,
       enabled ? null : now,
       enabled ? null : DisabledReason.Manual,
@@ -158,29 +203,20 @@ export function putEndpoint(sql: SqlStorage, record: StationRecord, name: string
       now,
       now,
     );
-    return ok({ created: true, generatedSecret: request.secret === undefined ? secret : null, endpoint: loadEndpoint(sql, name)! });
+    return ok({ created: true, endpoint: loadEndpoint(sql, name)! });
   }
 
   const row = existing.row;
   sql.exec("UPDATE webhooks SET options = ?, updated_at = ? WHERE id = ?", options, now, row.id);
-  if (request.secret !== undefined && request.secret !== row.secret) {
-    // Rotation: the old secret keeps signing (a second signature) for rotationGraceMs.
-    const grace = request.rotationGraceMs;
-    sql.exec(
-      "UPDATE webhooks SET secret = ?, previous_secret = ?, previous_secret_expires_at = ? WHERE id = ?",
-      request.secret,
-      grace > 0 ? row.secret : null,
-      grace > 0 ? now + grace : null,
-      row.id,
-    );
-  }
+  // Rotated or not, the secrets are written sealed anew: a row from before sealing is migrated here.
+  writeSecrets(sql, row.id, secrets.sealed);
   if (existing.options.url !== url) {
     // A new destination starts with a clean failure streak.
     sql.exec("UPDATE webhooks SET consecutive_failures = 0, failing_since = NULL WHERE id = ?", row.id);
   }
   if (request.enabled === true && !existing.enabled) enableEndpoint(sql, row.id);
   if (request.enabled === false && existing.enabled) disableEndpoint(sql, row.id, DisabledReason.Manual, now);
-  return ok({ created: false, generatedSecret: null, endpoint: loadEndpointById(sql, row.id)! });
+  return ok({ created: false, endpoint: loadEndpointById(sql, row.id)! });
 }
 
 export function enableEndpoint(sql: SqlStorage, id: number): void {
@@ -312,7 +348,7 @@ export function describeEndpoint(sql: SqlStorage, record: StationRecord, endpoin
   const { row } = endpoint;
   const queue = queueStats(sql, endpoint.id);
   const doneBelow = queue.lowestFromLog ?? endpoint.nextOffset;
-  const previousActive = row.previous_secret !== null && row.previous_secret_expires_at !== null && row.previous_secret_expires_at > now;
+  const expiries = previousExpiries(secretColumns(row), now);
   return {
     name: endpoint.name,
     group: webhookGroupName(endpoint.name),
@@ -320,7 +356,8 @@ export function describeEndpoint(sql: SqlStorage, record: StationRecord, endpoin
     enabled: endpoint.enabled,
     disabledAt: row.disabled_at,
     disabledReason: row.disabled_reason as DisabledReason | null,
-    previousSecretExpiresAt: previousActive ? row.previous_secret_expires_at : null,
+    previousSecretExpiresAt: expiries.length > 0 ? Math.max(...expiries) : null,
+    previousSecretsExpireAt: expiries,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     cursor: {

@@ -1,7 +1,7 @@
 // Webhooks as the Station object sees them: endpoint management (each change in a transaction),
 // the scheduler task that drives delivery, the kick after produce, and the endpoints' entries
 // among the station's groups. The shell holds one of these and adds thin RPC methods over it.
-import { ok, type Result } from "../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { GroupSummary } from "../../shared/stations";
 import {
   type PutWebhookRequest,
@@ -18,7 +18,10 @@ import type { ScheduledTask, Scheduler } from "./scheduler";
 import type { StationRecord } from "./station-record";
 import { WebhookDispatcher } from "./webhook-dispatcher";
 import { claimDeliveries, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
+import { resolverFor } from "./webhook-dns";
+import { type EndpointSecrets, loadKeyRing, openEndpointSecrets, rotateSecrets, type SecretKeyEnv, type SecretKeyRing, sealEndpointSecrets, secretKeyProblem } from "./webhook-secrets";
 import { sendAttempt } from "./webhook-send";
+import { generateSecret } from "./webhook-signature";
 import {
   countEnabledEndpoints,
   deleteEndpoint,
@@ -30,14 +33,19 @@ import {
   notFound,
   putEndpoint,
   replayEndpoint,
+  secretColumns,
+  type SecretsToWrite,
   withSecret,
 } from "./webhook-store";
 import { allowsPrivateWebhooks } from "./webhook-url";
 
+/** A PUT whose row changed under it starts over at most this many times in all. */
+const MAX_PUT_ROUNDS = 3;
+
 export interface StationWebhooksHost {
   sql: SqlStorage;
   storage: DurableObjectStorage;
-  env: { WEBHOOK_ALLOW_PRIVATE?: string };
+  env: SecretKeyEnv & { WEBHOOK_ALLOW_PRIVATE?: string; WEBHOOK_RESOLVE_DNS?: string };
   record(): StationRecord | null;
   scheduler(): Scheduler;
   /** Runs `work` in the shell's transaction (a failed Result rolls back). */
@@ -56,7 +64,12 @@ export class StationWebhooks {
         if (!record) return [];
         return host.storage.transactionSync(() => claimDeliveries(host.sql, record, inFlight, slots, Date.now()));
       },
-      send: (claim) => sendAttempt(claim, allowsPrivateWebhooks(host.env)),
+      send: (claim) =>
+        sendAttempt(claim, {
+          allowPrivate: allowsPrivateWebhooks(host.env),
+          resolver: resolverFor(host.env),
+          keyRing: () => loadKeyRing(host.env),
+        }),
       record: (claim, result) => {
         if (!host.record()) return false;
         const now = Date.now();
@@ -103,14 +116,60 @@ export class StationWebhooks {
     }
   }
 
-  put(name: string, request: PutWebhookRequest, url: string): Result<{ created: boolean; webhook: PutWebhookResponse }> {
-    const now = Date.now();
-    const result = this.host.transact((record) => putEndpoint(this.host.sql, record, name, request, url, now));
-    if (!result.ok) return result;
-    this.enabledCount = null;
-    this.kick();
-    const { created, generatedSecret, endpoint } = result.value;
-    return ok({ created, webhook: withSecret(this.describe(endpoint), generatedSecret) });
+  /**
+   * Creates or updates an endpoint. Its secrets are sealed first (WebCrypto is async, so outside
+   * the transaction); the transaction then writes them only if the row's secrets are still those
+   * they were made from, else the PUT starts over (a concurrent PUT or re-sealing won the race).
+   */
+  async put(name: string, request: PutWebhookRequest, url: string): Promise<Result<{ created: boolean; webhook: PutWebhookResponse }>> {
+    const ring = await loadKeyRing(this.host.env);
+    if (ring === null) return fail(ErrorCode.NotConfigured, secretKeyProblem(this.host.env) ?? "WEBHOOK_SECRET_KEY is not set");
+    for (let round = 1; ; round++) {
+      const now = Date.now();
+      const prepared = await this.prepareSecrets(ring, name, request, now);
+      if (!prepared.ok) return prepared;
+      const { secrets, generatedSecret } = prepared.value;
+      const result = this.host.transact((record) => putEndpoint(this.host.sql, record, name, request, url, secrets, now));
+      if (!result.ok && result.error.code === ErrorCode.Conflict && round < MAX_PUT_ROUNDS) continue;
+      if (!result.ok) return result;
+      this.enabledCount = null;
+      this.kick();
+      const { created, endpoint } = result.value;
+      return ok({ created, webhook: withSecret(this.describe(endpoint), generatedSecret) });
+    }
+  }
+
+  /** The secrets a PUT leaves: kept, made (new endpoint without one) or rotated; sealed for the row. */
+  private async prepareSecrets(
+    ring: SecretKeyRing,
+    name: string,
+    request: PutWebhookRequest,
+    now: number,
+  ): Promise<Result<{ secrets: SecretsToWrite; generatedSecret: string | null }>> {
+    const existing = loadEndpoint(this.host.sql, name);
+    if (existing === null) {
+      const current = request.secret ?? generateSecret();
+      const sealed = await sealEndpointSecrets(ring, name, { current, previous: [] }, now);
+      return ok({ secrets: { basis: null, sealed }, generatedSecret: request.secret === undefined ? current : null });
+    }
+    const basis = secretColumns(existing.row);
+    const opened = await openEndpointSecrets(ring, name, basis, now);
+    let secrets: EndpointSecrets;
+    if (!opened.ok) {
+      // Sealed under a key this worker no longer has: only a new secret (with no grace: the old
+      // one cannot sign anyway) gets the endpoint going again.
+      if (request.secret === undefined) {
+        return fail(ErrorCode.NotConfigured, `The secret of webhook ${name} cannot be opened with WEBHOOK_SECRET_KEY or WEBHOOK_SECRET_KEY_PREVIOUS; PUT a new secret`, { webhook: name });
+      }
+      secrets = { current: request.secret, previous: [] };
+    } else if (request.secret === undefined) {
+      secrets = opened.secrets;
+    } else {
+      const rotated = rotateSecrets(opened.secrets, request.secret, request.rotationGraceMs, now);
+      if (!rotated.ok) return rotated;
+      secrets = rotated.value;
+    }
+    return ok({ secrets: { basis, sealed: await sealEndpointSecrets(ring, name, secrets, now) }, generatedSecret: null });
   }
 
   get(name: string): Result<WebhookInfo> {
