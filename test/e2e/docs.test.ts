@@ -1,7 +1,9 @@
 // End to end in Chromium against wrangler dev: two pages share a doc station through
 // client.doc(); live edits and awareness cross over the WebSocket; both edit offline, one
-// reloads while offline and still shows its edits, and once online both converge; a document
-// with 10,000 updates of history opens with one catch-up request.
+// reloads while offline and still shows its edits, and once online both converge; an edit the
+// station refuses (too large) shows on status.error without blocking the later edits, and its
+// content comes through in pieces; a document with 10,000 updates of history opens with one
+// catch-up request.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -19,7 +21,7 @@ async function serveDocModule(context: BrowserContext, worker: RunningWorker): P
 }
 
 /** Client and doc in the page: `window.ws`, `window.doc`; resolves once the local copy loaded. */
-async function openDoc(page: Page, worker: RunningWorker): Promise<void> {
+async function openDoc(page: Page, worker: RunningWorker, station = STATION): Promise<void> {
   await page.addScriptTag({ type: "module", content: `import * as wsdoc from "/waystation-doc.js"; window.wsdoc = wsdoc;` });
   await page.waitForFunction(() => (window as any).wsdoc);
   await startClient(page, worker.token, { backoffBaseMs: 200, backoffMaxMs: 1000 });
@@ -27,7 +29,7 @@ async function openDoc(page: Page, worker: RunningWorker): Promise<void> {
     const w = window as any;
     w.doc = w.ws.doc(station, { pollIntervalMs: 500 });
     await w.doc.whenLoaded;
-  }, STATION);
+  }, station);
 }
 
 const textOf = (page: Page) => page.evaluate(() => (window as any).doc.getText("body").toString() as string);
@@ -48,13 +50,13 @@ describe("collaborative docs in Chromium", () => {
     if (worker) removeStateDir(worker.stateDir);
   });
 
-  async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  async function newPage(station = STATION): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext();
     contexts.push(context);
     await serveSdkPage(context, worker);
     await serveDocModule(context, worker);
     const page = await openSdkPage(context, worker, { fromWorker: true });
-    await openDoc(page, worker);
+    await openDoc(page, worker, station);
     return { context, page };
   }
 
@@ -122,6 +124,69 @@ describe("collaborative docs in Chromium", () => {
     }, state.body.update.$binary as string);
     expect(serverText).toBe("[A offline] hello [B offline]");
     for (const context of contexts) await context.close();
+  }, 300_000);
+
+  it("shows an edit the station refuses (too large) on status.error, and the other page still gets every accepted edit and then the refused content", async () => {
+    const station = "e2e-refused";
+    const maxMessageBytes = 8192;
+    const api = apiClient(worker);
+    expect((await api("PUT", `/v1/stations/${station}`, { kind: "doc", maxMessageBytes })).status).toBe(201);
+    const a = await newPage(station);
+    const b = await newPage(station);
+    await waitUntil(async () => (await connectionOf(a.page)) === "websocket" && (await connectionOf(b.page)) === "websocket", "both sockets");
+    await a.page.evaluate(() => (window as any).doc.getText("body").insert(0, "start"));
+    await waitUntil(async () => (await textOf(b.page)) === "start", "B to see A's first edit", 20_000);
+
+    // One edit of 30,000 characters: over the station's 8 KiB, so the station refuses it.
+    await a.page.evaluate(() => {
+      const w = window as any;
+      w.doc.getText("body").insert(5, ` ${"x".repeat(30_000)} `);
+      w.bigAcked = "pending";
+      w.doc.whenAcknowledged().then(
+        () => (w.bigAcked = "resolved"),
+        () => (w.bigAcked = "rejected"),
+      );
+    });
+    await waitUntil(async () => (await a.page.evaluate(() => (window as any).doc.status.error?.code)) === "message_too_large", "the refusal on A's status.error", 30_000);
+
+    // Normal edits after it: each reaches B (they no longer wait behind the refused one).
+    for (const word of ["one", "two", "three"]) {
+      await a.page.evaluate(async (word) => {
+        const doc = (window as any).doc;
+        doc.getText("body").insert(0, `${word} `);
+        await doc.whenSaved();
+      }, word);
+      await waitUntil(async () => (await textOf(b.page)).startsWith(`${word} `), `B to see "${word}"`, 30_000);
+    }
+    // The refused content came again in pieces the station takes: both pages are the same.
+    await waitUntil(async () => (await textOf(a.page)) === (await textOf(b.page)), "both pages to converge", 60_000);
+    expect(await textOf(b.page)).toBe(`three two one start ${"x".repeat(30_000)} `);
+    expect(await a.page.evaluate(() => (window as any).bigAcked)).toBe("pending");
+    const error = await a.page.evaluate(() => (window as any).doc.status.error);
+    expect(error).toMatchObject({ code: "message_too_large" });
+    expect(typeof error.seq).toBe("number"); // the refused action's seq
+
+    // The station's log: every message fits, and its document is the pages' one.
+    const read = await api("GET", `/v1/stations/${station}/messages?from=1&limit=1000`);
+    expect(read.status).toBe(200);
+    for (const message of read.body.messages) expect(JSON.stringify(message.body).length).toBeLessThanOrEqual(maxMessageBytes);
+    const state = await api("GET", `/v1/stations/${station}/doc`);
+    const serverText = await a.page.evaluate((update) => {
+      const { Y } = (window as any).wsdoc;
+      const doc = new Y.Doc();
+      Y.applyUpdate(doc, Uint8Array.from(atob(update), (c) => c.charCodeAt(0)));
+      return doc.getText("body").toString();
+    }, state.body.update.$binary as string);
+    expect(serverText).toBe(await textOf(a.page));
+
+    // A later edit is acknowledged as usual.
+    const later = await a.page.evaluate(async () => {
+      const doc = (window as any).doc;
+      doc.getText("body").insert(0, "four ");
+      return doc.whenAcknowledged();
+    });
+    expect(later.offset).toBeGreaterThan(0);
+    await Promise.all([a.context.close(), b.context.close()]);
   }, 300_000);
 
   it("opens a document with a long history in one catch-up request", async () => {
