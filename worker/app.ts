@@ -13,6 +13,7 @@ import { docs } from "./routes/docs";
 import { deadLetters } from "./routes/dead-letters";
 import { groups } from "./routes/groups";
 import { health } from "./routes/health";
+import { openapi } from "./routes/openapi";
 import { messages } from "./routes/messages";
 import { schemas } from "./routes/schemas";
 import { stationSchema } from "./routes/station-schema";
@@ -46,6 +47,7 @@ export function buildApp() {
       setHeaders(c, { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), ...cacheControl });
     })
     .route("/", health)
+    .route("/", openapi)
     .route("/", metrics)
     .route("/v1", v1);
 
