@@ -28,7 +28,7 @@ describe("schemas against wrangler dev", () => {
     if (worker) removeStateDir(worker.stateDir);
   });
 
-  it("adds versions, refuses a bad schema, and enforces the station's schema in single and batch produce", async () => {
+  it("adds versions, refuses a bad schema, and enforces the station's schema: whole batches without seq, each message with seq", async () => {
     expect((await api("PUT", "/v1/schemas/todo", { schema: TODO, description: "a todo" })).status).toBe(201);
     expect((await api("PUT", "/v1/schemas/todo", { schema: TODO })).body.version).toBe(2);
     expect((await api("PUT", "/v1/schemas/todo", { schema: TODO })).status).toBe(200);
@@ -38,20 +38,25 @@ describe("schemas against wrangler dev", () => {
     expect((await api("GET", "/v1/schemas/todo")).body.versions).toHaveLength(2);
 
     expect((await api("PUT", "/v1/stations/e2e-todos", { schema: { name: "todo", version: "latest" } })).status).toBe(201);
-    const single = await api("POST", "/v1/stations/e2e-todos/messages", { producer: "p", messages: [{ seq: 1, body: { todo: "" } }] });
+    // Without seq, a batch with a failing message is refused whole.
+    const single = await api("POST", "/v1/stations/e2e-todos/messages", { messages: [{ body: { todo: "" } }] });
     expect(single.status).toBe(422);
     expect(single.body.error).toMatchObject({ code: "schema_violation", violations: [{ index: 0, path: "/todo", keyword: "minLength" }] });
-
-    const batch = await api("POST", "/v1/stations/e2e-todos/messages", {
-      producer: "p",
-      messages: [{ seq: 1, body: { todo: "a" } }, { seq: 2, body: { todo: "b", extra: 1 } }, { seq: 3, body: { todo: "c" } }],
-    });
+    const batch = await api("POST", "/v1/stations/e2e-todos/messages", { messages: [{ body: { todo: "a" } }, { body: { todo: "b", extra: 1 } }, { body: { todo: "c" } }] });
     expect(batch.status).toBe(422);
     expect(batch.body.error.violations.map((v: any) => v.index)).toEqual([1]);
     expect(await readStation(worker, "e2e-todos")).toHaveLength(0);
 
-    const ok = await api("POST", "/v1/stations/e2e-todos/messages", { producer: "p", messages: [{ seq: 1, body: { todo: "a" } }] });
-    expect(ok.body.results).toEqual([{ seq: 1, offset: 1, duplicate: false }]);
+    // With seq, the failing message is ruled refused (its seq consumed) and the others stored.
+    const ruled = await api("POST", "/v1/stations/e2e-todos/messages", {
+      producer: "p",
+      messages: [{ seq: 1, body: { todo: "a" } }, { seq: 2, body: { todo: "b", extra: 1 } }, { seq: 3, body: { todo: "c" } }],
+    });
+    expect(ruled.status).toBe(200);
+    expect(ruled.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(ruled.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "schema_violation", violations: [{ path: "/extra" }] } });
+    expect(ruled.body.results[2]).toEqual({ seq: 3, offset: 2, duplicate: false });
+    expect(await readStation(worker, "e2e-todos")).toHaveLength(2);
   });
 
   it("sends failing messages to the DLS with dls.onSchemaFailure and stores the rest", async () => {
