@@ -29,6 +29,8 @@ export class FakeDocStation {
   readonly log: { offset: number; producer: string; seq: number; body: unknown; bodyBytes: number }[] = [];
   readonly refused: { producer: string; seq: number; refusal: Refusal }[] = [];
   maxMessageBytes = 1024 * 1024;
+  /** Offsets are dense and never reused, even when `forget` drops a message. */
+  lastOffset = 0;
   private readonly lastSeqs = new Map<string, number>();
   private readonly rulings = new Map<string, Ruling>();
 
@@ -55,7 +57,14 @@ export class FakeDocStation {
 
   private merged: { length: number; state: Uint8Array; vector: Uint8Array } = { length: 0, state: Y.mergeUpdates([]), vector: new Uint8Array([0]) };
 
-  /** The merged document of the stored updates (merged again only when the log grew). */
+  /** Loses a stored message (a fault: the station acknowledged it and no longer has it). */
+  forget(offset: number): void {
+    const index = this.log.findIndex((m) => m.offset === offset);
+    if (index >= 0) this.log.splice(index, 1);
+    this.merged = { length: -1, state: Y.mergeUpdates([]), vector: new Uint8Array([0]) };
+  }
+
+  /** The merged document of the stored updates (merged again only when the log changed). */
   state(): Uint8Array {
     return this.current().state;
   }
@@ -66,7 +75,7 @@ export class FakeDocStation {
 
   private current() {
     if (this.merged.length !== this.log.length) {
-      const added = this.log.slice(this.merged.length).map((m) => decodeBinaryBody(m.body)!);
+      const added = this.log.slice(Math.max(0, this.merged.length)).map((m) => decodeBinaryBody(m.body)!);
       const state = Y.mergeUpdates([this.merged.state, ...added]);
       this.merged = { length: this.log.length, state, vector: Y.encodeStateVectorFromUpdate(state) };
     }
@@ -84,7 +93,7 @@ export class FakeDocStation {
     }
     const update = decodeBinaryBody(message.body);
     if (update === null || !isUpdate(update)) return refuse({ code: "invalid_doc_update", message: "not a yjs update" });
-    const offset = this.log.length + 1;
+    const offset = ++this.lastOffset;
     this.log.push({ offset, producer, seq: message.seq, body: message.body, bodyBytes });
     return { offset };
   }
@@ -127,7 +136,7 @@ export function startDocServer() {
       return answer(200, {
         update: encodeBinaryBody(vector ? Y.diffUpdate(merged, vector) : merged),
         stateVector: encodeBinaryBody(station(String(params.station)).stateVector()),
-        offset: station(String(params.station)).log.length,
+        offset: station(String(params.station)).lastOffset,
         snapshotOffset: 0,
         tailUpdates: station(String(params.station)).log.length,
       });

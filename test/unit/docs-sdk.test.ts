@@ -171,7 +171,25 @@ describe("client.doc() and the station's refusals", () => {
     // A later call waits for what is in flight now, and resolves.
     docA.getText("t").insert(0, "after-3 ");
     const later = await docA.whenAcknowledged();
-    expect(later.offset).toBe(server.station(name).log.length);
+    expect(later.offset).toBe(server.station(name).lastOffset);
+    await Promise.all([a.close(), b.close()]);
+  }, 30_000);
+
+  it("sends again what the station lost: the next catch-up finds it missing, and the other copy converges", async () => {
+    const name = "notes-lost";
+    const a = docClient(() => false);
+    const b = docClient(() => false);
+    const docA = a.doc(name, docOptions);
+    const docB = b.doc(name, docOptions);
+    await Promise.all([docA.whenLoaded, docB.whenLoaded]);
+    docA.getText("t").insert(0, "kept ");
+    const { offset } = await docA.whenAcknowledged();
+    server.station(name).forget(offset!); // acknowledged, then lost by the station
+    docA.getText("t").insert(5, "and more");
+    await docA.whenAcknowledged();
+    // "and more" follows the lost edit in A's clock: B can only apply it once the loss is repaired.
+    await waitFor(() => docB.getText("t").toString() === "kept and more", "B to get both edits");
+    await converged(docA, docB, name);
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
 
