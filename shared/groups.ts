@@ -129,6 +129,9 @@ export interface GroupInfo extends GroupSummary {
 
 // ---- WebSocket frames (`GET …/groups/{group}/subscribe?consumer=…&credit=…`) ----
 
+/** Most bytes of one client frame: an ack of MAX_ACK_OFFSETS offsets fits with room to spare. */
+export const MAX_GROUP_CLIENT_FRAME_BYTES = 64 * 1024;
+
 /** Optional correlation a client may put on a frame; the answer to it carries the same `ref`. */
 const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
 

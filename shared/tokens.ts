@@ -40,12 +40,30 @@ export const StationPatternSchema = v.pipe(
   v.regex(STATION_PATTERN_PATTERN, "A station pattern is *, a station name, or a name followed by .*"),
 );
 
+/** Schema and group patterns follow the station rule (their names do too, shared/names.ts). */
+const NamePatternsSchema = (what: string) =>
+  v.pipe(
+    v.array(StationPatternSchema),
+    v.minLength(1, `A grant's ${what} names at least one pattern (leave the field out instead)`),
+    v.maxLength(MAX_GRANT_PATTERNS, `A grant names at most ${MAX_GRANT_PATTERNS} ${what} patterns`),
+  );
+
 export const GrantSchema = v.strictObject({
   stations: v.pipe(
     v.array(StationPatternSchema),
     v.minLength(1, "A grant names at least one station pattern"),
     v.maxLength(MAX_GRANT_PATTERNS, `A grant names at most ${MAX_GRANT_PATTERNS} station patterns`),
   ),
+  /**
+   * The schemas this grant's `manage` reaches (read, add versions, bind to a station). Left
+   * out: the schemas whose names match `stations` (so a tenant's `a.*` reaches schemas `a.*`).
+   */
+  schemas: v.optional(NamePatternsSchema("schemas")),
+  /**
+   * The consumer groups this grant reaches on its stations (fetch, ack, nack, subscribe, seek,
+   * group config). Left out: every group. One app's `groups: ["billing"]` cannot ack another's.
+   */
+  groups: v.optional(NamePatternsSchema("groups")),
   actions: v.pipe(
     v.array(v.picklist(ACTIONS as Action[], `An action is one of ${ACTIONS.join(", ")}`)),
     v.minLength(1, "A grant names at least one action"),
@@ -83,6 +101,28 @@ export type TokenClaims = v.InferOutput<typeof TokenClaimsSchema>;
 /** Whether any grant reaches `station` with `action`. */
 export function grantsAllow(grants: readonly Grant[], action: Action, station: string): boolean {
   return grants.some((grant) => grant.actions.includes(action) && grant.stations.some((pattern) => matchesStationPattern(pattern, station)));
+}
+
+/** Whether any grant reaches group `group` of `station` with `action` (a grant without `groups`: every group). */
+export function grantsAllowGroup(grants: readonly Grant[], action: Action, station: string, group: string): boolean {
+  return grants.some(
+    (grant) =>
+      grant.actions.includes(action) &&
+      grant.stations.some((pattern) => matchesStationPattern(pattern, station)) &&
+      (grant.groups === undefined || grant.groups.some((pattern) => matchesStationPattern(pattern, group))),
+  );
+}
+
+/**
+ * Whether a `manage` grant reaches schema `schema`: through its `schemas` patterns, or, when it
+ * names none, through its station patterns (tokens minted before `schemas` existed keep their
+ * tenant's prefix, and a grant on `*` keeps every schema).
+ */
+export function grantsReachSchema(grants: readonly Grant[], schema: string): boolean {
+  return grants.some(
+    (grant) =>
+      grant.actions.includes("manage") && (grant.schemas ?? grant.stations).some((pattern) => matchesStationPattern(pattern, schema)),
+  );
 }
 
 /** Whether a grant gives `action` on every station, present and future (a `*` pattern). */

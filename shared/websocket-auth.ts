@@ -7,6 +7,32 @@ export const WEBSOCKET_PROTOCOL = "waystation";
 const BEARER_PREFIX = "waystation.bearer.";
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/**
+ * Close codes the server uses on subscribe and doc sockets (RFC 6455 leaves 4000-4999 to
+ * applications). A socket is authorised at its upgrade and stays bound to that token: it is
+ * closed when the token's `exp` passes or its signing key is rotated, and frames after that
+ * are not obeyed. On 4001 and 4003 a client asks for a fresh token and reconnects.
+ */
+export const SocketCloseCode = {
+  /** The token's `exp` passed: reconnect with a fresh token. */
+  TokenExpired: 4001,
+  /** The token's key was rotated (TOKEN_SIGNING_KEY, or ADMIN_TOKEN for the admin): reconnect with a fresh token. */
+  TokenRevoked: 4003,
+  /** Policy violation (RFC 6455): the socket kept sending over its rate after being told to wait. */
+  PolicyViolation: 1008,
+} as const;
+export type SocketCloseCode = (typeof SocketCloseCode)[keyof typeof SocketCloseCode];
+
+/** True for the close codes after which a client must get a fresh token before reconnecting. */
+export function closeNeedsFreshToken(code: number): boolean {
+  return code === SocketCloseCode.TokenExpired || code === SocketCloseCode.TokenRevoked;
+}
+
+/** A socket whose frames were refused for their rate more than this many times in
+ *  FRAME_STRIKE_WINDOW_MS is closed with 1008: it was told to wait and did not. */
+export const MAX_FRAME_STRIKES = 50;
+export const FRAME_STRIKE_WINDOW_MS = 10_000;
+
 /** The subprotocols a client offers: `[waystation, waystation.bearer.<token>]`. */
 export function webSocketProtocols(token: string): string[] {
   return [WEBSOCKET_PROTOCOL, BEARER_PREFIX + encodeToken(token)];

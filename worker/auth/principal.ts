@@ -3,13 +3,20 @@
 import type { Action } from "../../shared/auth";
 import { DEFAULT_TOKEN_BYTES_PER_SECOND, DEFAULT_TOKEN_REQUESTS_PER_SECOND } from "../../shared/limits";
 import { type Rates, resolveRates } from "../../shared/rate-limits";
-import { type TokenClaims, grantsAllow, grantsAllowEverywhere, matchesStationPattern } from "../../shared/tokens";
+import { type TokenClaims, grantsAllow, grantsAllowEverywhere, grantsAllowGroup, grantsReachSchema, matchesStationPattern } from "../../shared/tokens";
+
+/** Which secret vouches for the caller: rotating it revokes the caller (and its open sockets). */
+export type KeyKind = "admin" | "scoped";
 
 export interface Principal {
   /** Who the token was issued to: `admin` for the admin token. */
   subject: string;
   isAdmin: boolean;
   can(action: Action, station: string): boolean;
+  /** `action` on a group of a station: like `can`, narrowed by a grant's `groups`. */
+  canGroup(action: Action, station: string, group: string): boolean;
+  /** Whether the caller may read, add versions of and bind schema `name` (shared/tokens.ts). */
+  canSchema(name: string): boolean;
   /** Whether `action` reaches every station, present and future: the admin, or a grant on `*`.
    *  Routes that name no station but act across them (schemas) ask this. */
   canEverywhere(action: Action): boolean;
@@ -17,15 +24,22 @@ export interface Principal {
   canSee(station: string): boolean;
   /** This caller's per-subject rates, or null for the admin (limited per station only). */
   rates: Rates | null;
+  /** When the token expires (ms since the epoch), or null (the admin token does not). */
+  expiresAtMs: number | null;
+  keyKind: KeyKind;
 }
 
 export const ADMIN: Principal = {
   subject: "admin",
   isAdmin: true,
   can: () => true,
+  canGroup: () => true,
+  canSchema: () => true,
   canEverywhere: () => true,
   canSee: () => true,
   rates: null,
+  expiresAtMs: null,
+  keyKind: "admin",
 };
 
 const DEFAULT_TOKEN_RATES: Rates = {
@@ -40,8 +54,12 @@ export function scopedPrincipal(claims: TokenClaims): Principal {
     subject: claims.sub,
     isAdmin: false,
     can: (action, station) => grantsAllow(grants, action, station),
+    canGroup: (action, station, group) => grantsAllowGroup(grants, action, station, group),
+    canSchema: (name) => grantsReachSchema(grants, name),
     canEverywhere: (action) => grantsAllowEverywhere(grants, action),
     canSee: (station) => grants.some((grant) => grant.stations.some((pattern) => matchesStationPattern(pattern, station))),
     rates: resolveRates(claims.limits, DEFAULT_TOKEN_RATES),
+    expiresAtMs: claims.exp * 1000,
+    keyKind: "scoped",
   };
 }

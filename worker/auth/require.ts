@@ -12,6 +12,25 @@ export function requireAccess(c: Context<AppBindings>, action: Action, station: 
   }
 }
 
+/** The right to `action` on group `group` of `station` (a grant's `groups` narrows it). */
+export function requireGroupAccess(c: Context<AppBindings>, action: Action, station: string, group: string): void {
+  const principal = c.get("principal");
+  if (!principal.can(action, station)) requireAccess(c, action, station);
+  if (!principal.canGroup(action, station, group)) {
+    throw new ApiError(ErrorCode.Forbidden, `This token may not ${action} group ${group} of station ${station}`, { action, station, group });
+  }
+}
+
+/** The right to read, add versions of or bind schema `name`: a `manage` grant reaching it. */
+export function requireSchema(c: Context<AppBindings>, name: string): void {
+  if (!c.get("principal").canSchema(name)) {
+    throw new ApiError(ErrorCode.Forbidden, `This token may not use schema ${name}: it needs a manage grant whose schemas (or stations) name it`, {
+      action: "manage",
+      schema: name,
+    });
+  }
+}
+
 /** For routes that act across stations (schemas): the admin, or a grant of `action` on `*`. */
 export function requireEverywhere(c: Context<AppBindings>, action: Action): void {
   if (!c.get("principal").canEverywhere(action)) {

@@ -8,6 +8,7 @@ import { decodeBase64, decodeBinaryBody, encodeBase64, encodeBinaryBody } from "
 import { DocQuerySchema, DocRequestSchema, type DocState, MAX_DOC_STATE_VECTOR_BYTES } from "../../shared/docs";
 import { ErrorCode } from "../../shared/errors";
 import { requireAccess } from "../auth/require";
+import { socketCredentialOf, withSocketCredential } from "../auth/socket-credential";
 import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
@@ -40,9 +41,11 @@ export const docs = new Hono<AppBindings>()
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(ErrorCode.InvalidRequest, "Doc subscribe is a WebSocket: send Upgrade: websocket");
     }
-    // The object accepts the socket (hibernatable) and answers 101, or a JSON error. A copy:
+    // The object accepts the socket (hibernatable) and answers 101, or a JSON error. It keeps
+    // the caller's credential with the socket: the socket lives no longer than its token. A copy:
     // the object's answer has immutable headers, and the app's middleware adds its own.
-    const answer = await stationStub(c.env, name).fetch(c.req.raw);
+    const forwarded = withSocketCredential(c.req.raw, c.req.url, await socketCredentialOf(c.get("principal"), c.env));
+    const answer = await stationStub(c.env, name).fetch(forwarded);
     if (answer.webSocket) return new Response(null, { status: 101, webSocket: answer.webSocket, headers: answer.headers });
     return new Response(answer.body, answer);
   });

@@ -1,12 +1,15 @@
 // Consumer groups of a station: fetch (long-poll), ack and nack need the consume right, as does
-// the WebSocket subscribe; a group's explicit config (PUT/GET/DELETE) needs manage.
+// the WebSocket subscribe; a group's explicit config (PUT/GET/DELETE) needs manage. A grant that
+// names `groups` reaches those groups only. A subscribe hands the object the caller's socket
+// credential, so the socket lives no longer than its token (worker/station/socket-guard.ts).
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
 import { AckRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websocket-auth";
-import { requireAccess } from "../auth/require";
+import { requireGroupAccess } from "../auth/require";
+import { socketCredentialOf } from "../auth/socket-credential";
 import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
 import { groupParam, stationParam } from "../http/params";
@@ -20,7 +23,7 @@ export const groups = new Hono<AppBindings>()
   .post("/:station/groups/:group/fetch", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Consume, station);
+    requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, FetchRequestSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
     const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, request.ack));
     // The object wrote the JSON from the stored text; passing it on untouched saves a parse.
@@ -29,26 +32,26 @@ export const groups = new Hono<AppBindings>()
   .post("/:station/groups/:group/ack", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Consume, station);
+    requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, AckRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
     return c.json(unwrap(await stationStub(c.env, station).groupAck(group, request.offsets)));
   })
   .post("/:station/groups/:group/nack", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Consume, station);
+    requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, NackRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
     return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs)));
   })
   .get("/:station/groups/:group/subscribe", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Consume, station);
+    requireGroupAccess(c, Action.Consume, station, group);
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket");
     }
     const query = unwrapValidation(SubscribeQuerySchema, c.req.query());
-    const res = await stationStub(c.env, station).fetch(subscribeRequest(c.req.raw, { group, consumer: query.consumer, credit: query.credit }));
+    const res = await stationStub(c.env, station).fetch(subscribeRequest(c.req.raw, { group, consumer: query.consumer, credit: query.credit }, await socketCredentialOf(c.get("principal"), c.env)));
     // A fresh Response: the object's has immutable headers, and later middleware sets some.
     // A browser that sent its token as a subprotocol needs ours selected, or it drops the socket.
     if (res.webSocket) {
@@ -60,7 +63,7 @@ export const groups = new Hono<AppBindings>()
   .put("/:station/groups/:group", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Manage, station);
+    requireGroupAccess(c, Action.Manage, station, group);
     const config = await readJson(c, GroupConfigSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
     const { created, info } = unwrap(await stationStub(c.env, station).putGroup(group, config));
     return c.json(info, created ? 201 : 200);
@@ -68,12 +71,12 @@ export const groups = new Hono<AppBindings>()
   .get("/:station/groups/:group", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Manage, station);
+    requireGroupAccess(c, Action.Manage, station, group);
     return c.json(unwrap(await stationStub(c.env, station).getGroup(group)));
   })
   .delete("/:station/groups/:group", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
-    requireAccess(c, Action.Manage, station);
+    requireGroupAccess(c, Action.Manage, station, group);
     return c.json({ name: group, ...unwrap(await stationStub(c.env, station).deleteGroup(group)) });
   });

@@ -24,6 +24,7 @@ import { readPage } from "./replay";
 import { answerRuledBatch } from "./rulings";
 import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
+import { SocketGuard } from "./socket-guard";
 import { enforceRetention, retentionDueAt } from "./retention";
 import { toMessage } from "./rows";
 import { Scheduler } from "./scheduler";
@@ -49,6 +50,8 @@ export class Station extends DurableObject<Env> {
   private readonly docCompactor: DocCompactor;
   /** Live sockets of a doc station: pushes and awareness (worker/station/doc-sockets.ts). */
   private readonly docSockets: DocSockets;
+  /** Keeps open sockets within their token: expiry, key rotation, frame rates (worker/station/socket-guard.ts). */
+  private readonly socketGuard: SocketGuard;
   private readonly schemas: SchemaCache;
   /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
   private readonly groups: GroupService;
@@ -63,7 +66,13 @@ export class Station extends DurableObject<Env> {
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
     this.docCompactor = new DocCompactor(this.sql);
-    this.docSockets = new DocSockets(ctx);
+    this.socketGuard = new SocketGuard({
+      ctx,
+      env,
+      admitStation: (bytes, now) => this.admission.admit(this.record?.config, bytes, now),
+      wakeBy: (at) => this.scheduler.wakeBy(at),
+    });
+    this.docSockets = new DocSockets(ctx, this.socketGuard);
     this.webhooks = new StationWebhooks({
       sql: this.sql,
       storage: ctx.storage,
@@ -79,6 +88,7 @@ export class Station extends DurableObject<Env> {
       transact: (work) => this.transact(work),
       wakeBy: (at) => this.scheduler.wakeBy(at),
       otherFirstUnacked: () => this.webhooks.firstUndelivered(),
+      socketGuard: this.socketGuard,
     });
     this.groups.addResendRoute(this.webhooks.resendRoute);
     this.scheduler = new Scheduler(ctx.storage, [
@@ -107,6 +117,7 @@ export class Station extends DurableObject<Env> {
       },
       this.groups.task(),
       this.webhooks.task,
+      this.socketGuard.task(),
     ]);
   }
 
@@ -274,11 +285,11 @@ export class Station extends DurableObject<Env> {
 
   /** WebSocket upgrades the Worker forwards after checking token and names (group subscribe). */
   override async fetch(request: Request): Promise<Response> {
-    return (await this.groups.handleRequest(request)) ?? this.docSockets.handleRequest(request, this.record) ?? new Response("Not found", { status: 404 });
+    return (await this.groups.handleRequest(request)) ?? (await this.docSockets.handleRequest(request, this.record)) ?? new Response("Not found", { status: 404 });
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (this.docSockets.onMessage(socket, message)) return;
+    if (await this.docSockets.onMessage(socket, message)) return;
     await this.groups.onSocketMessage(socket, message);
   }
 

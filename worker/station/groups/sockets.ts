@@ -3,9 +3,10 @@
 // it. This file owns accepting, the attachment and frame encoding; the service decides what
 // to push. Leases of a dropped socket are not released: they run out and redeliver.
 import { MAX_SUBSCRIBE_CREDIT } from "../../../shared/limits";
-import { type ClientFrame, ClientFrameSchema, type ServerFrame } from "../../../shared/groups";
+import { type ClientFrame, ClientFrameSchema, MAX_GROUP_CLIENT_FRAME_BYTES, type ServerFrame } from "../../../shared/groups";
 import { ErrorCode, type Result, type WireError, wireError } from "../../../shared/errors";
 import { validate } from "../../../shared/validate";
+import type { SocketCredential } from "../../auth/socket-credential";
 
 /** What a subscriber's socket carries through hibernation. */
 export interface SubscriberAttachment {
@@ -14,17 +15,25 @@ export interface SubscriberAttachment {
   consumer: string;
   /** Messages the client still lets us push. */
   credit: number;
+  /** The token that opened the socket: checked on every frame and push (worker/station/socket-guard.ts). */
+  credential: SocketCredential;
 }
 
 const TAG_PREFIX = "group:";
 
 /** Accepts a subscriber's socket (hibernatable) and greets it; returns the 101 response. */
-export function acceptSubscriber(ctx: DurableObjectState, group: string, consumer: string, credit: number): { response: Response; socket: WebSocket } {
+export function acceptSubscriber(
+  ctx: DurableObjectState,
+  group: string,
+  consumer: string,
+  credit: number,
+  credential: SocketCredential,
+): { response: Response; socket: WebSocket } {
   const pair = new WebSocketPair();
   const client = pair[0];
   const server = pair[1];
   ctx.acceptWebSocket(server, [TAG_PREFIX + group]);
-  const attachment: SubscriberAttachment = { kind: "group", group, consumer, credit: Math.min(credit, MAX_SUBSCRIBE_CREDIT) };
+  const attachment: SubscriberAttachment = { kind: "group", group, consumer, credit: Math.min(credit, MAX_SUBSCRIBE_CREDIT), credential };
   server.serializeAttachment(attachment);
   sendFrame(server, { type: "subscribed", group, consumer, credit: attachment.credit });
   return { response: new Response(null, { status: 101, webSocket: client }), socket: server };
@@ -54,6 +63,9 @@ export function grantCredit(attachment: SubscriberAttachment, n: number): void {
 /** Parses and validates a client frame; an error frame's payload if it does not fit. */
 export function parseFrame(data: string | ArrayBuffer): Result<ClientFrame> {
   if (typeof data !== "string") return { ok: false, error: wireError(ErrorCode.InvalidRequest, "Send frames as JSON text") };
+  if (data.length > MAX_GROUP_CLIENT_FRAME_BYTES) {
+    return { ok: false, error: wireError(ErrorCode.PayloadTooLarge, `A frame holds at most ${MAX_GROUP_CLIENT_FRAME_BYTES} bytes`, { maxBytes: MAX_GROUP_CLIENT_FRAME_BYTES }) };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(data);

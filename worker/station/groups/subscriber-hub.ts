@@ -1,7 +1,8 @@
 // The group WebSocket subscribers of one station: accepting a forwarded subscribe, the frames
 // a client sends (credit, ack, nack), and pushing leased messages up to each socket's credit.
 // Leases come from the group service; leases are written and the alarm set before any frame
-// carrying them goes out.
+// carrying them goes out. Every frame and push first asks the socket guard: a socket whose
+// token expired or was revoked is closed, and frames over the rate are not obeyed.
 import { ErrorCode, type Result, wireError } from "../../../shared/errors";
 import type { AckResponse, NackResponse } from "../../../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_PUSH_FRAME_BYTES } from "../../../shared/limits";
@@ -19,6 +20,7 @@ import {
   subscribers,
 } from "./sockets";
 import { parseSubscribeRequest } from "./subscribe-request";
+import type { SocketGuard } from "../socket-guard";
 
 /** What the hub needs from the group service. */
 export interface LeaseSource {
@@ -35,6 +37,7 @@ export class SubscriberHub {
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly groups: LeaseSource,
+    private readonly guard: SocketGuard,
   ) {}
 
   /** A request the Worker forwarded to the object: a subscribe upgrade, or null if not ours. */
@@ -44,9 +47,13 @@ export class SubscriberHub {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return jsonError(wireError(ErrorCode.InvalidRequest, "Subscribe is a WebSocket: send Upgrade: websocket"));
     }
+    const refused = await this.guard.refuseUpgrade(target.credential);
+    if (refused) return jsonError(refused);
+    const credential = target.credential!;
     const created = this.groups.ensureGroup(target.group, target.consumer);
     if (!created.ok) return jsonError(created.error);
-    const { response, socket } = acceptSubscriber(this.ctx, target.group, target.consumer, target.credit);
+    const { response, socket } = acceptSubscriber(this.ctx, target.group, target.consumer, target.credit, credential);
+    await this.guard.watch(credential);
     if (target.credit > 0) await this.push([socket]);
     return response;
   }
@@ -55,7 +62,11 @@ export class SubscriberHub {
   async onMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
     const subscriber = subscriberOf(socket);
     if (!subscriber) return false;
+    // Checked before anything is obeyed: the token (exp, key), then the rates; a frame that
+    // does not parse counts against the rates too, so garbage cannot flood the object.
     const frame = parseFrame(data);
+    const bytes = typeof data === "string" ? data.length : data.byteLength;
+    if ((await this.guard.admitFrame(socket, bytes, frame.ok ? frame.value.ref : undefined)) !== "obey") return true;
     if (!frame.ok) {
       sendError(socket, frame.error);
       return true;
@@ -95,6 +106,8 @@ export class SubscriberHub {
     const sends: Array<() => void> = [];
     let leaseUntil: number | null = null;
     for (const socket of sockets) {
+      // Nothing more for a socket whose token expired or was revoked (it is closed now).
+      if (!(await this.guard.holds(socket, now))) continue;
       const subscriber = subscriberOf(socket);
       while (subscriber && subscriber.credit > 0) {
         const max = Math.min(subscriber.credit, MAX_FETCH_MESSAGES);
