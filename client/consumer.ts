@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { AckResponseSchema, type ClientFrame, FetchResponseSchema, NackResponseSchema, type ServerFrame } from "../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_WAIT_MS } from "../shared/limits";
 import type { Message } from "../shared/messages";
-import { webSocketProtocols } from "../shared/websocket-auth";
+import { closeNeedsFreshToken, webSocketProtocols } from "../shared/websocket-auth";
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
 import { randomId } from "./outbox/schema";
@@ -91,9 +91,14 @@ export function startConsumer(
     }
   };
 
+  /** Set when the server closed the socket because its token expired or was revoked (4001/4003):
+   *  the next session asks getToken for a fresh one instead of reusing this one. */
+  let staleToken: string | undefined;
+
   /** One WebSocket session; resolves when it closed, saying whether it ever worked. */
   const subscribe = async (): Promise<boolean> => {
-    const token = await transport.bearer().catch(() => "");
+    const token = await transport.bearer(staleToken).catch(() => "");
+    staleToken = undefined;
     const query = `?consumer=${encodeURIComponent(name)}&credit=${max}`;
     const socket = new WebSocket(`${url.replace(/^http/, "ws")}${path}/subscribe${query}`, webSocketProtocols(token));
     let worked = false;
@@ -124,7 +129,10 @@ export function startConsumer(
       }
     };
     await new Promise<void>((resolve) => {
-      socket.onclose = () => resolve();
+      socket.onclose = (event) => {
+        if (closeNeedsFreshToken(event.code)) staleToken = token;
+        resolve();
+      };
     });
     abort.signal.removeEventListener("abort", onAbort);
     await work;
@@ -137,6 +145,8 @@ export function startConsumer(
       const worked = await subscribe();
       if (abort.signal.aborted) return;
       failures = worked ? 0 : failures + 1;
+      // The token ran out (or was revoked) under a working socket: reconnect at once with a fresh one.
+      if (worked && staleToken !== undefined) continue;
       // Never got going: the server or a proxy in between refuses WebSockets; long-poll instead.
       if (!worked && options.transport !== "websocket") mode = "poll";
       else await sleep(backoffDelayMs(Math.max(1, failures), BACKOFF, Math.random));

@@ -4,9 +4,9 @@
 // backoff; every answer is applied as a yjs update, so order and repeats do not matter. Each
 // catch-up also hands the station's state vector to the doc, to find what the station lacks.
 import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
-import type { AwarenessState, DocServerFrame } from "../../shared/doc-socket";
+import { AWARENESS_SEND_INTERVAL_MS, type AwarenessState, type DocServerFrame } from "../../shared/doc-socket";
 import { DocStateSchema } from "../../shared/docs";
-import { webSocketProtocols } from "../../shared/websocket-auth";
+import { closeNeedsFreshToken, webSocketProtocols } from "../../shared/websocket-auth";
 import { backoffDelayMs } from "../backoff";
 import type { WaystationError } from "../errors";
 import type { Transport } from "../transport";
@@ -51,6 +51,12 @@ export class DocLink {
   private catchingUp: Promise<boolean> | null = null;
   private current: LinkState = "connecting";
   private readonly onOnline = () => this.reconnectNow();
+  /** The token of a socket the server closed for its expiry or revocation (4001/4003): not to be reused. */
+  private staleToken: string | undefined;
+  /** Awareness is coalesced to one frame per AWARENESS_SEND_INTERVAL_MS (the station refuses floods). */
+  private pendingAwareness: AwarenessState | null = null;
+  private awarenessTimer: ReturnType<typeof setTimeout> | undefined;
+  private awarenessSentAt = 0;
 
   constructor(
     private readonly options: LinkOptions,
@@ -68,7 +74,20 @@ export class DocLink {
 
   /** Sends our awareness to the others, if the socket is open (awareness is never queued). */
   sendAwareness(state: AwarenessState): void {
-    if (this.socket?.readyState === 1) this.socket.send(JSON.stringify({ type: "awareness", states: [state] }));
+    this.pendingAwareness = state;
+    if (this.awarenessTimer !== undefined) return;
+    const waitMs = this.awarenessSentAt + AWARENESS_SEND_INTERVAL_MS - Date.now();
+    if (waitMs <= 0) this.flushAwareness();
+    else this.awarenessTimer = setTimeout(() => this.flushAwareness(), waitMs);
+  }
+
+  private flushAwareness(): void {
+    this.awarenessTimer = undefined;
+    const state = this.pendingAwareness;
+    this.pendingAwareness = null;
+    if (state === null || this.socket?.readyState !== 1) return;
+    this.awarenessSentAt = Date.now();
+    this.socket.send(JSON.stringify({ type: "awareness", states: [state] }));
   }
 
   /** Catches up now (e.g. after the app knows the network is back). */
@@ -86,6 +105,7 @@ export class DocLink {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.awarenessTimer);
     globalThis.removeEventListener?.("online", this.onOnline);
     this.socket?.close(1000, "closed");
     this.socket = null;
@@ -139,7 +159,8 @@ export class DocLink {
   private async openSocket(WebSocketClass: typeof WebSocket): Promise<boolean> {
     let token: string;
     try {
-      token = await this.options.transport.bearer();
+      token = await this.options.transport.bearer(this.staleToken);
+      this.staleToken = undefined;
     } catch {
       return false;
     }
@@ -169,7 +190,7 @@ export class DocLink {
       socket.onmessage = (event) => {
         if (typeof event.data === "string") this.onFrame(event.data);
       };
-      socket.onclose = () => {
+      socket.onclose = (event) => {
         if (!opened) {
           resolve(false);
           return;
@@ -178,6 +199,12 @@ export class DocLink {
         if (this.closed) return;
         this.setState("offline");
         this.hooks.synced(false);
+        // The token ran out or was revoked: reconnect at once, asking getToken for a fresh one.
+        if (closeNeedsFreshToken(event.code)) {
+          this.staleToken = token;
+          this.timer = setTimeout(() => void this.connect(), 0);
+          return;
+        }
         this.attempt += 1;
         this.timer = setTimeout(() => void this.connect(), backoffDelayMs(this.attempt, BACKOFF, Math.random));
       };
