@@ -45,7 +45,8 @@ export interface DocStatus {
   unsaved: number;
   /**
    * 0 once every local edit is acknowledged by the station; otherwise how many merged records
-   * and outbox actions still wait (edits merge, so this is not a count of keystrokes).
+   * and outbox actions still wait (edits merge, so this is not a count of keystrokes), plus one
+   * after a refusal until the station holds the refused content.
    */
   unacknowledged: number;
   /** The highest offset the station gave one of our edits: every acknowledged edit is at or below it. */
@@ -103,9 +104,13 @@ export class WaystationDoc extends Y.Doc {
   private readonly ackWaiters = new Set<() => void>();
   /** Most update bytes the station took, learned from a `message_too_large` refusal. */
   private stationMaxUpdateBytes: number | null = null;
-  /** After a refusal: catch up once nothing is in flight, to send what the station lacks. */
+  /**
+   * After a refusal, until a catch-up shows the station holds all we have: the refused content
+   * still has to go, so it counts as one unacknowledged edit.
+   */
   private repairDue = false;
   private repairing = false;
+  private stationStateTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly client: WaystationClient,
@@ -208,6 +213,7 @@ export class WaystationDoc extends Y.Doc {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.handoffTimer);
+    clearTimeout(this.stationStateTimer);
     this.stopAcked();
     this.stopRejected();
     this.link.close();
@@ -405,6 +411,7 @@ export class WaystationDoc extends Y.Doc {
     this.ackWaiters.clear();
     this.repairDue = true;
     this.publishError();
+    void this.refreshCounts();
     this.scheduleHandoff(0);
   }
 
@@ -419,12 +426,19 @@ export class WaystationDoc extends Y.Doc {
     this.repairing = true;
     try {
       await this.writes;
-      if (this.handoff || this.current.unsaved > 0 || offset < (this.current.acknowledgedOffset ?? 0)) return;
+      if (this.handoff || this.current.unsaved > 0 || offset < (this.current.acknowledgedOffset ?? 0)) {
+        // A race with our own edits or acks: look again shortly (the next ack would not ask).
+        if (this.repairDue) this.askStationState(1_000);
+        return;
+      }
       const db = await this.db;
       const [queued, waiting] = await Promise.all([this.client.pending(this.station), store.countPending(db, this.key)]);
-      if (this.closed || queued.length > 0 || waiting > 0) return;
+      if (this.closed || queued.length > 0 || waiting > 0) return; // their acks ask again
       if (!aheadOf(Y.encodeStateVector(this), stationVector)) {
-        this.repairDue = false;
+        if (this.repairDue) {
+          this.repairDue = false;
+          await this.refreshCounts(0, 0);
+        }
         return;
       }
       await store.addPending(db, this.key, Y.diffUpdate(Y.encodeStateAsUpdate(this), stationVector));
@@ -434,6 +448,15 @@ export class WaystationDoc extends Y.Doc {
     } finally {
       this.repairing = false;
     }
+  }
+
+  /** Catches up (soon) to learn the station's state vector; one request at a time. */
+  private askStationState(delayMs = 0): void {
+    if (this.closed || this.stationStateTimer !== undefined) return;
+    this.stationStateTimer = setTimeout(() => {
+      this.stationStateTimer = undefined;
+      if (!this.closed) void this.link.catchUp();
+    }, delayMs);
   }
 
   private publishError(): void {
@@ -454,10 +477,10 @@ export class WaystationDoc extends Y.Doc {
       queued ?? this.client.pending(this.station).then((p) => p.length),
       waiting ?? store.countPending(db, this.key),
     ]);
-    this.setStatus({ unacknowledged: q + w + this.current.unsaved });
+    this.setStatus({ unacknowledged: q + w + this.current.unsaved + (this.repairDue ? 1 : 0) });
     if (q + w === 0) this.queueWrite(async (db) => store.storeMeta(db, this.localMeta()));
     // Idle after a refusal: learn what the station lacks (the answer triggers the repair).
-    if (q + w === 0 && this.repairDue && !this.repairing) void this.link.catchUp();
+    if (q + w === 0 && this.repairDue && !this.repairing) this.askStationState();
   }
 
   private setStatus(change: Partial<DocStatus>): void {
