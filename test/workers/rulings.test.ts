@@ -148,6 +148,18 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     expect(next.body.results).toEqual([{ seq: 4, offset: 3, duplicate: false }]);
   });
 
+  it("counts refusals in the station's stored bytes (the storage quota), not in the log's", async () => {
+    const station = await createStation({ maxMessageBytes: 50 });
+    const stats = async () => (await api("GET", `/v1/stations/${station}`)).body.stats;
+    const before = await stats();
+    const res = await produce(station, { producer: "p", messages: [{ seq: 1, id: "action-1", body: "x".repeat(100) }] });
+    const refusal = res.body.results[0].refused;
+    const after = await stats();
+    expect(after.bytes).toBe(before.bytes);
+    expect(after.messages).toBe(0);
+    expect(after.storedBytes - before.storedBytes).toBeGreaterThanOrEqual(refusal.message.length + "action-1".length);
+  });
+
   it("refuses a message failing the schema with schema_violation and its details, storing the others", async () => {
     const schema = uniqueSchema();
     await addVersion(schema, TODO_V1);
