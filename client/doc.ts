@@ -7,7 +7,7 @@ import { WaystationDoc, type DocOptions } from "./docs/doc";
 import { registerDocFactory } from "./docs/factory";
 
 export { Y, WaystationDoc };
-export type { DocOptions, DocStatus } from "./docs/doc";
+export type { DocError, DocOptions, DocStatus } from "./docs/doc";
 export type { AwarenessChange, DocAwareness } from "./docs/awareness";
 export type { AwarenessState } from "../shared/doc-socket";
 

@@ -8,6 +8,7 @@ import { encodeBinaryBody } from "../../shared/binary";
 import { MAX_MESSAGE_BYTES_LIMIT } from "../../shared/limits";
 import type { WaystationClient } from "../client";
 import { encodeAction, type EncodedAction } from "../encode";
+import type { WaystationErrorCode } from "../errors";
 import type { RejectedEvent } from "../index";
 import { DocAwareness } from "./awareness";
 import { DocLink, type LinkState } from "./link";
@@ -63,9 +64,10 @@ export interface DocStatus {
   error?: DocError;
 }
 
-/** See {@link DocStatus.error}. `code` is one of the SDK's error codes. */
+/** See {@link DocStatus.error}. A plain object (it crosses `postMessage` and JSON whole). */
 export interface DocError {
-  code: string;
+  /** The station's code for a refusal (`message_too_large`, `invalid_doc_update`), else the SDK's. */
+  code: WaystationErrorCode;
   message: string;
   /** HTTP status, or 0 when decided in the browser. */
   status: number;
@@ -316,9 +318,10 @@ export class WaystationDoc extends Y.Doc {
   }
 
   /**
-   * One outbox action per doc at a time: if one is still waiting for its ack, the edits stay
-   * here and merge; else they go as one merged action. The outbox commits before the pending
-   * records are dropped: a crash in between sends an update twice, which yjs ignores.
+   * One hand-off per doc at a time: if an action is still waiting for its ack, the edits stay
+   * here and merge; else they go, merged (or split) into actions that fit. The outbox commits
+   * before the pending records are dropped: a crash in between sends an update twice, which
+   * yjs ignores.
    */
   private async moveToOutbox(): Promise<void> {
     if (this.closed) return;
@@ -402,8 +405,9 @@ export class WaystationDoc extends Y.Doc {
     const details = event.error?.details ?? {};
     this.refusals += 1;
     this.refusalsInARow += 1;
-    this.refusal = { code: event.code, message: event.error?.message ?? event.code, status: event.error?.status ?? 0, seq: event.seq };
-    if (event.code === "message_too_large") {
+    const code = (event.error?.code ?? event.code) as WaystationErrorCode;
+    this.refusal = { code, message: event.error?.message ?? code, status: event.error?.status ?? 0, seq: event.seq };
+    if (code === "message_too_large") {
       const stated = typeof details.maxMessageBytes === "number" ? updateBytesFor(details.maxMessageBytes) : Math.floor(this.actionBytes() / 2);
       this.stationMaxUpdateBytes = Math.max(1, Math.min(this.stationMaxUpdateBytes ?? stated, stated));
     }
