@@ -20,7 +20,9 @@ const MAX_ACTION_UPDATE_BYTES = 256 * 1024;
 /** No station takes a message larger than this: a value over it can never be sent. */
 const MAX_UPDATE_BYTES = updateBytesFor(MAX_MESSAGE_BYTES_LIMIT);
 /** Refusals in a row (no ack between them) after which the doc stops re-sending until `reconnect()`. */
-const MAX_REFUSALS_IN_A_ROW = 8;
+const MAX_REFUSALS_IN_A_ROW = 12;
+/** Guessing a limit the station does not state, the doc goes no lower than this many update bytes. */
+const MIN_GUESSED_UPDATE_BYTES = 1024;
 /** The local store keeps this many update records per doc before folding them into one. */
 const MAX_STORED_UPDATES = 200;
 /** Waiting local edits are merged into one record beyond this many. */
@@ -102,7 +104,10 @@ export class WaystationDoc extends Y.Doc {
   private refusal: DocError | undefined;
   /** Bumped by each refusal: a `whenAcknowledged()` begun before it never resolves. */
   private refusals = 0;
+  /** Refusal rounds (a hand-off's actions refused at one limit) with no ack between them. */
   private refusalsInARow = 0;
+  /** The update-bytes limit each of our actions in flight was cut to, by seq: one refusal round per limit. */
+  private readonly limitOfSeq = new Map<number, number>();
   private readonly ackWaiters = new Set<() => void>();
   /** Most update bytes the station took, learned from a `message_too_large` refusal. */
   private stationMaxUpdateBytes: number | null = null;
@@ -158,6 +163,7 @@ export class WaystationDoc extends Y.Doc {
       if (event.station !== station || this.closed) return;
       if (event.offset !== null) this.setStatus({ acknowledgedOffset: Math.max(event.offset, this.current.acknowledgedOffset ?? 0) });
       this.refusalsInARow = 0;
+      this.limitOfSeq.delete(event.seq);
       this.scheduleHandoff(0);
     });
     this.stopRejected = client.on("rejected", (event) => this.onRefused(event));
@@ -332,9 +338,10 @@ export class WaystationDoc extends Y.Doc {
       if (records.length > MAX_PENDING_RECORDS) await this.foldPending(db, records);
       return this.refreshCounts(queued, records.length);
     }
-    const actions = this.actionsFor(records.map((r) => r.update));
+    const limit = this.actionBytes();
+    const actions = this.actionsFor(records.map((r) => r.update), limit);
     if (actions === null) return; // a value was removed (see dropUnsendable): its record comes next
-    if (actions.length > 0) await this.client.append(this.station, actions);
+    if (actions.length > 0) for (const seq of await this.client.append(this.station, actions)) this.limitOfSeq.set(seq, limit);
     await store.dropPending(db, records.map((r) => r.id!));
     await this.refreshCounts();
   }
@@ -344,8 +351,7 @@ export class WaystationDoc extends Y.Doc {
    * split when large (client/docs/split.ts). A single value larger than any message the station
    * takes is removed from the document instead (null: hand off again).
    */
-  private actionsFor(updates: Uint8Array[]): EncodedAction[] | null {
-    const limit = this.actionBytes();
+  private actionsFor(updates: Uint8Array[], limit: number): EncodedAction[] | null {
     const most = this.stationMaxUpdateBytes ?? MAX_UPDATE_BYTES;
     const pieces: Uint8Array[] = [];
     const unsendable: { client: number; clock: number; bytes: number }[] = [];
@@ -404,12 +410,19 @@ export class WaystationDoc extends Y.Doc {
     if (event.station !== this.station || this.closed) return;
     const details = event.error?.details ?? {};
     this.refusals += 1;
-    this.refusalsInARow += 1;
+    const limitUsed = this.limitOfSeq.get(event.seq);
+    this.limitOfSeq.delete(event.seq);
+    // The other actions of a round already refused (the limit went down since they were cut) count once.
+    const sameRound = limitUsed !== undefined && limitUsed > this.actionBytes();
+    if (!sameRound) this.refusalsInARow += 1;
     const code = (event.error?.code ?? event.code) as WaystationErrorCode;
     this.refusal = { code, message: event.error?.message ?? code, status: event.error?.status ?? 0, seq: event.seq };
-    if (code === "message_too_large") {
-      const stated = typeof details.maxMessageBytes === "number" ? updateBytesFor(details.maxMessageBytes) : Math.floor(this.actionBytes() / 2);
-      this.stationMaxUpdateBytes = Math.max(1, Math.min(this.stationMaxUpdateBytes ?? stated, stated));
+    if (code === "message_too_large" && typeof details.maxMessageBytes === "number") {
+      this.lowerLimit(updateBytesFor(details.maxMessageBytes));
+    } else if (code === "message_too_large" && !sameRound) {
+      // A server that does not state its limit: half the refused message, or half the limit it was cut to.
+      const guess = typeof details.bytes === "number" ? updateBytesFor(details.bytes) / 2 : (limitUsed ?? this.actionBytes()) / 2;
+      this.lowerLimit(Math.max(MIN_GUESSED_UPDATE_BYTES, Math.floor(guess)));
     }
     for (const stop of this.ackWaiters) stop();
     this.ackWaiters.clear();
@@ -417,6 +430,10 @@ export class WaystationDoc extends Y.Doc {
     this.publishError();
     void this.refreshCounts();
     this.scheduleHandoff(0);
+  }
+
+  private lowerLimit(updateBytes: number): void {
+    this.stationMaxUpdateBytes = Math.max(1, Math.min(this.stationMaxUpdateBytes ?? updateBytes, updateBytes));
   }
 
   /**

@@ -29,6 +29,8 @@ export class FakeDocStation {
   readonly log: { offset: number; producer: string; seq: number; body: unknown; bodyBytes: number }[] = [];
   readonly refused: { producer: string; seq: number; refusal: Refusal }[] = [];
   maxMessageBytes = 1024 * 1024;
+  /** Whether a `message_too_large` refusal names the limit (a server that does not say must work too). */
+  statesLimit = true;
   /** Offsets are dense and never reused, even when `forget` drops a message. */
   lastOffset = 0;
   private readonly lastSeqs = new Map<string, number>();
@@ -89,7 +91,8 @@ export class FakeDocStation {
       return { refused: refusal };
     };
     if (bodyBytes > this.maxMessageBytes) {
-      return refuse({ code: "message_too_large", message: `${bodyBytes} bytes; at most ${this.maxMessageBytes}`, maxMessageBytes: this.maxMessageBytes });
+      const message = `${bodyBytes} bytes; at most ${this.maxMessageBytes}`;
+      return refuse(this.statesLimit ? { code: "message_too_large", message, maxMessageBytes: this.maxMessageBytes } : { code: "message_too_large", message });
     }
     const update = decodeBinaryBody(message.body);
     if (update === null || !isUpdate(update)) return refuse({ code: "invalid_doc_update", message: "not a yjs update" });

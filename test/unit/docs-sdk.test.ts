@@ -175,6 +175,24 @@ describe("client.doc() and the station's refusals", () => {
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
 
+  it("finds a limit the station does not state, by smaller pieces after each refusal, and converges", async () => {
+    const name = "notes-unstated";
+    server.station(name).maxMessageBytes = 8 * 1024;
+    server.station(name).statesLimit = false;
+    const a = docClient(() => false);
+    const b = docClient(() => false);
+    const docA = a.doc(name, docOptions);
+    const docB = b.doc(name, docOptions);
+    await Promise.all([docA.whenLoaded, docB.whenLoaded]);
+    docA.getText("t").insert(0, "y".repeat(60_000));
+    docA.getText("t").insert(0, "after ");
+    await converged(docA, docB, name);
+    expect(docB.getText("t").toString()).toBe(`after ${"y".repeat(60_000)}`);
+    expect(docA.status.error?.code).toBe("message_too_large");
+    expect(Math.max(...server.station(name).log.map((m) => m.bodyBytes))).toBeLessThanOrEqual(8 * 1024);
+    await Promise.all([a.close(), b.close()]);
+  }, 30_000);
+
   it("sends again what the station lost: the next catch-up finds it missing, and the other copy converges", async () => {
     const name = "notes-lost";
     const a = docClient(() => false);
