@@ -3,7 +3,7 @@
 // config; the catalog follows it, so a produce never waits on the catalog.
 import { DurableObject } from "cloudflare:workers";
 import type { StationConfig } from "../../shared/config";
-import type { Result } from "../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { SchemaSummary } from "../../shared/schemas";
 import type { StationListEntry } from "../../shared/stations";
 import type { Env } from "../env";
@@ -38,12 +38,35 @@ export class Catalog extends DurableObject<Env> {
   async recordStation(entry: StationListEntry): Promise<void> {
     this.sql.exec(
       `INSERT INTO stations (name, config, created_at, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
+       ON CONFLICT (name) DO UPDATE SET config = excluded.config, created_at = excluded.created_at, updated_at = excluded.updated_at`,
       entry.name,
       JSON.stringify(entry.config),
       entry.createdAt,
       entry.updatedAt,
     );
+  }
+
+  /**
+   * Before a scoped token creates a station under `prefix` (the part its `prefix.*` grant
+   * names; "" for a `*` grant): refuses with 409 `too_many_stations` when `max` stations
+   * already hold that prefix, else lists the station at once, so that concurrent creations
+   * cannot both slip under the cap. `reserved` says whether it was new (to forget it again if
+   * its creation fails). A station already listed is an update: always admitted.
+   */
+  async reserveStation(entry: StationListEntry, prefix: string, max: number): Promise<Result<{ reserved: boolean }>> {
+    if (this.sql.exec("SELECT 1 FROM stations WHERE name = ?", entry.name).toArray().length > 0) return ok({ reserved: false });
+    // Station names are [a-z0-9._-]: every name under the prefix sorts below prefix + "{".
+    const held = this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM (SELECT 1 FROM stations WHERE name >= ? AND name < ? LIMIT ?)", prefix, `${prefix}{`, max)
+      .one().n;
+    if (held >= max) {
+      return fail(ErrorCode.TooManyStations, `${max} stations already start with "${prefix}", the most one token prefix may hold: delete one first`, {
+        prefix,
+        max,
+      });
+    }
+    await this.recordStation(entry);
+    return ok({ reserved: true });
   }
 
   async forgetStation(name: string): Promise<void> {

@@ -2,6 +2,7 @@
 // latest (same schema, key order aside, and same description) returns the latest instead.
 // Synchronous SQL only, so each call is atomic inside the single-threaded Catalog object.
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import { MAX_SCHEMAS } from "../../shared/limits";
 import { MAX_SCHEMA_VERSIONS, type SchemaDraft, type SchemaSummary } from "../../shared/schemas";
 import { canonicalJson } from "../schemas/canonical-json";
 
@@ -37,6 +38,12 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
   const latest = latestRow(sql, name);
   if (latest && latest.description === input.description && canonicalJson(JSON.parse(latest.body)) === canonicalJson(JSON.parse(input.text))) {
     return ok({ stored: toStored(latest), created: false });
+  }
+  // A new name is one more schema: the deployment holds at most MAX_SCHEMAS of them.
+  if (!latest && countSchemaNames(sql) >= MAX_SCHEMAS) {
+    return fail(ErrorCode.TooManySchemas, `This deployment has ${MAX_SCHEMAS} schemas, the most it may have: add a version to an existing one`, {
+      max: MAX_SCHEMAS,
+    });
   }
   const version = (latest?.version ?? 0) + 1;
   if (version > MAX_SCHEMA_VERSIONS) {
@@ -101,6 +108,10 @@ export function stationsFollowingLatest(sql: SqlStorage, name: string): string[]
     )
     .toArray()
     .map((row) => row.name);
+}
+
+function countSchemaNames(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT count(DISTINCT name) AS n FROM schemas").one().n;
 }
 
 function latestRow(sql: SqlStorage, name: string): SchemaRow | undefined {
