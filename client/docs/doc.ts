@@ -360,7 +360,12 @@ export class WaystationDoc extends Y.Doc {
       Y.applyUpdate(this, merged, LOAD);
       const split = splitUpdate(this, merged, limit);
       unsendable.push(...split.oversized.filter((value) => value.bytes > most));
-      pieces.push(...split.pieces.filter((piece) => piece.byteLength <= MAX_UPDATE_BYTES));
+      for (const piece of split.pieces) {
+        if (piece.byteLength <= MAX_UPDATE_BYTES) pieces.push(piece);
+        // Uncut (this copy lacks what it builds on) and too large to queue: say so; the repair
+        // sends it once this copy holds what it needs.
+        else this.setRefusal({ code: "message_too_large", message: `An update of ${piece.byteLength} bytes could not be cut to fit a message; it waits until this copy can`, status: 0 });
+      }
     }
     if (unsendable.length > 0 && this.dropUnsendable(unsendable, most)) return null;
     return pieces.map((piece) => encodeAction(encodeBinaryBody(piece)));
@@ -391,13 +396,17 @@ export class WaystationDoc extends Y.Doc {
       }
     }, UNSENDABLE);
     const largest = Math.max(...values.map((value) => value.bytes));
-    this.refusal = {
+    this.setRefusal({
       code: "message_too_large",
       message: `A value of ${largest} bytes is larger than any message the station takes (${most} update bytes): it was removed from the document so that every copy stays the same`,
       status: 0,
-    };
-    this.publishError();
+    });
     return dropped;
+  }
+
+  private setRefusal(error: DocError): void {
+    this.refusal = error;
+    this.publishError();
   }
 
   /**
