@@ -87,8 +87,14 @@ export function buildOpenApiDocument(serverUrl?: string): Json {
   // Request bodies and parameters stay inline, on the input side (defaults optional, before
   // transforms): generators such as openapi-typescript read a `default` in a shared component
   // as "always present", which is true of answers only.
-  const refOf = (schema: v.GenericSchema, side: "input" | "output"): JsonSchema =>
-    side === "input" ? input.convert(schema, {}) : output.convert(schema, ANSWER_COMPONENTS);
+  // A named answer is a `$ref`; anything else converts on its own (converting with every
+  // definition at hand would convert all of them again, each time).
+  const names = new Map<v.GenericSchema, string>(Object.entries(ANSWER_COMPONENTS).map(([name, schema]) => [schema, name]));
+  const refOf = (schema: v.GenericSchema, side: "input" | "output"): JsonSchema => {
+    const name = side === "output" ? names.get(schema) : undefined;
+    if (name) return { $ref: `#/components/schemas/${name}` };
+    return (side === "input" ? input : output).convert(schema);
+  };
 
   const paths: Record<string, Json> = {};
   const errorResponses: Record<string, Json> = {};
@@ -246,11 +252,10 @@ function converter(typeMode: "input" | "output") {
   };
   return {
     config,
-    convert(schema: v.GenericSchema, named: Record<string, v.GenericSchema>): JsonSchema {
-      const { $schema: _, $defs: defs, ...rest } = toJsonSchema(schema, { ...config, definitions: named }) as JsonSchema & { $defs?: Json };
-      // The `$defs` of a conversion are the named schemas it met: the components hold those.
-      const unnamed = Object.keys(defs ?? {}).filter((name) => !(name in named));
-      if (unnamed.length > 0) throw new Error(`Unnamed definitions ${unnamed.join(", ")}: name them in ANSWER_COMPONENTS`);
+    convert(schema: v.GenericSchema): JsonSchema {
+      const { $schema: _, $defs: defs, ...rest } = toJsonSchema(schema, config) as JsonSchema & { $defs?: Json };
+      // Definitions the converter made up itself would be lost here: name such a schema instead.
+      if (defs && Object.keys(defs).length > 0) throw new Error(`Name ${Object.keys(defs).join(", ")} in ANSWER_COMPONENTS`);
       return rest;
     },
   };
