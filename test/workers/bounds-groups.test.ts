@@ -5,7 +5,7 @@
 import { exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { MAX_GROUPS_PER_STATION, MAX_WAITING_FETCHES } from "../../shared/limits";
+import { MAX_GROUPS_PER_STATION, MAX_SCHEMAS, MAX_WAITING_FETCHES } from "../../shared/limits";
 import { ADMIN, scopedPrincipal } from "../../worker/auth/principal";
 import { tokenPrefixOf } from "../../worker/routes/stations";
 import { api, createStation, uniqueStation } from "./helpers";
@@ -95,6 +95,21 @@ describe("caps", () => {
     expect((await catalog.reserveStation(entry(`${prefix}s1`), prefix, 3)).value).toEqual({ reserved: false });
     expect((await catalog.reserveStation(entry(`${prefix}x-other`), `${prefix}x.`, 3)).ok).toBe(true);
   });
+
+  it(`refuses schema ${MAX_SCHEMAS + 1} of the deployment with 409 too_many_schemas, and still takes versions`, async () => {
+    const catalog: any = bindings.CATALOG.get(bindings.CATALOG.idFromName("catalog"));
+    const add = (name: string, n: number) => catalog.addSchema(name, { draft: "2020-12", text: JSON.stringify({ type: "object", minProperties: n }), description: null });
+    const existing = ((await catalog.listSchemas()) as unknown[]).length;
+    for (let start = existing; start < MAX_SCHEMAS; start += 100) {
+      await Promise.all(Array.from({ length: Math.min(100, MAX_SCHEMAS - start) }, (_, i) => add(`cap-schema-${start + i}`, 0)));
+    }
+    const over = await add("cap-schema-one-more", 0);
+    expect(over).toMatchObject({ ok: false, error: { code: "too_many_schemas", max: MAX_SCHEMAS } });
+    expect((await add("cap-schema-0", 1)).ok).toBe(true);
+    const res = await api("PUT", "/v1/schemas/cap-schema-over-http", { schema: { type: "object" } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("too_many_schemas");
+  }, 120_000);
 
   it("takes a scoped token's prefix from its wildcard grant", () => {
     const principal = (stations: string[]) => scopedPrincipal({ sub: "t", exp: 2 ** 31, grants: [{ stations, actions: ["manage"] }] } as any);
