@@ -226,6 +226,10 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     expect(results[4].refused.issues[0].path).toBe("colour");
     expect(results[5].refused.issues[0].path).toBe("body");
     expect(results[1].refused.message).toMatch(/^Seq 2: /);
+    // A refusal is kept for good: what it repeats of the sender's keys is bounded.
+    const longName = await produce(station, { producer: "p", messages: [{ seq: 9, body: 1, headers: { ["x y".repeat(100_000)]: "v" } }] });
+    expect(longName.body.results[0].refused.code).toBe("invalid_request");
+    expect(JSON.stringify(longName.body.results[0].refused).length).toBeLessThan(2000);
     expect((await readLog(station)).map((m) => m.body)).toEqual(["ok", "fine"]);
   });
 

@@ -60,7 +60,9 @@ function parseSequenced(parsed: unknown): PreparedBatch {
 function prepareSequenced(message: Record<string, unknown>, seq: number): PreparedMessage {
   const checked = checkContent(message);
   if (checked.ok) return encodeMessage(checked.value);
-  const refusal: Refusal = { code: ErrorCode.InvalidRequest, message: `Seq ${seq}: ${describeIssues(checked.issues)}`, issues: checked.issues };
+  // The refusal is stored for good: paths built from the sender's keys are cut to a bound.
+  const issues = checked.issues.map((issue) => ({ path: clip(issue.path), message: clip(issue.message) }));
+  const refusal: Refusal = { code: ErrorCode.InvalidRequest, message: `Seq ${seq}: ${describeIssues(issues)}`, issues };
   // The action's id, if readable, still identifies the writer of this seq (seq_conflict).
   const id = v.is(MessageIdSchema, message.id) ? message.id : null;
   return refusedMessage(seq, id, refusal);
@@ -81,6 +83,13 @@ function checkContent(message: Record<string, unknown>): { ok: true; value: Outg
   if (!checked.ok) return { ok: false, issues: checked.error.issues as ValidationIssue[] };
   const lost = lostInParsing(message);
   return lost.length > 0 ? { ok: false, issues: lost } : { ok: true, value: checked.value };
+}
+
+/** Longest path or message of an issue kept in a refusal. */
+const MAX_ISSUE_TEXT = 300;
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT)}…` : text;
 }
 
 function describeIssues(issues: readonly ValidationIssue[]): string {
