@@ -189,15 +189,17 @@ export class WaystationDoc extends Y.Doc {
   /**
    * Resolves once every local edit made so far is acknowledged by the station, with the offset
    * that covers them. Waits through offline periods; reject it yourself with a timeout if needed.
-   * If the station refuses one of our actions while this waits, it never resolves: that edit was
-   * not acknowledged (`status.error` says why). A call made after the refusal waits for the
-   * content the doc sends again in its place, like for any edit.
+   * It never resolves if it covers an edit the station refused: one refused while this waits,
+   * or one whose content is still on its way again when this is called (`status.error` says
+   * why; `status.unacknowledged` counts it). Once a catch-up showed the station holds that
+   * content, later calls resolve as usual.
    */
   async whenAcknowledged(): Promise<{ offset: number | null }> {
     const refusals = this.refusals;
+    if (this.repairDue) return new Promise(() => {});
     await this.writes;
     await this.refreshCounts();
-    if (this.refusals !== refusals) return new Promise(() => {});
+    if (this.refusals !== refusals || this.repairDue) return new Promise(() => {});
     if (this.current.unacknowledged === 0 && this.current.unsaved === 0) return { offset: this.current.acknowledgedOffset };
     return new Promise((resolve) => {
       const stop = this.onStatus((status) => {

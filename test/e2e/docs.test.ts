@@ -148,6 +148,15 @@ describe("collaborative docs in Chromium", () => {
       );
     });
     await waitUntil(async () => (await a.page.evaluate(() => (window as any).doc.status.error?.code)) === "message_too_large", "the refusal on A's status.error", 30_000);
+    // Asked after the refusal, it still covers the refused edit.
+    await a.page.evaluate(() => {
+      const w = window as any;
+      w.bigAckedLater = "pending";
+      w.doc.whenAcknowledged().then(
+        () => (w.bigAckedLater = "resolved"),
+        () => (w.bigAckedLater = "rejected"),
+      );
+    });
 
     // Normal edits after it: each reaches B (they no longer wait behind the refused one).
     for (const word of ["one", "two", "three"]) {
@@ -161,7 +170,7 @@ describe("collaborative docs in Chromium", () => {
     // The refused content came again in pieces the station takes: both pages are the same.
     await waitUntil(async () => (await textOf(a.page)) === (await textOf(b.page)), "both pages to converge", 60_000);
     expect(await textOf(b.page)).toBe(`three two one start ${"x".repeat(30_000)} `);
-    expect(await a.page.evaluate(() => (window as any).bigAcked)).toBe("pending");
+    expect(await a.page.evaluate(() => [(window as any).bigAcked, (window as any).bigAckedLater])).toEqual(["pending", "pending"]);
     const error = await a.page.evaluate(() => (window as any).doc.status.error);
     expect(error).toMatchObject({ code: "message_too_large" });
     expect(typeof error.seq).toBe("number"); // the refused action's seq
@@ -179,7 +188,8 @@ describe("collaborative docs in Chromium", () => {
     }, state.body.update.$binary as string);
     expect(serverText).toBe(await textOf(a.page));
 
-    // A later edit is acknowledged as usual.
+    // Once the station holds the refused content again, a later edit is acknowledged as usual.
+    await waitUntil(async () => (await a.page.evaluate(() => (window as any).doc.status.unacknowledged)) === 0, "A's repair to be acknowledged", 30_000);
     const later = await a.page.evaluate(async () => {
       const doc = (window as any).doc;
       doc.getText("body").insert(0, "four ");

@@ -157,6 +157,7 @@ describe("client.doc() and the station's refusals", () => {
     const acked = docA.whenAcknowledged();
     await waitFor(() => docA.status.error?.code === "message_too_large", "the refusal on status.error");
     expect(docA.status.error).toMatchObject({ code: "message_too_large", seq: 1 });
+    const ackedAfterRefusal = docA.whenAcknowledged(); // still covers the refused edit
     docA.getText("t").insert(0, "after-1 ");
     await new Promise((r) => setTimeout(r, 50));
     docA.getText("t").insert(0, "after-2 ");
@@ -167,8 +168,10 @@ describe("client.doc() and the station's refusals", () => {
     expect(server.station(name).refused).toHaveLength(1);
     expect(Math.max(...server.station(name).log.map((m) => m.bodyBytes))).toBeLessThanOrEqual(8 * 1024);
     expect(await settledWithin(acked, 200)).toBe("pending");
+    expect(await settledWithin(ackedAfterRefusal, 10)).toBe("pending");
     expect(docA.status.error).toMatchObject({ code: "message_too_large", seq: 1 }); // kept: the action itself never got in
-    // A later call waits for what is in flight now, and resolves.
+    // Once the station holds the refused content again (unacknowledged back to 0), a later call resolves.
+    await waitFor(() => docA.status.unacknowledged === 0, "the repair to be acknowledged");
     docA.getText("t").insert(0, "after-3 ");
     const later = await docA.whenAcknowledged();
     expect(later.offset).toBe(server.station(name).lastOffset);
