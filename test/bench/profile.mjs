@@ -122,12 +122,16 @@ const WORKLOADS = {
 };
 
 let round = 0;
+let measurement = null;
+/** Runs the workload once; the measurement is made once, so the read station is filled once (by the warm-up). */
 async function runWorkload(worker) {
-  const profile = { connections: 16, seconds, readFill: 10_000, fetchFill: 100_000, latencySamples: 10 };
-  const adapter = system === "waystation" ? waystationAdapter(worker) : ceilingAdapter(worker);
-  const all = [...httpMeasurements(system, adapter, profile), ...(system === "waystation" ? groupMeasurements(worker, profile) : [])];
-  const measurement = all.find((m) => m.workload === WORKLOADS[workload]);
-  if (!measurement) throw new Error(`unknown workload ${workload} for ${system} (${Object.keys(WORKLOADS).join(", ")})`);
+  if (!measurement) {
+    const profile = { connections: 16, seconds, readFill: 10_000, fetchFill: 100_000, latencySamples: 10 };
+    const adapter = system === "waystation" ? waystationAdapter(worker) : ceilingAdapter(worker);
+    const all = [...httpMeasurements(system, adapter, profile), ...(system === "waystation" ? groupMeasurements(worker, profile) : [])];
+    measurement = all.find((m) => m.workload === WORKLOADS[workload]);
+    if (!measurement) throw new Error(`unknown workload ${workload} for ${system} (${Object.keys(WORKLOADS).join(", ")})`);
+  }
   return measurement.run(++round);
 }
 

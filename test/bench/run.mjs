@@ -37,7 +37,7 @@ const { values: args } = parseArgs({
 /** Counts and durations of one run; `--quick` keeps the smoke test well under 2 minutes. */
 const profile = args.quick
   ? { connections: 4, rounds: 1, warmup: false, seconds: 0.5, readFill: 1_000, fetchFill: 1_000, latencySamples: 10, webhookMessages: 20, outboxActions: 0, fsyncWrites: 0 }
-  : { connections: 16, rounds: 3, warmup: true, seconds: 8, readFill: 20_000, fetchFill: 100_000, latencySamples: 200, webhookMessages: 2_000, outboxActions: 2_000, fsyncWrites: 20 };
+  : { connections: 16, rounds: 3, warmup: true, seconds: 8, readFill: 20_000, fetchFill: 100_000, latencySamples: 200, webhookMessages: 500, outboxActions: 2_000, fsyncWrites: 20 };
 if (args.connections) profile.connections = Math.max(1, Math.min(1_000, Number(args.connections)));
 if (args.rounds) profile.rounds = Math.max(1, Math.min(50, Number(args.rounds)));
 if (args.seconds) profile.seconds = Math.max(0.2, Math.min(120, Number(args.seconds)));
