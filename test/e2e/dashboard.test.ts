@@ -112,6 +112,7 @@ describe("operator dashboard", () => {
     expect((await api("POST", `/v1/stations/${STATION}/messages`, { producer: "web-1", messages })).status).toBe(200);
     await waitForText(page.locator(".stat").filter({ hasText: "Messages" }).locator(".stat-value"), "5");
 
+    expect((await api("PUT", `/v1/stations/${STATION}/groups/billing`, {})).status).toBe(201);
     const leased = await api("POST", `/v1/stations/${STATION}/groups/billing/fetch`, { consumer: "c1", max: 2 });
     expect(leased.body.messages).toHaveLength(2);
     await api("POST", `/v1/stations/${STATION}/groups/billing/ack`, { offsets: [1] });

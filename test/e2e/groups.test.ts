@@ -8,9 +8,11 @@ let worker: RunningWorker;
 let call: ReturnType<typeof apiClient>;
 let counter = 0;
 
-async function station(config: Record<string, unknown> = {}, messages = 0): Promise<string> {
+/** A station with `messages` messages and `groups` created (only PUT creates a group). */
+async function station(config: Record<string, unknown> = {}, messages = 0, groups: string[] = ["g"]): Promise<string> {
   const name = `e2e-groups-${Date.now().toString(36)}-${++counter}`;
   expect((await call("PUT", `/v1/stations/${name}`, config)).status).toBe(201);
+  for (const group of groups) expect((await call("PUT", `/v1/stations/${name}/groups/${group}`, {})).status).toBe(201);
   if (messages > 0) {
     const res = await call("POST", `/v1/stations/${name}/messages`, { messages: Array.from({ length: messages }, (_, i) => ({ body: { n: i + 1 } })) });
     expect(res.status).toBe(200);
@@ -33,6 +35,10 @@ afterAll(async () => {
 describe("groups over wrangler dev", () => {
   it("fetches, acks and nacks with the contract's shapes, one consumer per lease", async () => {
     const s = await station({}, 5);
+    // Only PUT creates a group: a fetch from an unknown one is 404 and creates nothing.
+    const unknown = await call("POST", `/v1/stations/${s}/groups/unknown/fetch`, { consumer: "a" });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe("group_not_found");
     const a = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 3, waitMs: 0 });
     expect(a.status).toBe(200);
     expect(offsets(a.body)).toEqual([1, 2, 3]);
@@ -68,7 +74,7 @@ describe("groups over wrangler dev", () => {
   });
 
   it("keeps groups independent", async () => {
-    const s = await station({}, 3);
+    const s = await station({}, 3, ["one", "two"]);
     for (const group of ["one", "two"]) {
       const res = await call("POST", `/v1/stations/${s}/groups/${group}/fetch`, { consumer: "x", max: 10 });
       expect(offsets(res.body)).toEqual([1, 2, 3]);

@@ -28,6 +28,8 @@ describe("SDK consume", () => {
       const station = `consume-${transport}`;
       await createStation(worker, station);
       const api = apiClient(worker);
+      // Only the manage right creates a group (PUT); the SDK's consumer then reads from it.
+      expect((await api("PUT", `/v1/stations/${station}/groups/ui`, {})).status).toBe(201);
       const produced = await api("POST", `/v1/stations/${station}/messages`, { messages: Array.from({ length: 20 }, (_, i) => ({ body: { i } })) });
       expect(produced.status).toBe(200);
 
@@ -68,6 +70,7 @@ describe("SDK consume", () => {
 
   it("falls back to long-poll when the WebSocket cannot connect", async () => {
     await createStation(worker, "consume-fallback");
+    expect((await apiClient(worker)("PUT", "/v1/stations/consume-fallback/groups/ui", {})).status).toBe(201);
     await apiClient(worker)("POST", "/v1/stations/consume-fallback/messages", { messages: [{ body: "a" }, { body: "b" }] });
     // A page Chromium refuses WebSockets to loopback from (see openSdkPage): as behind a proxy that drops them.
     const blocked = await openSdkPage(page.context(), worker);
