@@ -20,6 +20,12 @@ export interface Env {
   /** Secret that signs scoped tokens (JWT, HS256), 32+ characters. Without it only the admin
    *  token is accepted and `POST /v1/tokens` answers 503 `not_configured` (docs/security.md). */
   TOKEN_SIGNING_KEY?: string;
+  /** Optional: when set, every scoped token must carry this `aud` (401 `wrong_audience` otherwise),
+   *  and `POST /v1/tokens` puts it in the tokens it mints. */
+  TOKEN_AUDIENCE?: string;
+  /** Optional: when set, every scoped token must carry this `iss` (401 `wrong_issuer` otherwise),
+   *  and `POST /v1/tokens` puts it in the tokens it mints. */
+  TOKEN_ISSUER?: string;
   /** Browser origins allowed to call the API (CORS), comma-separated, exact: `https://app.example`. */
   ALLOWED_ORIGINS?: string;
   /** Ceiling (and default) of every station's storage quota, in bytes; 1 GiB when unset. */

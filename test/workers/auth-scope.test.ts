@@ -113,20 +113,29 @@ describe("routes that name no station", () => {
   });
 });
 
-describe("schemas, which belong to no station", () => {
+describe("schemas, reached like stations", () => {
   const schema = { schema: { type: "object" } };
 
-  it("takes the admin or a manage grant on *, and refuses narrower grants", async () => {
+  it("takes the admin, a manage grant on *, or a manage grant whose patterns name the schema; refuses the rest", async () => {
     const everywhere = await grantToken(["*"], ["manage"]);
     const name = uniqueStation("schema");
     expect((await api("PUT", `/v1/schemas/${name}`, schema, { token: everywhere })).status).toBe(201);
     expect((await api("GET", `/v1/schemas/${name}`, undefined, { token: everywhere })).status).toBe(200);
-    for (const token of [await grantToken([name], ["manage"]), await grantToken(["*"], ["produce", "consume"]), await grantToken([`${name}.*`], ["manage"])]) {
-      for (const [method, path, payload] of [["PUT", `/v1/schemas/${name}`, schema], ["GET", `/v1/schemas/${name}`], ["GET", "/v1/schemas"]] as const) {
+    // A grant without `schemas` reaches the schemas its station patterns name (here: exactly `name`).
+    const exact = await grantToken([name], ["manage"]);
+    expect((await api("PUT", `/v1/schemas/${name}`, schema, { token: exact })).status).toBe(200);
+    expect((await api("GET", `/v1/schemas/${name}`, undefined, { token: exact })).status).toBe(200);
+    for (const token of [await grantToken(["*"], ["produce", "consume"]), await grantToken([`${name}.*`], ["manage"])]) {
+      for (const [method, path, payload] of [["PUT", `/v1/schemas/${name}`, schema], ["GET", `/v1/schemas/${name}`]] as const) {
         const res = await api(method, path, payload, { token });
         expect(res.status, `${method} ${path}`).toBe(403);
         expect(res.body.error).toMatchObject({ code: "forbidden", action: "manage" });
       }
     }
+    // The list: refused without any manage grant, else only the schemas within reach.
+    expect((await api("GET", "/v1/schemas", undefined, { token: await grantToken(["*"], ["produce", "consume"]) })).status).toBe(403);
+    const narrow = await api("GET", "/v1/schemas", undefined, { token: await grantToken([`${name}.*`], ["manage"]) });
+    expect(narrow.status).toBe(200);
+    expect(narrow.body.schemas).toEqual([]);
   });
 });

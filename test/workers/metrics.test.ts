@@ -1,10 +1,11 @@
-// GET /metrics against the API's own figures, parsed by a strict exposition parser; the
-// station's throughput ring; and no-store on API answers.
+// GET /metrics against the API's own figures, parsed by a strict exposition parser; its
+// per-token rate limit and short cache; the station's throughput ring; and no-store on API answers.
 import { exports } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS } from "../../shared/throughput";
 import { renderExposition } from "../../worker/metrics/exposition";
+import { METRICS_CACHE_MS } from "../../worker/metrics/scrape-cache";
 import { ADMIN_TOKEN, api, createStation, produce, seqBatch } from "./helpers";
 import { ack, stationStub, take } from "./groups-helpers";
 import { parsePrometheusText, type ParsedFamily } from "./prometheus-text";
@@ -88,6 +89,7 @@ describe("GET /metrics", () => {
     await produce(name, { producer: "p", messages: seqBatch(1, 10) });
     // audit gives up fast: its one unacked delivery becomes a dead letter.
     expect((await api("PUT", `/v1/stations/${name}/groups/audit`, { ackTimeoutMs: 100, maxDeliveries: 1 })).status).toBe(201);
+    expect((await api("PUT", `/v1/stations/${name}/groups/billing`, {})).status).toBe(201); // only PUT creates a group
     const leased = await take(name, "billing", "c1", 4);
     await ack(name, "billing", [leased[0].offset, leased[1].offset]);
     await take(name, "audit", "c2", 1); // never acked: its lease runs out, and with maxDeliveries 1 it is dead
@@ -177,6 +179,42 @@ describe("GET /metrics with scoped tokens", () => {
     const res = await scrape(token);
     expect(res.status).toBe(403);
     expect(JSON.parse(res.text).error.code).toBe("forbidden");
+  });
+});
+
+describe("GET /metrics under load", () => {
+  it("is rate-limited per token like /v1", async () => {
+    const name = await createStation();
+    const token = await grantToken([name], ["manage"], { claims: { limits: { requestsPerSecond: 1 } } });
+    const statuses: number[] = [];
+    let limited: { headers: Headers; text: string } | null = null;
+    for (let i = 0; i < 5; i++) {
+      const res = await scrape(token);
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.slice(0, 2)).toEqual([200, 200]);
+    expect(statuses).toContain(429);
+    expect(JSON.parse(limited!.text).error).toMatchObject({ code: "rate_limited", scope: "token" });
+    expect(Number(limited!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+
+  it("serves a scrape again for a few seconds instead of asking every station each time", { timeout: 20_000 }, async () => {
+    const name = await createStation({}, `metrics-cached-${Date.now().toString(36)}`);
+    await createStation(); // so that the admin's list of stations differs from the token's
+    const token = await grantToken([name], ["manage"]);
+    await produce(name, { messages: [{ body: { n: 1 } }] });
+    const first = await families(token);
+    expect(valueOf(first, "waystation_station_messages", { station: name })).toBe(1);
+    await produce(name, { messages: [{ body: { n: 2 } }] });
+    // Within METRICS_CACHE_MS the same stations get the same text: the new message is not counted yet.
+    const again = await families(token);
+    expect(valueOf(again, "waystation_station_messages", { station: name })).toBe(1);
+    // Another set of stations is another scrape (a token never sees what another's list holds).
+    const wider = await families();
+    expect(valueOf(wider, "waystation_station_messages", { station: name })).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, METRICS_CACHE_MS + 100));
+    expect(valueOf(await families(token), "waystation_station_messages", { station: name })).toBe(2);
   });
 });
 

@@ -17,6 +17,8 @@ export interface Principal {
   canGroup(action: Action, station: string, group: string): boolean;
   /** Whether the caller may read, add versions of and bind schema `name` (shared/tokens.ts). */
   canSchema(name: string): boolean;
+  /** Whether some schema may be within reach (a manage grant): the schema list answers 403 otherwise. */
+  mayReachSchemas: boolean;
   /** Whether `action` reaches every station, present and future: the admin, or a grant on `*`.
    *  Routes that name no station but act across them (schemas) ask this. */
   canEverywhere(action: Action): boolean;
@@ -35,6 +37,7 @@ export const ADMIN: Principal = {
   can: () => true,
   canGroup: () => true,
   canSchema: () => true,
+  mayReachSchemas: true,
   canEverywhere: () => true,
   canSee: () => true,
   rates: null,
@@ -56,6 +59,7 @@ export function scopedPrincipal(claims: TokenClaims): Principal {
     can: (action, station) => grantsAllow(grants, action, station),
     canGroup: (action, station, group) => grantsAllowGroup(grants, action, station, group),
     canSchema: (name) => grantsReachSchema(grants, name),
+    mayReachSchemas: grants.some((grant) => grant.actions.includes("manage")),
     canEverywhere: (action) => grantsAllowEverywhere(grants, action),
     canSee: (station) => grants.some((grant) => grant.stations.some((pattern) => matchesStationPattern(pattern, station))),
     rates: resolveRates(claims.limits, DEFAULT_TOKEN_RATES),

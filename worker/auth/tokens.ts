@@ -1,6 +1,7 @@
 // Scoped tokens: JWTs signed with HMAC-SHA256 under the TOKEN_SIGNING_KEY secret. Verifying
-// accepts HS256 only (never `none`, never an asymmetric algorithm), needs `exp` and `sub`, bounds
-// the lifetime, and checks the claims against shared/tokens.ts; every refusal is a Result.
+// accepts HS256 only (never `none`, never an asymmetric algorithm), needs `exp` and `sub`, checks
+// `aud` and `iss` when the worker names them (TOKEN_AUDIENCE, TOKEN_ISSUER), bounds the lifetime,
+// and checks the claims against shared/tokens.ts; every refusal is a Result.
 import { SignJWT, jwtVerify } from "jose";
 import { ErrorCode, type Result, fail, ok } from "../../shared/errors";
 import { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_LENGTH, MAX_TOKEN_TTL_SECONDS } from "../../shared/limits";
@@ -24,7 +25,23 @@ export const TokenRefusal = {
   NotYetValid: "token_not_yet_valid",
   Lifetime: "lifetime_too_long",
   Claims: "invalid_claims",
+  Audience: "wrong_audience",
+  Issuer: "wrong_issuer",
 } as const;
+
+/** What this worker expects of a token's `aud` and `iss` (unset: not checked) and puts in minted ones. */
+export interface TokenParties {
+  audience?: string;
+  issuer?: string;
+}
+
+/** TOKEN_AUDIENCE and TOKEN_ISSUER; an empty var counts as unset. */
+export function tokenPartiesOf(env: { TOKEN_AUDIENCE?: string; TOKEN_ISSUER?: string }): TokenParties {
+  return {
+    ...(env.TOKEN_AUDIENCE ? { audience: env.TOKEN_AUDIENCE } : {}),
+    ...(env.TOKEN_ISSUER ? { issuer: env.TOKEN_ISSUER } : {}),
+  };
+}
 
 export function isSigningKeyUsable(key: string | undefined): key is string {
   return typeof key === "string" && key.length >= MIN_SIGNING_KEY_LENGTH;
@@ -48,7 +65,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-export async function verifyToken(token: string, secret: string | undefined, nowMs: number): Promise<Result<TokenClaims>> {
+export async function verifyToken(token: string, secret: string | undefined, nowMs: number, parties: TokenParties = {}): Promise<Result<TokenClaims>> {
   if (!isSigningKeyUsable(secret)) {
     return refuse(TokenRefusal.Disabled, "This worker accepts only the admin token: scoped tokens need the TOKEN_SIGNING_KEY secret");
   }
@@ -60,6 +77,9 @@ export async function verifyToken(token: string, secret: string | undefined, now
       requiredClaims: ["exp", "sub"],
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
       currentDate: new Date(nowMs),
+      // A token minted for another service (or by another issuer) sharing the key is refused.
+      ...(parties.audience !== undefined ? { audience: parties.audience } : {}),
+      ...(parties.issuer !== undefined ? { issuer: parties.issuer } : {}),
     }));
   } catch (error) {
     return refusalOf(error);
@@ -76,7 +96,7 @@ export async function verifyToken(token: string, secret: string | undefined, now
 }
 
 /** Mints a token for `request`; the caller checked the admin right and the secret. */
-export async function mintToken(request: MintTokenRequest, secret: string, nowMs: number): Promise<MintTokenResponse> {
+export async function mintToken(request: MintTokenRequest, secret: string, nowMs: number, parties: TokenParties = {}): Promise<MintTokenResponse> {
   const iat = Math.floor(nowMs / 1000);
   const exp = iat + (request.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
   const claims: TokenClaims = {
@@ -84,16 +104,20 @@ export async function mintToken(request: MintTokenRequest, secret: string, nowMs
     iat,
     exp,
     jti: crypto.randomUUID(),
+    ...(parties.issuer !== undefined ? { iss: parties.issuer } : {}),
+    ...(parties.audience !== undefined ? { aud: parties.audience } : {}),
     grants: request.grants,
     ...(request.limits ? { limits: request.limits } : {}),
   };
-  const token = await new SignJWT({ grants: claims.grants, ...(claims.limits ? { limits: claims.limits } : {}) })
+  const jwt = new SignJWT({ grants: claims.grants, ...(claims.limits ? { limits: claims.limits } : {}) })
     .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: "JWT" })
     .setSubject(claims.sub)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
-    .setJti(claims.jti!)
-    .sign(await hmacKey(secret));
+    .setJti(claims.jti!);
+  if (claims.iss !== undefined) jwt.setIssuer(claims.iss);
+  if (claims.aud !== undefined) jwt.setAudience(claims.aud);
+  const token = await jwt.sign(await hmacKey(secret));
   return { token, claims, expiresAt: exp * 1000 };
 }
 
@@ -111,6 +135,8 @@ function refusalOf(error: unknown): Result<never> {
     case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
       const claim = (error as { claim?: unknown }).claim;
       if (claim === "nbf") return refuse(TokenRefusal.NotYetValid, "The token is not valid yet (nbf)");
+      if (claim === "aud") return refuse(TokenRefusal.Audience, "The token was not issued for this service (aud)");
+      if (claim === "iss") return refuse(TokenRefusal.Issuer, "The token's issuer is not the one this service trusts (iss)");
       return refuse(TokenRefusal.Claims, `The token's ${typeof claim === "string" ? claim : "claims"} claim is missing or invalid`);
     }
     default:

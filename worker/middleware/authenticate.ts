@@ -7,7 +7,7 @@ import { ErrorCode } from "../../shared/errors";
 import { tokenFromProtocols } from "../../shared/websocket-auth";
 import { ADMIN, scopedPrincipal } from "../auth/principal";
 import { secretsEqual } from "../auth/constant-time";
-import { looksLikeJwt, verifyToken } from "../auth/tokens";
+import { looksLikeJwt, tokenPartiesOf, verifyToken } from "../auth/tokens";
 import type { AppBindings } from "../env";
 import { ApiError } from "../http/api-error";
 
@@ -31,7 +31,7 @@ export const authenticate: MiddlewareHandler<AppBindings> = async (c, next) => {
   if (!looksLikeJwt(token)) {
     throw new ApiError(ErrorCode.Unauthorized, "Unknown token", { reason: "unknown_token" }, { "www-authenticate": 'Bearer error="invalid_token"' });
   }
-  const verified = await verifyToken(token, c.env.TOKEN_SIGNING_KEY, Date.now());
+  const verified = await verifyToken(token, c.env.TOKEN_SIGNING_KEY, Date.now(), tokenPartiesOf(c.env));
   if (!verified.ok) throw ApiError.from(verified.error, { "www-authenticate": 'Bearer error="invalid_token"' });
   c.set("principal", scopedPrincipal(verified.value));
   return next();

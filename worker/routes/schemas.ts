@@ -1,6 +1,7 @@
 // Schemaverse: add a schema version (checked first), read a schema's versions, list schemas.
-// Schemas belong to the whole deployment, not to a station, so these routes need manage on every
-// station: the admin token, or a scoped token with a `manage` grant on `*` (docs/security.md).
+// Schema names are shared by the whole deployment and reached like stations: a `manage` grant
+// whose `schemas` patterns (or, without them, its `stations` patterns) name the schema; the list
+// shows only those (docs/security.md). A tenant's `a.*` cannot read or bind `b.*` schemas.
 import { Hono } from "hono";
 import * as v from "valibot";
 import { Action } from "../../shared/auth";
@@ -14,7 +15,9 @@ import {
   SchemaVersionParamSchema,
   type SchemaVersionsResponse,
 } from "../../shared/schemas";
-import { requireEverywhere } from "../auth/require";
+import { requireSchema } from "../auth/require";
+import { ErrorCode } from "../../shared/errors";
+import { ApiError } from "../http/api-error";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { nameParam } from "../http/params";
@@ -26,13 +29,17 @@ import { catalogStub } from "../stubs";
 
 export const schemas = new Hono<AppBindings>()
   .get("/", async (c) => {
-    requireEverywhere(c, Action.Manage);
-    const body: SchemaListResponse = { schemas: await catalogStub(c.env).listSchemas() };
+    const principal = c.get("principal");
+    if (!principal.mayReachSchemas) {
+      throw new ApiError(ErrorCode.Forbidden, "Schemas need the admin token or a manage grant", { action: Action.Manage });
+    }
+    const all = await catalogStub(c.env).listSchemas();
+    const body: SchemaListResponse = { schemas: all.filter((schema) => principal.canSchema(schema.name)) };
     return c.json(body);
   })
   .put("/:schema", async (c) => {
-    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
+    requireSchema(c, name);
     const raw = await readJson(c, v.unknown(), { maxBytes: MAX_REQUEST_BYTES });
     const request = unwrapValidation(PutSchemaRequestSchema, putSchemaRequestOf(raw));
     const checked = unwrap(checkSchema(request.schema, request.draft));
@@ -45,15 +52,15 @@ export const schemas = new Hono<AppBindings>()
     return c.json(body, added.created ? 201 : 200);
   })
   .get("/:schema", async (c) => {
-    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
+    requireSchema(c, name);
     const versions = unwrap(await catalogStub(c.env).schemaVersions(name)).map(toSchemaVersion);
     const body: SchemaVersionsResponse = { name, latestVersion: versions.at(-1)!.version, versions };
     return c.json(body);
   })
   .get("/:schema/versions/:version", async (c) => {
-    requireEverywhere(c, Action.Manage);
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
+    requireSchema(c, name);
     const version = unwrapValidation(SchemaVersionParamSchema, c.req.param("version"));
     return c.json(toSchemaVersion(unwrap(await catalogStub(c.env).getSchema(name, version))));
   });
