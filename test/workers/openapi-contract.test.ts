@@ -5,6 +5,7 @@
 import { Validator } from "@cfworker/json-schema";
 import { exports } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { buildApp } from "../../worker/app";
 import { ADMIN_TOKEN, api, type ApiResponse, uniqueStation } from "./helpers";
 import { mockReceiver, waitFor } from "./webhook-helpers";
 
@@ -130,7 +131,7 @@ describe("the OpenAPI document as a contract", () => {
     expect(await outcome("GET", `${STATION}/schema`, { params })).toMatchObject({ status: 200 });
   });
 
-  it("consumer groups: config, fetch, ack, nack, subscribe, and the dead-letter station", async () => {
+  it("consumer groups: config, fetch, extend, ack, nack, dead-letter, subscribe, and the dead-letter station", async () => {
     const station = uniqueStation("oa");
     const params = { station, group: "billing" };
     await call("PUT", STATION, { params, body: { maxDeliveries: 1 } });
@@ -143,6 +144,13 @@ describe("the OpenAPI document as a contract", () => {
     const fetched = await call("POST", `${GROUP}/fetch`, { params, body: { consumer: "c1", max: 2 } });
     expect(fetched.body.messages.map((m: { offset: number }) => m.offset)).toEqual([1, 2]);
     expect(await outcome("POST", `${GROUP}/fetch`, { params, body: { max: 0 } })).toMatchObject({ status: 422 });
+    expect((await call("POST", `${GROUP}/extend`, { params, body: { consumer: "c1", offsets: [1, 2] } })).body.extended).toBe(2);
+    expect(await outcome("POST", `${GROUP}/extend`, { params, body: { offsets: [] } })).toMatchObject({ status: 422 });
+    // Lease extension, where the document describes it (the server client's route).
+    if (document.paths[`${GROUP}/extend`]) {
+      expect(await outcome("POST", `${GROUP}/extend`, { params, body: { consumer: "c1", offsets: [1] } })).toMatchObject({ status: 200 });
+      expect(await outcome("POST", `${GROUP}/extend`, { params, body: { consumer: "c1" } })).toMatchObject({ status: 422 });
+    }
     expect((await call("POST", `${GROUP}/ack`, { params, body: { offsets: [1] } })).body.acked).toBe(1);
     expect(await outcome("POST", `${GROUP}/ack`, { params, body: {} })).toMatchObject({ status: 422 });
     // Delivered once with maxDeliveries 1: the nack sends it to the dead-letter station.
@@ -158,11 +166,23 @@ describe("the OpenAPI document as a contract", () => {
     expect((await call("POST", `${STATION}/dls/resend`, { params, body: { ids: [Number(id)] } })).body.resent).toBe(1);
     expect(await outcome("POST", `${STATION}/dls/resend`, { params, body: { ids: [] } })).toMatchObject({ status: 422 });
     const again = await call("POST", `${GROUP}/fetch`, { params, body: { consumer: "c1" } });
-    await call("POST", `${GROUP}/nack`, { params, body: { offsets: again.body.messages.map((m: { offset: number }) => m.offset) } });
+    const offsets = again.body.messages.map((m: { offset: number }) => m.offset);
+    // Back to the dead-letter station: by the consumer's word where the document has the route, else out of deliveries.
+    if (document.paths[`${GROUP}/dead-letter`]) {
+      expect(await outcome("POST", `${GROUP}/dead-letter`, { params, body: { offsets } })).toMatchObject({ status: 422 });
+      expect(await outcome("POST", `${GROUP}/dead-letter`, { params, body: { offsets, reason: "cannot parse it" } })).toMatchObject({ status: 200 });
+    } else {
+      await call("POST", `${GROUP}/nack`, { params, body: { offsets } });
+    }
     const relisted = await call("GET", `${STATION}/dls`, { params });
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: String(relisted.body.deadLetters[0].id) } })).toMatchObject({ status: 200 });
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: String(relisted.body.deadLetters[0].id) } })).toMatchObject({ status: 404 });
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: "abc" } })).toMatchObject({ status: 422 });
+    await call("POST", `${STATION}/messages`, { params, body: { producer: "p1", messages: [{ seq: 3, body: 3 }] } });
+    const third = await call("POST", `${GROUP}/fetch`, { params, body: { consumer: "c1" } });
+    expect(third.body.messages.map((m: { offset: number }) => m.offset)).toEqual([3]);
+    expect((await call("POST", `${GROUP}/dead-letter`, { params, body: { offsets: [3], reason: "cannot parse" } })).body.deadLettered).toBe(1);
+    expect(await outcome("POST", `${GROUP}/dead-letter`, { params, body: { offsets: [3] } })).toMatchObject({ status: 422 });
     expect(await outcome("DELETE", GROUP, { params })).toMatchObject({ status: 200 });
     expect(await outcome("DELETE", GROUP, { params })).toMatchObject({ status: 404 });
   });
@@ -238,6 +258,17 @@ describe("the OpenAPI document as a contract", () => {
       expect(await outcome("DELETE", WEBHOOK, { params })).toMatchObject({ status: 200 });
       expect(await outcome("DELETE", WEBHOOK, { params })).toMatchObject({ status: 404 });
     });
+  });
+
+  it("describes every route the worker serves", () => {
+    const served = buildApp()
+      .routes.filter((route) => route.method !== "ALL")
+      .map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, "{$1}")}`);
+    const described = Object.entries(document.paths as Record<string, Json>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(served.length).toBeGreaterThan(30);
+    expect([...new Set(served)].filter((route) => !described.includes(route))).toEqual([]);
   });
 
   it("answered with success on every operation it describes, and checked every answer", () => {
