@@ -179,6 +179,11 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
       },
     });
     expect((await readLog(station)).map((m) => m.seq)).toEqual([1, 3]);
+    // The kept refusal repeats at most a bounded part of a (long) key of the body.
+    const longKey = await produce(station, { producer: "p", messages: [{ seq: 4, body: { todo: "a", ["k".repeat(100_000)]: 1 } }] });
+    expect(longKey.body.results[0].refused.code).toBe("schema_violation");
+    expect(longKey.body.results[0].refused.violations[0].path).toMatch(/^\/kkkk/);
+    expect(JSON.stringify(longKey.body.results[0].refused).length).toBeLessThan(2000);
   });
 
   it("refuses an update a doc station cannot merge with invalid_doc_update, storing the valid ones", async () => {

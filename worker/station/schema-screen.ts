@@ -64,14 +64,20 @@ export function deadLetterViolation(
   );
 }
 
+/** Longest JSON Pointer a kept refusal repeats: a body's keys may be as long as the body. */
+const MAX_POINTER_LENGTH = 300;
+
+const clip = (pointer: string) => (pointer.length > MAX_POINTER_LENGTH ? `${pointer.slice(0, MAX_POINTER_LENGTH)}…` : pointer);
+
 /** The ruling on a sequenced message that fails the schema: what the batch refusal says of one message, without its index. */
 export function schemaRefusal(schema: CompiledSchema, seq: number, failure: BodyFailure): Refusal {
-  const where = failure.path ? ` at ${failure.path}` : "";
+  const bounded = { ...failure, path: clip(failure.path), schemaPath: clip(failure.schemaPath) };
+  const where = bounded.path ? ` at ${bounded.path}` : "";
   return {
     code: ErrorCode.SchemaViolation,
-    message: `Seq ${seq} fails schema ${schema.ref.name} v${schema.ref.version}${where}: ${failure.reason}`,
+    message: `Seq ${seq} fails schema ${schema.ref.name} v${schema.ref.version}${where}: ${bounded.reason}`,
     schema: schema.ref,
-    violations: [{ seq, ...failure }],
+    violations: [{ seq, ...bounded }],
     violationCount: 1,
   };
 }
