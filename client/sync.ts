@@ -4,7 +4,7 @@
 // page — leaves the actions where they are, in order, retried with backoff, with the reason in
 // status.error. Nothing renumbers: seq_gap below what we sent and seq_conflict move the stream to a
 // new producer. "Online" means the last request got an answer; navigator.onLine is only a hint.
-import { ERROR_STATUS, type ErrorCode } from "../shared/errors";
+import type { ErrorCode } from "../shared/errors";
 import { type ProduceResult, ProduceResponseSchema } from "../shared/messages";
 import { backoffDelayMs, type BackoffOptions, monotonicNow } from "./backoff";
 import { entryFragment } from "./encode";
@@ -58,6 +58,9 @@ interface StreamState {
   /** Refused entries still in the outbox for want of room for their dead letter: skipped, moved later. */
   unmoved: Map<number, { entry: OutboxEntry; error: DeadEntry["error"] }>;
 }
+
+/** The HTTP status each refusal code has elsewhere (shared/errors.ts), kept on the dead letter for apps that branch on it. */
+const REFUSAL_STATUS: Record<string, number> = { message_too_large: 413 };
 
 /** Producer moves in a row before backing off. */
 const MAX_MOVES_IN_A_ROW = 3;
@@ -411,7 +414,7 @@ function produceBody(batch: Batch): string {
 function toRuling(result: ProduceResult): Ruling | null {
   if (result.refused) {
     const { code, message, ...details } = result.refused;
-    const status = ERROR_STATUS[code as ErrorCode] ?? 422;
+    const status = REFUSAL_STATUS[code] ?? 422;
     return { kind: "refused", duplicate: result.duplicate, error: { code, message, status, details } };
   }
   if (result.offset !== null || result.deadLettered === true || result.duplicate) {
