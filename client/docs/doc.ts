@@ -457,6 +457,14 @@ export class WaystationDoc extends Y.Doc {
     if (this.closed || this.repairing || this.refusalsInARow >= MAX_REFUSALS_IN_A_ROW) return;
     this.repairing = true;
     try {
+      // The common case, and cheap: the station holds everything this copy has.
+      if (!aheadOf(Y.encodeStateVector(this), stationVector)) {
+        if (this.repairDue) {
+          this.repairDue = false;
+          await this.refreshCounts();
+        }
+        return;
+      }
       await this.writes;
       if (this.handoff || this.current.unsaved > 0 || offset < (this.current.acknowledgedOffset ?? 0)) {
         // A race with our own edits or acks: look again shortly (the next ack would not ask).
@@ -466,13 +474,6 @@ export class WaystationDoc extends Y.Doc {
       const db = await this.db;
       const [queued, waiting] = await Promise.all([this.client.pending(this.station), store.countPending(db, this.key)]);
       if (this.closed || queued.length > 0 || waiting > 0) return; // their acks ask again
-      if (!aheadOf(Y.encodeStateVector(this), stationVector)) {
-        if (this.repairDue) {
-          this.repairDue = false;
-          await this.refreshCounts(0, 0);
-        }
-        return;
-      }
       await store.addPending(db, this.key, Y.diffUpdate(Y.encodeStateAsUpdate(this), stationVector));
       this.scheduleHandoff(0);
     } catch (error) {
@@ -509,6 +510,7 @@ export class WaystationDoc extends Y.Doc {
       queued ?? this.client.pending(this.station).then((p) => p.length),
       waiting ?? store.countPending(db, this.key),
     ]);
+    if (this.closed) return; // closed meanwhile: its database may be gone
     this.setStatus({ unacknowledged: q + w + this.current.unsaved + (this.repairDue ? 1 : 0) });
     if (q + w === 0) this.queueWrite(async (db) => store.storeMeta(db, this.localMeta()));
     // Idle after a refusal: learn what the station lacks (the answer triggers the repair).
