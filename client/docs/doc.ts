@@ -19,7 +19,7 @@ import * as store from "./store";
 const MAX_ACTION_UPDATE_BYTES = 256 * 1024;
 /** No station takes a message larger than this: a value over it can never be sent. */
 const MAX_UPDATE_BYTES = updateBytesFor(MAX_MESSAGE_BYTES_LIMIT);
-/** Refusals in a row (no ack between them) after which the doc stops re-sending until `reconnect()`. */
+/** Rounds of refusals (no ack between them) after which the doc stops re-sending until `reconnect()`. */
 const MAX_REFUSALS_IN_A_ROW = 12;
 /** Guessing a limit the station does not state, the doc goes no lower than this many update bytes. */
 const MIN_GUESSED_UPDATE_BYTES = 1024;
@@ -202,12 +202,16 @@ export class WaystationDoc extends Y.Doc {
     if (this.refusals !== refusals || this.repairDue) return new Promise(() => {});
     if (this.current.unacknowledged === 0 && this.current.unsaved === 0) return { offset: this.current.acknowledgedOffset };
     return new Promise((resolve) => {
-      const stop = this.onStatus((status) => {
+      const listening = this.onStatus((status) => {
         if (status.unacknowledged === 0 && status.unsaved === 0) {
           stop();
           resolve({ offset: status.acknowledgedOffset });
         }
       });
+      const stop = () => {
+        listening();
+        this.ackWaiters.delete(stop);
+      };
       this.ackWaiters.add(stop);
     });
   }
@@ -435,8 +439,7 @@ export class WaystationDoc extends Y.Doc {
       const guess = typeof details.bytes === "number" ? updateBytesFor(details.bytes) / 2 : (limitUsed ?? this.actionBytes()) / 2;
       this.lowerLimit(Math.max(MIN_GUESSED_UPDATE_BYTES, Math.floor(guess)));
     }
-    for (const stop of this.ackWaiters) stop();
-    this.ackWaiters.clear();
+    for (const stop of [...this.ackWaiters]) stop();
     this.repairDue = true;
     this.publishError();
     void this.refreshCounts();
