@@ -9,7 +9,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
  * `timeoutMs`, so no benchmark loop can hang.
  * @returns {Promise<{status: number, text: string}>}
  */
-export function request(method, url, { body, token, timeoutMs = 30_000 } = {}) {
+export async function request(method, url, options = {}) {
+  try {
+    return await requestOnce(method, url, options);
+  } catch (error) {
+    // A kept-alive socket the server closed while it sat idle (between rounds) fails as soon as
+    // it is reused; the request never reached the server, so it is sent once more.
+    if (!error?.reusedSocket) throw error;
+    return requestOnce(method, url, options);
+  }
+}
+
+function requestOnce(method, url, { body, token, timeoutMs = 30_000 } = {}) {
   return new Promise((resolve, reject) => {
     const headers = {};
     if (token) headers.authorization = `Bearer ${token}`;
@@ -24,7 +35,10 @@ export function request(method, url, { body, token, timeoutMs = 30_000 } = {}) {
       res.on("error", reject);
     });
     req.on("timeout", () => req.destroy(new Error(`${method} ${url}: no answer in ${timeoutMs} ms`)));
-    req.on("error", reject);
+    req.on("error", (error) => {
+      if (req.reusedSocket && (error.code === "ECONNRESET" || error.message === "socket hang up")) error.reusedSocket = true;
+      reject(error);
+    });
     req.end(body);
   });
 }
