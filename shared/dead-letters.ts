@@ -14,6 +14,8 @@ export const DeadLetterReason = {
   SchemaViolation: "schema_violation",
   /** A webhook endpoint failed its last retry; `group` is the endpoint's group. */
   WebhookFailed: "webhook_failed",
+  /** Its consumer gave up on it (`POST …/groups/{group}/dead-letter`); `detail.reason` says why. */
+  Rejected: "rejected",
 } as const;
 export type DeadLetterReason = (typeof DeadLetterReason)[keyof typeof DeadLetterReason];
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = Object.values(DeadLetterReason);

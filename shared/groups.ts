@@ -64,6 +64,38 @@ export const NackResponseSchema = v.object({ nacked: nonNegativeInt });
 export type NackResponse = v.InferOutput<typeof NackResponseSchema>;
 
 /**
+ * `POST …/groups/{group}/extend`: a consumer still working on leased messages keeps them for
+ * another `ackTimeoutMs` from now. Only leases `consumer` holds and that have not run out count.
+ */
+export const ExtendRequestSchema = v.strictObject({
+  consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
+  offsets: OffsetListSchema,
+});
+export type ExtendRequest = v.InferOutput<typeof ExtendRequestSchema>;
+/** How many leases were extended, and until when (ms since the epoch; 0 when none was). */
+export const ExtendResponseSchema = v.object({ extended: nonNegativeInt, leaseUntil: nonNegativeInt });
+export type ExtendResponse = v.InferOutput<typeof ExtendResponseSchema>;
+
+/** Most characters of the reason a consumer gives when it dead-letters a message. */
+export const MAX_DEAD_LETTER_REASON_CHARS = 1000;
+const DeadLetterReasonTextSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "Give a reason"),
+  v.maxLength(MAX_DEAD_LETTER_REASON_CHARS, `A reason holds at most ${MAX_DEAD_LETTER_REASON_CHARS} characters`),
+);
+
+/**
+ * `POST …/groups/{group}/dead-letter`: the consumer gives up on leased messages at once (no
+ * further deliveries): they go to the dead-letter station with reason `rejected` and the
+ * consumer's `reason` in the letter's detail. Offsets not leased now are ignored.
+ */
+export const DeadLetterRequestSchema = v.strictObject({ offsets: OffsetListSchema, reason: DeadLetterReasonTextSchema });
+export type DeadLetterRequest = v.InferOutput<typeof DeadLetterRequestSchema>;
+/** How many leased messages left the group (filed, or gone from the log and only counted). */
+export const DeadLetterResponseSchema = v.object({ deadLettered: nonNegativeInt });
+export type DeadLetterResponse = v.InferOutput<typeof DeadLetterResponseSchema>;
+
+/**
  * Where a new group starts reading: `earliest` (the default: every message still stored),
  * `latest` (only messages produced after it was created), `{offset: N}` (from offset N), or
  * `{last: N}` (the last N messages).
@@ -135,7 +167,7 @@ export const MAX_GROUP_CLIENT_FRAME_BYTES = 64 * 1024;
 /** Optional correlation a client may put on a frame; the answer to it carries the same `ref`. */
 const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
 
-/** Client → server. `credit` lets the server push `n` more messages; acks and nacks as over HTTP. */
+/** Client → server. `credit` lets the server push `n` more messages; acks, nacks, extends and dead-letters as over HTTP. */
 export const ClientFrameSchema = v.variant("type", [
   v.strictObject({ type: v.literal("credit"), n: intInRange(1, MAX_FETCH_MESSAGES), ref: RefSchema }),
   v.strictObject({ type: v.literal("ack"), offsets: OffsetListSchema, ref: RefSchema }),
@@ -145,6 +177,10 @@ export const ClientFrameSchema = v.variant("type", [
     delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
     ref: RefSchema,
   }),
+  /** As `POST …/extend`, for the leases this socket's consumer holds. */
+  v.strictObject({ type: v.literal("extend"), offsets: OffsetListSchema, ref: RefSchema }),
+  /** As `POST …/dead-letter`. */
+  v.strictObject({ type: v.literal("dead-letter"), offsets: OffsetListSchema, reason: DeadLetterReasonTextSchema, ref: RefSchema }),
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 
@@ -154,6 +190,8 @@ export type ServerFrame =
   | { type: "messages"; messages: Message[]; credit: number }
   | { type: "acked"; acked: number; ref?: string }
   | { type: "nacked"; nacked: number; ref?: string }
+  | { type: "extended"; extended: number; leaseUntil: number; ref?: string }
+  | { type: "dead-lettered"; deadLettered: number; ref?: string }
   | { type: "error"; error: { code: string; message: string; [detail: string]: unknown }; ref?: string };
 
 /** Query of the subscribe route. */

@@ -6,7 +6,20 @@ import { StationConfigSchema } from "../config";
 import { DeadLetterQuerySchema, DeadLettersResponseSchema, ResendRequestSchema } from "../dead-letters";
 import { DocQuerySchema, DocRequestSchema, DocStateSchema } from "../docs";
 import { ErrorCode } from "../errors";
-import { AckRequestSchema, AckResponseSchema, FetchRequestSchema, FetchResponseSchema, GroupConfigSchema, NackRequestSchema, NackResponseSchema, SubscribeQuerySchema } from "../groups";
+import {
+  AckRequestSchema,
+  AckResponseSchema,
+  DeadLetterRequestSchema,
+  DeadLetterResponseSchema,
+  ExtendRequestSchema,
+  ExtendResponseSchema,
+  FetchRequestSchema,
+  FetchResponseSchema,
+  GroupConfigSchema,
+  NackRequestSchema,
+  NackResponseSchema,
+  SubscribeQuerySchema,
+} from "../groups";
 import { ProduceRequestSchema, ProduceResponseSchema, ReadQuerySchema, ReadResponseSchema } from "../messages";
 import { PutSchemaRequestSchema, StationSchemaResponseSchema } from "../schemas";
 import { MintTokenRequestSchema } from "../tokens";
@@ -144,8 +157,22 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
   },
   {
+    method: "post", path: `${group}/extend`, operationId: "extendLeases", tag: "groups", right: "consume",
+    summary: "Keep leased messages another `ackTimeoutMs` (only leases `consumer` holds and that have not run out)",
+    body: { schema: ExtendRequestSchema, required: true },
+    answers: { 200: { description: "How many leases were extended, and until when", schema: ExtendResponseSchema } },
+    errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
+  },
+  {
+    method: "post", path: `${group}/dead-letter`, operationId: "deadLetterMessages", tag: "groups", right: "consume",
+    summary: "Give up on leased messages: to the dead-letter station now (reason `rejected`, the consumer's reason in `detail`)",
+    body: { schema: DeadLetterRequestSchema, required: true },
+    answers: { 200: { description: "How many leased messages left the group", schema: DeadLetterResponseSchema } },
+    errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
+  },
+  {
     method: "get", path: `${group}/subscribe`, operationId: "subscribeGroup", tag: "groups", right: "consume", webSocket: true,
-    summary: "WebSocket: the server pushes leased messages within the credit granted; acks and nacks on the socket (frames: shared/groups.ts)",
+    summary: "WebSocket: the server pushes leased messages within the credit granted; acks, nacks, extends and dead-letters on the socket (frames: shared/groups.ts)",
     query: SubscribeQuerySchema,
     answers: { 101: { description: "Switching to the WebSocket protocol" } },
     errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound, ErrorCode.TooManyGroups],

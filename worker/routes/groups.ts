@@ -1,11 +1,11 @@
-// Consumer groups of a station: fetch (long-poll), ack and nack need the consume right, as does
+// Consumer groups of a station: fetch (long-poll), ack, nack, extend and dead-letter need the consume right, as does
 // the WebSocket subscribe; a group's explicit config (PUT/GET/DELETE) needs manage. A grant that
 // names `groups` reaches those groups only. A subscribe hands the object the caller's socket
 // credential, so the socket lives no longer than its token (worker/station/socket-guard.ts).
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
-import { AckRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
+import { AckRequestSchema, DeadLetterRequestSchema, ExtendRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websocket-auth";
 import { requireGroupAccess } from "../auth/require";
@@ -42,6 +42,20 @@ export const groups = new Hono<AppBindings>()
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, NackRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
     return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs)));
+  })
+  .post("/:station/groups/:group/extend", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireGroupAccess(c, Action.Consume, station, group);
+    const request = await readJson(c, ExtendRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
+    return c.json(unwrap(await stationStub(c.env, station).groupExtend(group, request.consumer, request.offsets)));
+  })
+  .post("/:station/groups/:group/dead-letter", async (c) => {
+    const station = stationParam(c);
+    const group = groupParam(c);
+    requireGroupAccess(c, Action.Consume, station, group);
+    const request = await readJson(c, DeadLetterRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
+    return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, request.offsets, request.reason)));
   })
   .get("/:station/groups/:group/subscribe", async (c) => {
     const station = stationParam(c);

@@ -8,7 +8,7 @@ import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { DEFAULT_READ_LIMIT, MAX_READ_BYTES } from "../../shared/limits";
 import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
-import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
+import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
 import type { PutWebhookRequest, PutWebhookResponse, ReplayWebhookRequest, WebhookInfo, WebhookListResponse } from "../../shared/webhooks";
 import type { Env } from "../env";
@@ -257,6 +257,18 @@ export class Station extends DurableObject<Env> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
     return this.groups.nack(group, offsets, delayMs);
+  }
+
+  async groupExtend(group: string, consumer: string, offsets: number[]): Promise<Result<ExtendResponse>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
+    return this.groups.extend(group, consumer, offsets);
+  }
+
+  async groupDeadLetter(group: string, offsets: number[], reason: string): Promise<Result<DeadLetterResponse>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
+    return this.groups.deadLetter(group, offsets, reason);
   }
 
   async putGroup(group: string, config: GroupConfig): Promise<Result<{ created: boolean; info: GroupInfo }>> {

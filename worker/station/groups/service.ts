@@ -1,10 +1,10 @@
 // Consumer groups of one station, as the Station object serves them: fetch (with long-poll),
-// ack, nack, group config, the dead-letter station, WebSocket subscribers, and the alarm task
+// ack, nack, lease extension, dead-lettering by the consumer, group config, the dead-letter station, WebSocket subscribers, and the alarm task
 // that ends leases. Owns the in-memory parts (waiters) and the order of steps; the SQL lives
 // in the modules beside it. Every write goes through the host's transaction.
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../../shared/dead-letters";
 import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
-import type { AckResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
+import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
 import { MAX_FETCH_BYTES, MAX_GROUPS_PER_STATION, MAX_READ_BYTES, MAX_RESEND_ALL, MAX_RESEND_BYTES, MAX_WAITING_FETCHES } from "../../../shared/limits";
 import { GROUP_NAME_PATTERN } from "../../../shared/names";
 import {
@@ -19,6 +19,7 @@ import type { ScheduledTask } from "../scheduler";
 import type { StationRecord } from "../station-record";
 import { countThroughput } from "../throughput";
 import { noteConsumer } from "./consumers-seen";
+import { deadLetterLeased, extendLeases } from "./consumer-verdicts";
 import { countGroups, createGroup, deleteGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";
 import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
@@ -80,6 +81,8 @@ export class GroupService {
       },
       ack: (group, offsets) => this.ack(group, offsets),
       nack: (group, offsets, delayMs) => this.nack(group, offsets, delayMs),
+      extend: (group, consumer, offsets) => this.extend(group, consumer, offsets),
+      deadLetter: (group, offsets, reason) => this.deadLetter(group, offsets, reason),
       wakeBy: (at) => this.host.wakeBy(at),
     }, host.socketGuard);
   }
@@ -179,6 +182,36 @@ export class GroupService {
       else await this.host.wakeBy(now + delayMs);
     }
     return result;
+  }
+
+  /**
+   * Keeps `consumer`'s live leases on `offsets` for another ackTimeoutMs. No lease expiry
+   * first, as with acks: a lease is extended only while it has not run out by the clock.
+   * The alarm may still wake at the old end; it then finds nothing due and sleeps again.
+   */
+  extend(group: string, consumer: string, offsets: readonly number[]): Result<ExtendResponse> {
+    const now = Date.now();
+    const unique = [...new Set(offsets)];
+    return this.transact((record) => {
+      const row = loadGroup(this.sql, group);
+      if (!row) return groupNotFound(record, group);
+      const outcome = extendLeases(this.sql, record, row, consumer, unique, now);
+      if (outcome.extended > 0) noteConsumer(this.sql, group, consumer, now);
+      return ok(outcome);
+    });
+  }
+
+  /** The consumer gives up on leased messages: to the DLS now (reason `rejected`), whatever their deliveries. */
+  deadLetter(group: string, offsets: readonly number[], reason: string): Result<DeadLetterResponse> {
+    const now = Date.now();
+    const unique = [...new Set(offsets)];
+    return this.transact((record) => {
+      const row = loadGroup(this.sql, group);
+      if (!row) return groupNotFound(record, group);
+      const outcome = deadLetterLeased(this.sql, row, unique, reason, now);
+      if (outcome.deadLettered > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
+      return ok(outcome);
+    });
   }
 
   /** Creates a group or changes its overrides; `start` is fixed once the group exists. */

@@ -1,10 +1,10 @@
 // The group WebSocket subscribers of one station: accepting a forwarded subscribe, the frames
-// a client sends (credit, ack, nack), and pushing leased messages up to each socket's credit.
+// a client sends (credit, ack, nack, extend, dead-letter), and pushing leased messages up to each socket's credit.
 // Leases come from the group service; leases are written and the alarm set before any frame
 // carrying them goes out. Every frame and push first asks the socket guard: a socket whose
 // token expired or was revoked is closed, and frames over the rate are not obeyed.
 import { ErrorCode, type Result, wireError } from "../../../shared/errors";
-import type { AckResponse, NackResponse } from "../../../shared/groups";
+import type { AckResponse, DeadLetterResponse, ExtendResponse, NackResponse } from "../../../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_PUSH_FRAME_BYTES } from "../../../shared/limits";
 import { jsonError } from "../../http/error-response";
 import type { LeasedBatch } from "./leases";
@@ -30,6 +30,9 @@ export interface LeaseSource {
   ensureGroup(group: string, consumer: string): Result<null>;
   ack(group: string, offsets: readonly number[]): Result<AckResponse>;
   nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>>;
+  /** Extends the leases the consumer holds (the socket's consumer, never another's). */
+  extend(group: string, consumer: string, offsets: readonly number[]): Result<ExtendResponse>;
+  deadLetter(group: string, offsets: readonly number[], reason: string): Result<DeadLetterResponse>;
   wakeBy(at: number): Promise<void>;
 }
 
@@ -88,6 +91,18 @@ export class SubscriberHub {
       case "nack": {
         const result = await this.groups.nack(subscriber.group, frame.value.offsets, frame.value.delayMs);
         if (result.ok) sendFrame(socket, withRef({ type: "nacked" as const, nacked: result.value.nacked }));
+        else sendError(socket, result.error, ref);
+        return true;
+      }
+      case "extend": {
+        const result = this.groups.extend(subscriber.group, subscriber.consumer, frame.value.offsets);
+        if (result.ok) sendFrame(socket, withRef({ type: "extended" as const, ...result.value }));
+        else sendError(socket, result.error, ref);
+        return true;
+      }
+      case "dead-letter": {
+        const result = this.groups.deadLetter(subscriber.group, frame.value.offsets, frame.value.reason);
+        if (result.ok) sendFrame(socket, withRef({ type: "dead-lettered" as const, deadLettered: result.value.deadLettered }));
         else sendError(socket, result.error, ref);
         return true;
       }
