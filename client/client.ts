@@ -222,6 +222,7 @@ export class WaystationClient implements Client {
 
   async producerId(station?: string): Promise<string> {
     if (station !== undefined) {
+      if (!isStationName(station)) throw new WaystationError("invalid_name", `Invalid station name: ${station}`);
       const ref = { stream: streamKey(this.url, station), url: this.url, station };
       const current = await this.conn.run((db) => currentProducer(db, ref.stream));
       if (current !== undefined) return current;
