@@ -2,6 +2,8 @@
 // the app's handler in offset order, acked when it returns and nacked when it throws. WebSocket
 // subscribe (credit = flow control) when it works, else long-poll fetch. The group keeps the
 // position on the server; a message whose ack is lost is handed out again (at least once).
+// The group must exist (only `PUT …/groups/{group}`, the manage right, creates one): a missing
+// group is reported to `onError` as `group_not_found` and retried with backoff.
 import * as v from "valibot";
 import { AckResponseSchema, type ClientFrame, FetchResponseSchema, NackResponseSchema, type ServerFrame } from "../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_WAIT_MS } from "../shared/limits";

@@ -166,7 +166,13 @@ export interface Station {
   /**
    * Reads from a consumer group: messages are handed to `handler` in order; when it returns the
    * message is acked, when it throws it is nacked (handed out again later). The group keeps its
-   * position on the server. WebSocket when the server offers it, else long-poll.
+   * position on the server. WebSocket when the server offers it, else long-poll. The group must
+   * exist: create it once with `PUT /v1/stations/{station}/groups/{group}` (the manage right);
+   * until then `onError` reports `group_not_found` and the consumer retries with backoff.
+   *
+   * @example
+   * // once, by whoever manages the station: curl -X PUT …/v1/stations/todos/groups/ui -d '{}'
+   * const consumer = todos.consume("ui", (m) => render(m.body));
    */
   consume(group: string, handler: MessageHandler, options?: ConsumeOptions): Consumer;
 }
