@@ -183,15 +183,24 @@ export function lostInParsing(message: unknown): ValidationIssue[] {
       if (UNKEEPABLE_HEADER_NAMES.has(name)) issues.push({ path: `headers.${name}`, message: `The header name "${name}" is reserved` });
     }
   }
+  // Paths are built for containers only (and for a culprit): a body of numbers costs no strings.
   const stack: Array<[unknown, string]> = [[body, "body"]];
+  const lost = (path: string) => issues.push({ path, message: "A number too large for JSON to carry (it would be stored as null)" });
   while (stack.length > 0 && issues.length < MAX_LOSS_ISSUES) {
     const [value, path] = stack.pop()!;
-    if (typeof value === "number" && !Number.isFinite(value)) {
-      issues.push({ path, message: "A number too large for JSON to carry (it would be stored as null)" });
-    } else if (typeof value === "object" && value !== null) {
-      for (const [key, child] of Object.entries(value)) {
-        if ((typeof child === "object" && child !== null) || typeof child === "number") stack.push([child, `${path}.${key}`]);
-      }
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) lost(path);
+      continue;
+    }
+    if (typeof value !== "object" || value === null) continue;
+    const keys = Array.isArray(value) ? null : Object.keys(value);
+    const count = keys ? keys.length : (value as unknown[]).length;
+    for (let i = 0; i < count; i++) {
+      const key = keys ? keys[i]! : i;
+      const child = (value as Record<string | number, unknown>)[key];
+      if (typeof child === "number") {
+        if (!Number.isFinite(child)) lost(`${path}.${key}`);
+      } else if (typeof child === "object" && child !== null) stack.push([child, `${path}.${key}`]);
     }
   }
   return issues.slice(0, MAX_LOSS_ISSUES);
