@@ -2,6 +2,7 @@
 // paths, names, queries, headers, tokens, content types, bodies — unicode, control characters,
 // huge and invalid JSON). Properties: never a 5xx; every refusal is the error JSON with a known
 // code; and a guarded station none of the requests may change keeps its log, config and stats.
+// Then every socket frame type, valid and hostile, on scoped sockets (see below).
 // fast-check prints the seed and the shrunk request of any failure: rerun with `seed`.
 import fc from "fast-check";
 import { exports } from "cloudflare:workers";
@@ -9,6 +10,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../shared/errors";
 import { buildApp } from "../../worker/app";
 import { ADMIN_TOKEN, api, createStation, produce, seqBatch, uniqueStation } from "./helpers";
+import { SocketCloseCode } from "../../shared/websocket-auth";
+import { inStation } from "./security-helpers";
 import { grantToken, noneToken, rs256Token, signToken, tamper } from "./token-helpers";
 
 const RUNS = 2000;
@@ -281,4 +284,153 @@ describe("fuzz", () => {
     await fc.assert(fc.asyncProperty(requestArb(), send), { numRuns: RUNS });
     expect(await snapshot(guarded)).toEqual(before);
   }, 120_000);
+});
+
+// ---- socket frames -----------------------------------------------------------------------------
+// Every frame type of both sockets (subscribe: credit, ack, nack; doc: awareness), valid and
+// malformed, from scoped tokens: the object never fails (no 5xx after, no close but the
+// documented codes, every error frame coded), and sockets whose token expired or whose key was
+// rotated change nothing, whatever they send.
+
+const SOCKET_RUNS = 150;
+const CLOSE_CODES = new Set([1000, 1005, 1006, SocketCloseCode.PolicyViolation, SocketCloseCode.TokenExpired, SocketCloseCode.TokenRevoked]);
+
+const refArb = fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.integer()), { nil: undefined });
+const offsetArb = fc.oneof(fc.integer({ min: -3, max: 40 }), fc.constantFrom(0, 1.5, 1e309, -0, "1", null, 9007199254740993));
+const frameArb: fc.Arbitrary<string | Uint8Array> = fc.oneof(
+  fc.record({ type: fc.constant("credit"), n: fc.oneof(fc.integer({ min: -2, max: 2000 }), fc.constantFrom(1.5, "3", null)), ref: refArb }, { requiredKeys: ["type"] }).map((f) => JSON.stringify(f)),
+  fc.record({ type: fc.constant("ack"), offsets: fc.array(offsetArb, { maxLength: 12 }), ref: refArb }, { requiredKeys: ["type"] }).map((f) => JSON.stringify(f)),
+  fc
+    .record({ type: fc.constant("nack"), offsets: fc.array(offsetArb, { maxLength: 12 }), delayMs: fc.oneof(fc.integer({ min: -1, max: 100_000_000 }), fc.constant("x")), ref: refArb }, { requiredKeys: ["type", "offsets"] })
+    .map((f) => JSON.stringify(f)),
+  fc
+    .record({
+      type: fc.constant("awareness"),
+      states: fc.array(
+        fc.record({ clientID: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.nat()), clock: fc.oneof(fc.nat(), fc.constant(-1)), state: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 3 })) }, { requiredKeys: [] }),
+        { maxLength: 20 },
+      ),
+    })
+    .map((f) => JSON.stringify(f)),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v)),
+  fc.string({ unit: "binary", maxLength: 120 }),
+  fc.constantFrom("", "{", "null", '{"type":"ack","offsets":[1],"extra":1}', '{"type":"__proto__"}', "x".repeat(70_000), `{"type":"awareness","states":[{"clientID":1,"clock":1,"state":"${"y".repeat(5000)}"}]}`),
+  fc.uint8Array({ maxLength: 64 }),
+);
+
+/** Opens a socket with a token, recording error codes and the close. */
+async function frameSocket(path: string, token: string) {
+  const res: Response = await (exports as any).default.fetch(
+    new Request(`https://waystation.test${path}`, { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } }),
+  );
+  expect(res.status, path).toBe(101);
+  const socket = res.webSocket!;
+  socket.accept();
+  const state = { socket, closeCode: null as number | null, errorCodes: [] as string[], frames: [] as any[] };
+  socket.addEventListener("message", (event) => {
+    const frame = JSON.parse(event.data as string);
+    state.frames.push(frame);
+    if (frame.type === "error") state.errorCodes.push(frame.error?.code);
+  });
+  socket.addEventListener("close", (event) => {
+    state.closeCode = event.code;
+  });
+  return state;
+}
+
+function sendFrame(socket: WebSocket, frame: string | Uint8Array): void {
+  try {
+    socket.send(frame);
+  } catch {
+    // closed meanwhile: the close code is checked
+  }
+}
+
+async function groupStation(): Promise<string> {
+  const station = await createStation({}, uniqueStation("frames"));
+  expect((await api("PUT", `/v1/stations/${station}/groups/g`, { ackTimeoutMs: 600_000 })).status).toBe(201);
+  await produce(station, { messages: seqBatch(1, 30) });
+  // Leased to another consumer: an obeyed ack or nack from a fuzzed socket would show.
+  expect((await api("POST", `/v1/stations/${station}/groups/g/fetch`, { consumer: "holder", max: 10 })).status).toBe(200);
+  return station;
+}
+
+async function groupSnapshot(station: string) {
+  const { throughput: _clock, ...info } = (await api("GET", `/v1/stations/${station}`)).body;
+  const group = (await api("GET", `/v1/stations/${station}/groups/g`)).body;
+  return { info, group, dls: (await api("GET", `/v1/stations/${station}/dls`)).body };
+}
+
+describe("fuzz of socket frames", () => {
+  it(`answers ${SOCKET_RUNS} runs of hostile frames on live scoped sockets without failing`, async () => {
+    const station = await groupStation();
+    const doc = await createStation({ kind: "doc" }, uniqueStation("frames-doc"));
+    const consume = await grantToken([station, doc], ["consume"], { claims: { limits: { requestsPerSecond: 1000 } } });
+    const paths = [`/v1/stations/${station}/groups/g/subscribe?consumer=fuzz&credit=0`, `/v1/stations/${doc}/doc/subscribe`];
+    const sockets: Array<Awaited<ReturnType<typeof frameSocket>> | null> = [null, null];
+    const seen: Array<Awaited<ReturnType<typeof frameSocket>>> = [];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 1 }), fc.array(frameArb, { minLength: 1, maxLength: 8 }), async (which, frames) => {
+        let target = sockets[which];
+        if (!target || target.closeCode !== null) {
+          target = await frameSocket(paths[which]!, consume);
+          sockets[which] = target;
+          seen.push(target);
+        }
+        for (const frame of frames) sendFrame(target.socket, frame);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }),
+      { numRuns: SOCKET_RUNS },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const socket of seen) {
+      for (const code of socket.errorCodes) expect(KNOWN_CODES.has(code), code).toBe(true);
+      if (socket.closeCode !== null) expect(CLOSE_CODES.has(socket.closeCode), String(socket.closeCode)).toBe(true);
+      for (const frame of socket.frames) expect(["subscribed", "messages", "acked", "nacked", "error", "hello", "update", "stale", "awareness"]).toContain(frame.type);
+    }
+    // The objects still serve.
+    expect((await api("GET", `/v1/stations/${station}`)).status).toBe(200);
+    expect((await api("GET", `/v1/stations/${doc}/doc`)).status).toBe(200);
+    for (const socket of sockets) socket?.socket.close();
+  }, 120_000);
+
+  it("changes nothing through sockets whose token expired or whose key was rotated, whatever they send", async () => {
+    const station = await groupStation();
+    const doc = await createStation({ kind: "doc" }, uniqueStation("frames-doc"));
+    const short = await grantToken([station, doc], ["consume"], { expiresIn: 2 });
+    const expiresAtMs = JSON.parse(atob(short.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/"))).exp * 1000;
+    const expired = [
+      await frameSocket(`/v1/stations/${station}/groups/g/subscribe?consumer=late&credit=0`, short),
+      await frameSocket(`/v1/stations/${doc}/doc/subscribe`, short),
+    ];
+    const watcher = await frameSocket(`/v1/stations/${doc}/doc/subscribe`, ADMIN_TOKEN);
+    const before = await groupSnapshot(station);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAtMs - Date.now()) + 50));
+    const samples = fc.sample(frameArb, { numRuns: 200, seed: 14 });
+    for (const frame of samples) for (const socket of expired) sendFrame(socket.socket, frame);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const socket of expired) expect(socket.closeCode).toBe(SocketCloseCode.TokenExpired);
+    expect(await groupSnapshot(station)).toEqual(before);
+    expect(watcher.frames.filter((f) => f.type === "awareness").flatMap((f) => f.states).filter((s: any) => s.state !== null)).toEqual([]);
+
+    // A live socket, then the station's key rotated under it.
+    const live = await grantToken([station], ["consume"]);
+    const rotated = await frameSocket(`/v1/stations/${station}/groups/g/subscribe?consumer=rot&credit=0`, live);
+    const beforeRotation = await groupSnapshot(station); // the subscribe itself notes consumer "rot" as seen
+    await inStation(station, (instance) => {
+      instance.env.FUZZ_KEY_BEFORE = instance.env.TOKEN_SIGNING_KEY;
+      instance.env.TOKEN_SIGNING_KEY = "fuzz-rotated-signing-key-0123456789abcdef";
+    });
+    try {
+      for (const frame of samples) sendFrame(rotated.socket, frame);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(rotated.closeCode).toBe(SocketCloseCode.TokenRevoked);
+    } finally {
+      await inStation(station, (instance) => {
+        instance.env.TOKEN_SIGNING_KEY = instance.env.FUZZ_KEY_BEFORE;
+      });
+    }
+    expect(await groupSnapshot(station)).toEqual(beforeRotation);
+    watcher.socket.close();
+  }, 60_000);
 });
