@@ -2,8 +2,8 @@
 // client.doc(); live edits and awareness cross over the WebSocket; both edit offline, one
 // reloads while offline and still shows its edits, and once online both converge; an edit the
 // station refuses (too large) shows on status.error without blocking the later edits, and its
-// content comes through in pieces; a document with 10,000 updates of history opens with one
-// catch-up request.
+// content comes through in pieces; an edit of 2 MB is split and arrives whole; a document with
+// 10,000 updates of history opens with one catch-up request.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -196,6 +196,25 @@ describe("collaborative docs in Chromium", () => {
       return doc.whenAcknowledged();
     });
     expect(later.offset).toBeGreaterThan(0);
+    await Promise.all([a.context.close(), b.context.close()]);
+  }, 300_000);
+
+  it("splits an edit of 2 MB into messages the station takes: acknowledged, and the other page gets all of it", async () => {
+    const station = "e2e-huge-edit";
+    const api = apiClient(worker);
+    expect((await api("PUT", `/v1/stations/${station}`, { kind: "doc" })).status).toBe(201);
+    const a = await newPage(station);
+    const b = await newPage(station);
+    const acked = await a.page.evaluate(async () => {
+      const doc = (window as any).doc;
+      doc.getText("body").insert(0, "abcdefghij".repeat(200_000));
+      doc.getText("body").insert(0, "then a keystroke ");
+      return doc.whenAcknowledged();
+    });
+    expect(acked.offset).toBeGreaterThan(1);
+    await waitUntil(async () => (await b.page.evaluate(() => (window as any).doc.getText("body").length)) === 2_000_017, "B to get the whole edit", 120_000);
+    expect(await textOf(b.page)).toBe(await textOf(a.page));
+    expect(await a.page.evaluate(() => (window as any).doc.status.error)).toBeUndefined();
     await Promise.all([a.context.close(), b.context.close()]);
   }, 300_000);
 
