@@ -2,7 +2,8 @@
 // which sees every request to its station, so the limit is exact and costs no round trip) and
 // its storage quota over every table it keeps (checked inside the produce transaction, so a
 // refused batch leaves nothing behind and a resent duplicate is still answered). Rates reset
-// when the object is evicted; the quota's counters are stored.
+// when the object is evicted; the quota's counters are stored. Neither is asked about a batch
+// whose seqs were all ruled before: the Station answers it from its rulings first (rulings.ts).
 import type { StationConfig } from "../../shared/config";
 import { ErrorCode, type Result, fail, ok } from "../../shared/errors";
 import { DEFAULT_STATION_BYTES_PER_SECOND, DEFAULT_STATION_REQUESTS_PER_SECOND } from "../../shared/limits";
