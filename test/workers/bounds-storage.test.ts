@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
 import { addDeadLetter, chunksOf, contentOfRow, type DeadLetterRow, resendDeadLetters } from "../../worker/station/dead-letters";
 import { readPage } from "../../worker/station/replay";
+import { bytesBesideLog, readStorageUsage } from "../../worker/station/storage-usage";
 import { api, createStation, produce } from "./helpers";
 import { createGroups, fireAlarm, nack, offsetsOf, take } from "./groups-helpers";
 import { addVersion, inStation, stationWithSchema, TODO_V1, uniqueSchema } from "./schemas-helpers";
@@ -95,6 +96,30 @@ describe("the storage quota counts every table", () => {
     expect(await snapshot(station)).toEqual(before);
     // The group still gets its kept copy.
     expect((await take(station, "g", "c", 10)).map((m) => m.offset)).toEqual([1, 2]);
+  });
+});
+
+describe("the storage counters", () => {
+  it("follow every write of the tables beside the log, webhook copies included", async () => {
+    const station = await createStation();
+    const seen = await inStation(station, (instance) => {
+      const sql: SqlStorage = instance.ctx.storage.sql;
+      const beside = () => readStorageUsage(sql);
+      const steps: Record<string, unknown>[] = [];
+      sql.exec("INSERT INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (1, 1, 0, 0, ?)", "x".repeat(40));
+      sql.exec("INSERT INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (1, 2, 0, 0, NULL)");
+      steps.push({ copies: beside().webhookCopyBytes });
+      sql.exec("UPDATE webhook_queue SET message = ? WHERE msg_offset = 2", "é".repeat(10));
+      steps.push({ copies: beside().webhookCopyBytes });
+      sql.exec("DELETE FROM webhook_queue");
+      sql.exec("INSERT INTO producers (producer, last_seq, updated_at) VALUES ('p-123', 1, 0)");
+      sql.exec("INSERT INTO dedup_ids (msg_id, msg_offset, expires_at) VALUES ('abc', 1, 0)");
+      steps.push({ copies: beside().webhookCopyBytes, producers: beside().producerBytes, dedup: beside().dedupBytes });
+      sql.exec("DELETE FROM dedup_ids");
+      steps.push({ dedup: beside().dedupBytes, total: bytesBesideLog(sql) });
+      return steps;
+    });
+    expect(seen).toEqual([{ copies: 40 }, { copies: 60 }, { copies: 0, producers: 5, dedup: 3 }, { dedup: 0, total: 5 }]);
   });
 });
 

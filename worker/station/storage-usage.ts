@@ -1,5 +1,6 @@
 // What a station stores beside its log's message bytes, for the storage quota: message ids (in
-// the log and in the dedup window), dead letters, kept copies, producer ids and refusals. SQLite
+// the log and in the dedup window), dead letters, kept copies (for groups and webhook
+// endpoints), producer ids and refusals. SQLite
 // triggers keep running counters in one row, so every path that writes those tables — whoever
 // owns it — is counted, and the produce path reads one row instead of summing tables.
 import { applyMigrations, type Migrations } from "../storage/migrations";
@@ -59,10 +60,17 @@ const STORAGE_MIGRATIONS: Migrations = {
 const REFUSALS_STEP = `UPDATE storage_usage SET refusal_bytes = (SELECT coalesce(sum(bytes), 0) FROM refusals) WHERE id = 1;
     ${counted("refusals", "refusals", null, "refusal_bytes", "NEW.bytes", "OLD.bytes")}`;
 
+/** A webhook queue row holds a copy of its message when a dead letter came back to it (an
+ *  upsert may set it on an existing row, hence the UPDATE trigger). */
+const WEBHOOK_COPIES_STEP = `ALTER TABLE storage_usage ADD COLUMN webhook_copy_bytes INTEGER NOT NULL DEFAULT 0;
+    UPDATE storage_usage SET webhook_copy_bytes = (SELECT coalesce(sum(${octets("message")}), 0) FROM webhook_queue) WHERE id = 1;
+    ${counted("webhook_copies", "webhook_queue", "ROW.message IS NOT NULL", "webhook_copy_bytes", octets("NEW.message"), octets("OLD.message"))}
+    CREATE TRIGGER webhook_copies_set AFTER UPDATE OF message ON webhook_queue BEGIN
+      UPDATE storage_usage SET webhook_copy_bytes = webhook_copy_bytes + ${octets("NEW.message")} - ${octets("OLD.message")} WHERE id = 1; END;`;
+
 /** Creates or updates the counters and their triggers; call after every other part's migrations. */
 export function migrateStorageUsage(sql: SqlStorage): void {
-  const hasRefusals = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'refusals'").toArray().length > 0;
-  applyMigrations(sql, hasRefusals ? { storage: [...STORAGE_MIGRATIONS.storage!, REFUSALS_STEP] } : STORAGE_MIGRATIONS);
+  applyMigrations(sql, { storage: [...STORAGE_MIGRATIONS.storage!, REFUSALS_STEP, WEBHOOK_COPIES_STEP] });
 }
 
 export interface StorageUsage {
@@ -79,6 +87,8 @@ export interface StorageUsage {
   keptBytes: number;
   producerBytes: number;
   refusalBytes: number;
+  /** Copies of messages queued again for a webhook endpoint (resent dead letters). */
+  webhookCopyBytes: number;
 }
 
 interface UsageRow {
@@ -90,6 +100,7 @@ interface UsageRow {
   kept_bytes: number;
   producer_bytes: number;
   refusal_bytes: number;
+  webhook_copy_bytes: number;
   [column: string]: SqlStorageValue;
 }
 
@@ -104,6 +115,7 @@ export function readStorageUsage(sql: SqlStorage): StorageUsage {
     keptBytes: row.kept_bytes,
     producerBytes: row.producer_bytes,
     refusalBytes: row.refusal_bytes,
+    webhookCopyBytes: row.webhook_copy_bytes,
   };
 }
 
@@ -111,7 +123,8 @@ export function readStorageUsage(sql: SqlStorage): StorageUsage {
 export function bytesBesideLog(sql: SqlStorage): number {
   return sql
     .exec<{ n: number }>(
-      "SELECT log_id_bytes + dedup_bytes + dead_letter_bytes + kept_bytes + producer_bytes + refusal_bytes AS n FROM storage_usage WHERE id = 1",
+      `SELECT log_id_bytes + dedup_bytes + dead_letter_bytes + kept_bytes + producer_bytes + refusal_bytes + webhook_copy_bytes AS n
+       FROM storage_usage WHERE id = 1`,
     )
     .one().n;
 }
