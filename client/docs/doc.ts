@@ -1,8 +1,6 @@
-// A Y.Doc bound to a doc station. Local edits are committed to IndexedDB at once (so the doc
-// opens offline) and handed to the outbox as ONE merged batch at a time: while an action of
-// this doc waits for its ack, later edits merge in the doc's pending store. Remote updates come
-// over the doc link (socket or catch-up). The outbox stays the only way edits reach the station;
-// what the station lacks (a refused or lost edit) is found on each catch-up and sent again.
+// A Y.Doc bound to a doc station: local edits saved in IndexedDB at once, handed to the outbox
+// (merged while an action waits, split to fit), remote updates from the doc link; what the
+// station lacks (a refused or lost edit) is found on each catch-up and sent again.
 import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
 import { MAX_MESSAGE_BYTES_LIMIT } from "../../shared/limits";

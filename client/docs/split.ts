@@ -1,7 +1,6 @@
-// Splits a yjs update too large for one message into pieces that each fit, and finds the values
-// that cannot fit at all. A piece is a run of one client's structs [from, to) read from a copy of
-// the whole document, so every piece is a valid update on its own: a receiver holds a piece whose
-// dependencies have not arrived yet as pending, and applies it once they do (yjs' own rule).
+// Splits a yjs update too large for one message into pieces that fit (each a run of one client's
+// structs, a valid update on its own: a receiver keeps it pending until what it builds on has
+// arrived), and names the single values that no cut makes small enough.
 import * as Y from "yjs";
 
 const utf8 = new TextEncoder();
