@@ -1,9 +1,6 @@
-// An in-memory doc station behind msw for the SDK's doc tests. Produce follows contract v2: the
-// producer/seq rule, and each new sequenced message ruled once — stored, or refused in a 200
-// with its seq consumed (`message_too_large` over the station's maxMessageBytes,
-// `invalid_doc_update` for a body that is not a yjs update), the same ruling for a resend.
-// `POST …/doc` answers the merged state of the stored updates, or what a state vector lacks
-// (stations named log-… answer 409 not_a_doc). No WebSocket: docs run in poll mode here.
+// An in-memory doc station behind msw for the SDK's doc tests: produce rules per contract v2 (stored, or
+// refused in a 200 with the seq consumed: message_too_large, invalid_doc_update; a resend gets the same
+// ruling), and `POST …/doc` answers the merged state or a state-vector diff. No WebSocket (poll mode).
 import "fake-indexeddb/auto";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";

@@ -1,7 +1,6 @@
-// A doc station and the edits it refuses: a refused update leaves a gap that the station's
-// state vector shows, the same client's later updates are stored and wait behind it (in the
-// merged state and through compactions), and the client's repair — its diff against the
-// station's state vector, split to fit (client/docs/split.ts) — closes the gap.
+// A doc station and the edits it refuses: the gap a refused update leaves shows in the station's state
+// vector, later updates wait behind it (through compactions), and the client's repair — its diff against
+// that state vector, split to fit (client/docs/split.ts) — closes it.
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
