@@ -5,7 +5,7 @@ import { isStationName } from "../shared/names";
 import { Emitter } from "./emitter";
 import { WaystationError } from "./errors";
 import type { AckedEvent, BlockedStream, Client, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./index";
-import { type ChannelMessage, Leader } from "./leader";
+import { type ChannelMessage, Leader, syncLockName } from "./leader";
 import { appendActions } from "./outbox/append";
 import { Connection } from "./outbox/connection";
 import { dropDeadLetter, listDeadLetters, retryDeadLetter } from "./outbox/dead-letters";
@@ -92,7 +92,7 @@ export class WaystationClient implements Client {
     const offline = typeof navigator !== "undefined" && navigator.onLine === false;
     this.current = { state: offline ? "offline" : "idle", pending: 0, stations: {}, deadLetters: 0, leader: false };
     const locks = options.locks === undefined ? (typeof navigator !== "undefined" ? (navigator.locks ?? null) : null) : options.locks;
-    this.leader = new Leader(`waystation ${dbName} ${this.url}`, locks, {
+    this.leader = new Leader(syncLockName(dbName, this.url), locks, {
       lead: () => this.lead(),
       message: (message) => this.hear(message),
     });
@@ -304,7 +304,7 @@ export class WaystationClient implements Client {
 
   private lead(): void {
     if (this.closed) return;
-    this.sync.start();
+    void this.sync.start();
     this.leaderChanged();
     // flush() called before this tab got the lock (e.g. right after createClient): answer it now.
     if (this.flushes.size > 0) {

@@ -14,6 +14,11 @@ export type ChannelMessage =
   | { t: "flushed"; id: string; status: Status }
   | { t: "hello" };
 
+/** The Web Lock one syncer at a time holds, per outbox database and server (tabs and the service worker, client/sw/). */
+export function syncLockName(dbName: string, url: string): string {
+  return `waystation ${dbName} ${url}`;
+}
+
 export interface LeaderHooks {
   /** This tab now holds the lock: start syncing. */
   lead(): void;

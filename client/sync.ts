@@ -82,11 +82,12 @@ export class SyncEngine {
     private readonly hooks: SyncHooks,
   ) {}
 
-  start(): void {
-    if (this.running) return;
+  /** Starts syncing; resolves when the first pass is over (the service worker syncs one pass at a time). */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.interval = setInterval(() => void this.syncAll(), this.config.syncIntervalMs);
-    void this.syncAll();
+    return this.syncAll();
   }
 
   stop(): void {
