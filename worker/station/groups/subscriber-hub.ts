@@ -26,7 +26,7 @@ import type { SocketGuard } from "../socket-guard";
 export interface LeaseSource {
   /** Leases up to `max` messages (about `maxBytes`) to a consumer; never creates the group. */
   lease(group: string, consumer: string, max: number, maxBytes: number, now: number): Result<LeasedBatch>;
-  /** Creates the group on first use (a subscribe is a use) and notes the consumer as seen. */
+  /** Checks that the group exists (404 `group_not_found` otherwise: only PUT creates one) and notes the consumer as seen. */
   ensureGroup(group: string, consumer: string): Result<null>;
   ack(group: string, offsets: readonly number[]): Result<AckResponse>;
   nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>>;
