@@ -34,6 +34,8 @@ const AWARENESS_RATE: FrameRate = {
   rates: { requestsPerSecond: AWARENESS_FRAMES_PER_SECOND, bytesPerSecond: AWARENESS_BYTES_PER_SECOND },
   what: "awareness frames",
 };
+/** A newcomer is greeted with the known awareness in frames of about this many bytes. */
+const GREETING_FRAME_BYTES = 256 * 1024;
 /** Retired socket ids remembered (a late frame from one is ignored). */
 const MAX_RETIRED_IDS = 10_000;
 /** Expired states are swept at most this often (each sweep walks every state). */
@@ -94,8 +96,20 @@ export class DocSockets {
     server.serializeAttachment(attachment);
     send(server, { type: "hello", offset });
     this.sweep(Date.now(), true);
-    const states = this.knownStates();
-    if (states.length > 0) send(server, { type: "awareness", states });
+    // In frames of at most GREETING_FRAME_BYTES: the states of a full station would not fit one.
+    let batch: AwarenessState[] = [];
+    let bytes = 0;
+    for (const state of this.knownStates()) {
+      const size = JSON.stringify(state).length;
+      if (batch.length > 0 && bytes + size > GREETING_FRAME_BYTES) {
+        send(server, { type: "awareness", states: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(state);
+      bytes += size;
+    }
+    if (batch.length > 0) send(server, { type: "awareness", states: batch });
     const headers: Record<string, string> = offersWebSocketProtocol(protocolHeader) ? { "sec-websocket-protocol": WEBSOCKET_PROTOCOL } : {};
     return new Response(null, { status: 101, webSocket: client, headers });
   }
