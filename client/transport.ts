@@ -30,6 +30,8 @@ export interface SendOptions {
 
 /** Longest Retry-After honoured, so a wrong header cannot park the queue for days. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+/** Longest Retry-After honoured from an answer that is not the station's (no protocol header). */
+const MAX_FOREIGN_RETRY_AFTER_MS = 60 * 1000;
 /**
  * The slowest upload we still wait for: 16 KiB/s (a poor mobile link). The time to the answer's
  * first byte includes sending the body, so a 1 MiB batch gets 64 s more than an empty request.
@@ -108,8 +110,10 @@ function readResponse<S extends v.GenericSchema>(res: Response, text: string, sc
   }
   const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"), Date.now());
   if (requireProtocol && !isStamped(res)) {
-    // A proxy, a captive portal, a CDN error page: not the station, whatever it says.
-    return failure(new WaystationError("bad_response", `HTTP ${res.status} without the ${PROTOCOL_HEADER} header: not the station's answer`, res.status, {}, retryAfterMs));
+    // A proxy, a captive portal, a CDN error page: not the station, whatever it says. Its
+    // Retry-After is honoured up to a minute only, so a stale page cannot park the queue for an hour.
+    const foreignRetryMs = retryAfterMs === undefined ? undefined : Math.min(retryAfterMs, MAX_FOREIGN_RETRY_AFTER_MS);
+    return failure(new WaystationError("bad_response", `HTTP ${res.status} without the ${PROTOCOL_HEADER} header: not the station's answer`, res.status, {}, foreignRetryMs));
   }
   if (res.ok) {
     const parsed = v.safeParse(schema, json);
