@@ -100,7 +100,7 @@ describe("the storage quota counts every table", () => {
 });
 
 describe("the storage counters", () => {
-  it("follow every write of the tables beside the log, webhook copies included", async () => {
+  it("follow every write of the tables beside the log, webhook copies and doc snapshots included", async () => {
     const station = await createStation();
     const seen = await inStation(station, (instance) => {
       const sql: SqlStorage = instance.ctx.storage.sql;
@@ -117,9 +117,13 @@ describe("the storage counters", () => {
       steps.push({ copies: beside().webhookCopyBytes, producers: beside().producerBytes, dedup: beside().dedupBytes });
       sql.exec("DELETE FROM dedup_ids");
       steps.push({ dedup: beside().dedupBytes, total: bytesBesideLog(sql) });
+      sql.exec("INSERT INTO doc_snapshot_chunks (chunk, data) VALUES (0, ?)", new Uint8Array(1000).buffer);
+      steps.push({ snapshot: beside().docSnapshotBytes });
+      sql.exec("DELETE FROM doc_snapshot_chunks");
+      steps.push({ snapshot: beside().docSnapshotBytes });
       return steps;
     });
-    expect(seen).toEqual([{ copies: 40 }, { copies: 60 }, { copies: 0, producers: 5, dedup: 3 }, { dedup: 0, total: 5 }]);
+    expect(seen).toEqual([{ copies: 40 }, { copies: 60 }, { copies: 0, producers: 5, dedup: 3 }, { dedup: 0, total: 5 }, { snapshot: 1000 }, { snapshot: 0 }]);
   });
 });
 

@@ -1,6 +1,6 @@
 // What a station stores beside its log's message bytes, for the storage quota: message ids (in
 // the log and in the dedup window), dead letters, kept copies (for groups and webhook
-// endpoints), producer ids and refusals. SQLite
+// endpoints), producer ids, refusals and a doc station's snapshot. SQLite
 // triggers keep running counters in one row, so every path that writes those tables — whoever
 // owns it — is counted, and the produce path reads one row instead of summing tables.
 import { applyMigrations, type Migrations } from "../storage/migrations";
@@ -68,9 +68,15 @@ const WEBHOOK_COPIES_STEP = `ALTER TABLE storage_usage ADD COLUMN webhook_copy_b
     CREATE TRIGGER webhook_copies_set AFTER UPDATE OF message ON webhook_queue BEGIN
       UPDATE storage_usage SET webhook_copy_bytes = webhook_copy_bytes + ${octets("NEW.message")} - ${octets("OLD.message")} WHERE id = 1; END;`;
 
+/** A doc station's merged snapshot (worker/station/doc-snapshot.ts): compaction moves updates
+ *  out of the log into it, so without it a doc's growth would escape the quota. */
+const DOC_SNAPSHOT_STEP = `ALTER TABLE storage_usage ADD COLUMN doc_snapshot_bytes INTEGER NOT NULL DEFAULT 0;
+    UPDATE storage_usage SET doc_snapshot_bytes = (SELECT coalesce(sum(length(data)), 0) FROM doc_snapshot_chunks) WHERE id = 1;
+    ${counted("doc_snapshot", "doc_snapshot_chunks", null, "doc_snapshot_bytes", "length(NEW.data)", "length(OLD.data)")}`;
+
 /** Creates or updates the counters and their triggers; call after every other part's migrations. */
 export function migrateStorageUsage(sql: SqlStorage): void {
-  applyMigrations(sql, { storage: [...STORAGE_MIGRATIONS.storage!, REFUSALS_STEP, WEBHOOK_COPIES_STEP] });
+  applyMigrations(sql, { storage: [...STORAGE_MIGRATIONS.storage!, REFUSALS_STEP, WEBHOOK_COPIES_STEP, DOC_SNAPSHOT_STEP] });
 }
 
 export interface StorageUsage {
@@ -89,6 +95,8 @@ export interface StorageUsage {
   refusalBytes: number;
   /** Copies of messages queued again for a webhook endpoint (resent dead letters). */
   webhookCopyBytes: number;
+  /** A doc station's merged snapshot. */
+  docSnapshotBytes: number;
 }
 
 interface UsageRow {
@@ -101,6 +109,7 @@ interface UsageRow {
   producer_bytes: number;
   refusal_bytes: number;
   webhook_copy_bytes: number;
+  doc_snapshot_bytes: number;
   [column: string]: SqlStorageValue;
 }
 
@@ -116,6 +125,7 @@ export function readStorageUsage(sql: SqlStorage): StorageUsage {
     producerBytes: row.producer_bytes,
     refusalBytes: row.refusal_bytes,
     webhookCopyBytes: row.webhook_copy_bytes,
+    docSnapshotBytes: row.doc_snapshot_bytes,
   };
 }
 
@@ -123,7 +133,7 @@ export function readStorageUsage(sql: SqlStorage): StorageUsage {
 export function bytesBesideLog(sql: SqlStorage): number {
   return sql
     .exec<{ n: number }>(
-      `SELECT log_id_bytes + dedup_bytes + dead_letter_bytes + kept_bytes + producer_bytes + refusal_bytes + webhook_copy_bytes AS n
+      `SELECT log_id_bytes + dedup_bytes + dead_letter_bytes + kept_bytes + producer_bytes + refusal_bytes + webhook_copy_bytes + doc_snapshot_bytes AS n
        FROM storage_usage WHERE id = 1`,
     )
     .one().n;
