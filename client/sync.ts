@@ -48,7 +48,7 @@ interface StreamState {
   capNext?: number;
   /** Producer moves (seq_gap, seq_conflict) since the last ruling or backoff; bounded so a confused server cannot spin us. */
   moves: number;
-  /** Batch bounds now: halved after a timeout, grown back after each ruling. */
+  /** Batch bounds now: halved after a timeout or a 413, grown back after each ruling. */
   maxMessages: number;
   maxBytes: number;
   /** Why the last attempt failed, since when (ms since epoch), how many attempts in a row. */
@@ -253,7 +253,9 @@ export class SyncEngine {
         if (moved === true) continue;
         return this.backOff(state, moved);
       }
-      if (error.details.timedOut === true) this.shrink(state, batch, body.length);
+      // Too slow, or too large for something on the way (a proxy's body limit, answering 413):
+      // smaller batches may pass where this one cannot.
+      if (error.details.timedOut === true || error.status === 413) this.shrink(state, batch, body.length);
       return this.backOff(state, error);
     }
   }
@@ -351,7 +353,7 @@ export class SyncEngine {
     return true;
   }
 
-  /** After a timeout: send half as much next time (an upload too slow for any timeout still gets through). */
+  /** After a timeout or a 413: send half as much next time (down to one action), so a slow link or a proxy's body limit still lets actions through. */
   private shrink(state: StreamState, batch: Batch, bytes: number): void {
     state.maxMessages = Math.max(1, Math.ceil(batch.entries.length / 2));
     state.maxBytes = Math.max(1, Math.floor(bytes / 2));

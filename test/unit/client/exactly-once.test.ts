@@ -4,7 +4,7 @@
 // Locks never share or renumber a (producer, seq); seq_conflict moves to a new producer.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { AckedEvent, Client, RejectedEvent, Status } from "../../../client/index";
-import { error } from "./fake-station";
+import { error, foreign } from "./fake-station";
 import { ALIAS_URL, makeClient, startStationServer, TOKEN, waitFor } from "./helpers";
 
 const server = startStationServer();
@@ -104,6 +104,19 @@ describe("a lost answer, then an answer that is not a ruling (issue 13, item 1)"
     expect(bodies("proxied")).toEqual(["a", "b", "c"]);
     expect(await c.deadLetters()).toEqual([]);
     expect(events.acked.map((e) => e.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe("a proxy's body limit", () => {
+  it("sends smaller batches after a 413 page until they pass, in order, with nothing dead-lettered", async () => {
+    // An nginx-like proxy in front of the worker: bodies over 6 KB get its 413 page.
+    server.state.refuse = (station, body) => (station === "proxy-limit" && JSON.stringify(body).length > 6_000 ? foreign(413) : undefined);
+    const c = client();
+    const st = c.station("proxy-limit");
+    await Promise.all(Array.from({ length: 20 }, (_, i) => st.enqueue({ i, pad: "x".repeat(1000) })));
+    await drained(c);
+    expect(bodies("proxy-limit").map((b) => (b as { i: number }).i)).toEqual([...Array(20).keys()]);
+    expect(await c.deadLetters()).toEqual([]);
   });
 });
 
