@@ -18,7 +18,8 @@ export interface StationStats {
   /** Messages ever handed out to consumers and webhook endpoints (each redelivery counts). */
   delivered: number;
   /** What the storage quota counts: `bytes`, plus message ids (log and dedup window), dead
-   *  letters, kept copies, producer ids and refusals. */
+   *  letters, kept copies (for groups and webhook endpoints), producer ids, refusals and a doc
+   *  station's snapshot. */
   storedBytes: number;
 }
 

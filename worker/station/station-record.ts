@@ -70,7 +70,8 @@ export class StationRecord {
   /**
    * Every byte the storage quota counts: the log's messages (`byteCount`) and, from running
    * counters (one point read), their ids, the dedup window, dead letters, kept copies,
-   * producer ids and refusals. Inside a transaction it includes that transaction's writes.
+   * producer ids, refusals and doc snapshots. Inside a transaction it includes that
+   * transaction's writes.
    */
   storedBytes(): number {
     return this.byteCount + bytesBesideLog(this.sql);
@@ -91,7 +92,7 @@ export class StationRecord {
     );
   }
 
-  stats(deadLetters: number, delivered: number): StationStats {
+  stats(deadLetters: number, delivered: number, delayed: number): StationStats {
     return {
       firstOffset: this.firstOffset,
       lastOffset: this.lastOffset,
@@ -100,6 +101,7 @@ export class StationRecord {
       produced: this.producedCount,
       deadLetters,
       delivered,
+      delayed,
       storedBytes: this.storedBytes(),
     };
   }
