@@ -52,21 +52,6 @@ for (const [entry, file] of entries) {
   });
 }
 
-// The sync service worker at /waystation-sw.js (client/sw/script.ts): a classic script with
-// nothing to import (module service workers are not everywhere), served from the root so its
-// scope covers the app's pages.
-await build({
-  entryPoints: { "waystation-sw": join(root, "client", "sw", "script.ts") },
-  outdir: staging,
-  bundle: true,
-  format: "iife",
-  target: "es2022",
-  minify: true,
-  sourcemap: true,
-  logLevel: "warning",
-  plugins: [pureValibot],
-});
-
 const retired = `${out}.retired-${process.pid}`;
 if (existsSync(out)) renameSync(out, retired);
 renameSync(staging, out);
