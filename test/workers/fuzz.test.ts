@@ -287,10 +287,10 @@ describe("fuzz", () => {
 });
 
 // ---- socket frames -----------------------------------------------------------------------------
-// Every frame type of both sockets (subscribe: credit, ack, nack; doc: awareness), valid and
-// malformed, from scoped tokens: the object never fails (no 5xx after, no close but the
-// documented codes, every error frame coded), and sockets whose token expired or whose key was
-// rotated change nothing, whatever they send.
+// Every frame type of both sockets (subscribe: credit, ack, nack, extend, dead-letter; doc:
+// awareness), valid and malformed, from scoped tokens: the object never fails (no 5xx after, no
+// close but the documented codes, every error frame coded), and sockets whose token expired or
+// whose key was rotated change nothing, whatever they send.
 
 const SOCKET_RUNS = 150;
 const CLOSE_CODES = new Set([1000, 1005, 1006, SocketCloseCode.PolicyViolation, SocketCloseCode.TokenExpired, SocketCloseCode.TokenRevoked]);
@@ -299,7 +299,13 @@ const refArb = fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.integer()), {
 const offsetArb = fc.oneof(fc.integer({ min: -3, max: 40 }), fc.constantFrom(0, 1.5, 1e309, -0, "1", null, 9007199254740993));
 const frameArb: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   fc.record({ type: fc.constant("credit"), n: fc.oneof(fc.integer({ min: -2, max: 2000 }), fc.constantFrom(1.5, "3", null)), ref: refArb }, { requiredKeys: ["type"] }).map((f) => JSON.stringify(f)),
-  fc.record({ type: fc.constant("ack"), offsets: fc.array(offsetArb, { maxLength: 12 }), ref: refArb }, { requiredKeys: ["type"] }).map((f) => JSON.stringify(f)),
+  fc
+    .record({ type: fc.constant("ack"), offsets: fc.array(offsetArb, { maxLength: 12 }), epoch: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.constant("x")), ref: refArb }, { requiredKeys: ["type"] })
+    .map((f) => JSON.stringify(f)),
+  fc.record({ type: fc.constant("extend"), offsets: fc.array(offsetArb, { maxLength: 12 }), ref: refArb }, { requiredKeys: ["type"] }).map((f) => JSON.stringify(f)),
+  fc
+    .record({ type: fc.constant("dead-letter"), offsets: fc.array(offsetArb, { maxLength: 12 }), reason: fc.oneof(fc.string({ maxLength: 40 }), fc.constant("r".repeat(5000)), fc.constant(null)), ref: refArb }, { requiredKeys: ["type"] })
+    .map((f) => JSON.stringify(f)),
   fc
     .record({ type: fc.constant("nack"), offsets: fc.array(offsetArb, { maxLength: 12 }), delayMs: fc.oneof(fc.integer({ min: -1, max: 100_000_000 }), fc.constant("x")), ref: refArb }, { requiredKeys: ["type", "offsets"] })
     .map((f) => JSON.stringify(f)),
@@ -386,7 +392,9 @@ describe("fuzz of socket frames", () => {
     for (const socket of seen) {
       for (const code of socket.errorCodes) expect(KNOWN_CODES.has(code), code).toBe(true);
       if (socket.closeCode !== null) expect(CLOSE_CODES.has(socket.closeCode), String(socket.closeCode)).toBe(true);
-      for (const frame of socket.frames) expect(["subscribed", "messages", "acked", "nacked", "error", "hello", "update", "stale", "awareness"]).toContain(frame.type);
+      for (const frame of socket.frames) {
+        expect(["subscribed", "messages", "acked", "nacked", "extended", "dead-lettered", "error", "hello", "update", "stale", "awareness"]).toContain(frame.type);
+      }
     }
     // The objects still serve.
     expect((await api("GET", `/v1/stations/${station}`)).status).toBe(200);
