@@ -68,8 +68,9 @@ export async function registerSyncWorker(options: SyncWorkerRegistrationOptions)
   const base = globalThis.location?.href;
   let outbox: OutboxRegistration = checkRegistration({ url: options.url, dbName: options.dbName, token: options.token, tokenUrl: options.tokenUrl }, base);
   const registration = (await container.register(options.scriptUrl ?? "/waystation-sw.js", options.scope === undefined ? {} : { scope: options.scope })) as SyncCapable;
-  const worker = await activeWorker(registration);
-  await ask(worker, { type: "waystation:configure", outbox });
+  // The active worker now (an update may replace the one we first talked to).
+  const worker = async () => registration.active ?? (await activeWorker(registration));
+  await ask(await worker(), { type: "waystation:configure", outbox });
 
   const backgroundSync = typeof registration.sync?.register === "function";
   const periodicSync = await registerPeriodicSync(registration, options.periodicSyncMinIntervalMs ?? 12 * 60 * 60 * 1000);
@@ -79,7 +80,7 @@ export async function registerSyncWorker(options: SyncWorkerRegistrationOptions)
     // Chromium fires `sync` when it deems the device online, and again with backoff while the worker's sync fails.
     if (backgroundSync) await registration.sync!.register(SYNC_TAG).catch(() => {});
     // Everywhere: wake the worker, which waits for the tabs' lock and syncs once the last tab is gone.
-    worker.postMessage({ type: "waystation:sync" } satisfies PageMessage);
+    (await worker()).postMessage({ type: "waystation:sync" } satisfies PageMessage);
   };
   const onStatus = (status: { pending: number }) => {
     if (status.pending > 0 && Date.now() - lastRequest >= REQUEST_EVERY_MS) void requestSync();
@@ -99,10 +100,10 @@ export async function registerSyncWorker(options: SyncWorkerRegistrationOptions)
     requestSync,
     async configure(auth) {
       outbox = checkRegistration({ url: outbox.url, dbName: outbox.dbName, ...auth }, base);
-      await ask(worker, { type: "waystation:configure", outbox });
+      await ask(await worker(), { type: "waystation:configure", outbox });
     },
     async forget() {
-      await ask(worker, { type: "waystation:forget", url: outbox.url, dbName: outbox.dbName });
+      await ask(await worker(), { type: "waystation:forget", url: outbox.url, dbName: outbox.dbName });
     },
     close() {
       stop?.();
@@ -135,11 +136,19 @@ function activeWorker(registration: ServiceWorkerRegistration): Promise<ServiceW
   });
 }
 
+/** How long the worker may take to answer a message (it answers before it syncs). */
+const ANSWER_TIMEOUT_MS = 10_000;
+
 /** Posts a message and waits for the worker's answer on a channel of its own. */
 function ask(worker: ServiceWorker, message: PageMessage): Promise<void> {
   return new Promise((resolve, reject) => {
     const channel = new MessageChannel();
+    const timer = setTimeout(() => {
+      channel.port1.close();
+      reject(new WaystationError("unavailable", `The sync service worker did not answer ${message.type} within ${ANSWER_TIMEOUT_MS} ms`));
+    }, ANSWER_TIMEOUT_MS);
     channel.port1.onmessage = (event: MessageEvent<WorkerReply>) => {
+      clearTimeout(timer);
       channel.port1.close();
       if (event.data.ok) resolve();
       else reject(new WaystationError(event.data.error.code as WaystationError["code"], event.data.error.message));
