@@ -36,6 +36,8 @@ export const ErrorCode = {
   SchemaViolation: "schema_violation",
   /** A schema given to `PUT /v1/schemas/{name}` is not a valid JSON Schema of a supported draft. */
   InvalidSchema: "invalid_schema",
+  /** A new schema version breaks its schema's `compatibility` rule; `breaks` lists `{path, rule, message}`. */
+  IncompatibleSchema: "incompatible_schema",
   /** No such schema, or no such version of it. */
   SchemaNotFound: "schema_not_found",
   /** Over a token's or a station's rate; `Retry-After` says when to come back. */
@@ -99,6 +101,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   schema_violation: 422,
   invalid_schema: 422,
+  incompatible_schema: 409,
   schema_not_found: 404,
   rate_limited: 429,
   quota_exceeded: 507,

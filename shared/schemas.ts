@@ -30,6 +30,60 @@ export const MAX_REPORTED_VIOLATIONS = 20;
 /** Longest `reason` text of one violation. */
 const MAX_REASON_LENGTH = 300;
 
+/**
+ * How a schema's versions may evolve (Confluent's and Memphis's rules), set per schema name:
+ * - `backward` (the default): a new version accepts every value the latest one accepts;
+ * - `forward`: the latest version accepts every value the new one accepts;
+ * - `full`: both; `none`: any new version is taken.
+ */
+export const Compatibility = { None: "none", Backward: "backward", Forward: "forward", Full: "full" } as const;
+export type Compatibility = (typeof Compatibility)[keyof typeof Compatibility];
+export const DEFAULT_COMPATIBILITY: Compatibility = Compatibility.Backward;
+export const CompatibilitySchema = v.picklist(
+  [Compatibility.None, Compatibility.Backward, Compatibility.Forward, Compatibility.Full],
+  "compatibility must be none, backward, forward or full",
+);
+
+/** What a refused new version breaks, named as the change from the latest version to it. */
+export const CompatibilityRule = {
+  RequiredAdded: "required_added",
+  RequiredRemoved: "required_removed",
+  TypeNarrowed: "type_narrowed",
+  TypeWidened: "type_widened",
+  EnumShrunk: "enum_shrunk",
+  EnumGrown: "enum_grown",
+  ConstChanged: "const_changed",
+  AdditionalPropertiesTightened: "additional_properties_tightened",
+  AdditionalPropertiesLoosened: "additional_properties_loosened",
+  BoundTightened: "bound_tightened",
+  BoundLoosened: "bound_loosened",
+  PatternChanged: "pattern_changed",
+  FormatChanged: "format_changed",
+  UniqueItemsAdded: "unique_items_added",
+  UniqueItemsRemoved: "unique_items_removed",
+  /** A construct whose effect can't be compared ($ref into changed definitions, changed oneOf/anyOf/allOf, patternProperties, if/then/else…): refused. */
+  Undecidable: "undecidable",
+} as const;
+export type CompatibilityRule = (typeof CompatibilityRule)[keyof typeof CompatibilityRule];
+
+/** One place where a new version breaks its schema's compatibility rule. */
+export interface CompatibilityBreak {
+  /** JSON Pointer into the schemas, to the keyword that breaks the rule. */
+  path: string;
+  rule: CompatibilityRule;
+  message: string;
+}
+
+/** The details of a `409 incompatible_schema` (beside `code` and `message`). */
+export interface IncompatibleSchemaDetails {
+  schema: string;
+  compatibility: Compatibility;
+  /** The version the new one was compared with (the latest). */
+  latestVersion: number;
+  /** The first places that break (at most 20). */
+  breaks: CompatibilityBreak[];
+}
+
 /** Schema names follow the station rule. */
 export const SchemaNameSchema = v.pipe(v.string(), v.regex(STATION_NAME_PATTERN, "Invalid schema name"));
 
@@ -46,6 +100,8 @@ export const PutSchemaRequestSchema = v.strictObject({
   ),
   description: v.optional(v.pipe(v.string(), v.maxLength(MAX_SCHEMA_DESCRIPTION_LENGTH))),
   draft: v.optional(v.picklist([SchemaDraft.Draft2019_09, SchemaDraft.Draft2020_12], "draft must be 2019-09 or 2020-12")),
+  /** Sets the schema's rule from this version on (this version is judged by it). Absent: unchanged (`backward` for a new name). */
+  compatibility: v.optional(CompatibilitySchema),
 });
 export type PutSchemaRequest = v.InferOutput<typeof PutSchemaRequestSchema>;
 
@@ -85,18 +141,22 @@ export interface SchemaVersion {
 /** `PUT /v1/schemas/{name}` answer: 201 with `created: true`, or 200 when equal to the latest. */
 export interface PutSchemaResponse extends SchemaVersion {
   created: boolean;
+  /** The schema's rule for its next versions. */
+  compatibility: Compatibility;
 }
 
 /** `GET /v1/schemas/{name}`: every version, oldest first. */
 export interface SchemaVersionsResponse {
   name: string;
   latestVersion: number;
+  compatibility: Compatibility;
   versions: SchemaVersion[];
 }
 
 export interface SchemaSummary {
   name: string;
   latestVersion: number;
+  compatibility: Compatibility;
   description: string | null;
   draft: SchemaDraft;
   createdAt: number;

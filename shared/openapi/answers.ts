@@ -8,7 +8,14 @@ import { ErrorCode } from "../errors";
 import { type GroupInfo, StartPositionSchema } from "../groups";
 import { MessageSchema } from "../messages";
 import { nonNegativeInt, positiveInt } from "../numbers";
-import { SchemaDraft, type PutSchemaResponse, type SchemaListResponse, type SchemaVersionsResponse } from "../schemas";
+import {
+  CompatibilityRule,
+  CompatibilitySchema,
+  SchemaDraft,
+  type PutSchemaResponse,
+  type SchemaListResponse,
+  type SchemaVersionsResponse,
+} from "../schemas";
 import type { StationInfo, StationListEntry } from "../stations";
 import { type MintTokenResponse, TokenClaimsSchema } from "../tokens";
 import { PROTOCOL_VERSION } from "../version";
@@ -170,13 +177,26 @@ const schemaVersionEntries = {
   createdAt: timestamp,
 };
 export const SchemaVersionSchema = v.object(schemaVersionEntries);
-export const PutSchemaResponseSchema = v.object({ ...schemaVersionEntries, created: v.boolean() });
+export const PutSchemaResponseSchema = v.object({ ...schemaVersionEntries, created: v.boolean(), compatibility: CompatibilitySchema });
 type _PutSchemaResponse = Assert<Equal<v.InferOutput<typeof PutSchemaResponseSchema>, PutSchemaResponse>>;
-export const SchemaVersionsResponseSchema = v.object({ name: v.string(), latestVersion: positiveInt, versions: v.array(SchemaVersionSchema) });
+export const SchemaVersionsResponseSchema = v.object({
+  name: v.string(),
+  latestVersion: positiveInt,
+  compatibility: CompatibilitySchema,
+  versions: v.array(SchemaVersionSchema),
+});
 type _SchemaVersions = Assert<Equal<v.InferOutput<typeof SchemaVersionsResponseSchema>, SchemaVersionsResponse>>;
 export const SchemaListResponseSchema = v.object({
   schemas: v.array(
-    v.object({ name: v.string(), latestVersion: positiveInt, description: v.nullable(v.string()), draft: SchemaDraftSchema, createdAt: timestamp, updatedAt: timestamp }),
+    v.object({
+      name: v.string(),
+      latestVersion: positiveInt,
+      compatibility: CompatibilitySchema,
+      description: v.nullable(v.string()),
+      draft: SchemaDraftSchema,
+      createdAt: timestamp,
+      updatedAt: timestamp,
+    }),
   ),
 });
 type _SchemaList = Assert<Equal<v.InferOutput<typeof SchemaListResponseSchema>, SchemaListResponse>>;
@@ -195,6 +215,12 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, v.ObjectEntries>> = {
   [ErrorCode.RateLimited]: { scope: v.optional(v.string()), retryAfterSeconds: v.optional(nonNegativeInt) },
   [ErrorCode.Unavailable]: { retryAfterSeconds: v.optional(nonNegativeInt) },
   [ErrorCode.InvalidWebhookUrl]: { reason: v.string() },
+  [ErrorCode.IncompatibleSchema]: {
+    schema: v.string(),
+    compatibility: CompatibilitySchema,
+    latestVersion: positiveInt,
+    breaks: v.array(v.object({ path: v.string(), rule: v.picklist(Object.values(CompatibilityRule)), message: v.string() })),
+  },
 };
 
 /**

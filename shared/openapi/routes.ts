@@ -263,10 +263,10 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "put", path: "/v1/schemas/{schema}", operationId: "putSchema", tag: "schemas", right: "manage everywhere",
-    summary: "Add a schema version (201), or nothing when equal to the latest (200); the body may be the bare JSON Schema",
-    body: { schema: PutSchemaRequestSchema, required: true, description: "`{schema, description?, draft?}`, or the JSON Schema itself" },
+    summary: "Add a schema version (201), or nothing when equal to the latest (200); the body may be the bare JSON Schema. A version that breaks the schema's compatibility rule is refused (409 incompatible_schema)",
+    body: { schema: PutSchemaRequestSchema, required: true, description: "`{schema, description?, draft?, compatibility?}`, or the JSON Schema itself; `compatibility` sets the rule from this version on" },
     answers: { 200: { description: "Equal to the latest version", schema: PutSchemaResponseSchema }, 201: { description: "Added", schema: PutSchemaResponseSchema } },
-    errors: [ErrorCode.InvalidSchema, ErrorCode.Conflict, ErrorCode.TooManySchemas],
+    errors: [ErrorCode.InvalidSchema, ErrorCode.IncompatibleSchema, ErrorCode.Conflict, ErrorCode.TooManySchemas],
   },
   {
     method: "get", path: "/v1/schemas/{schema}", operationId: "getSchema", tag: "schemas", right: "manage everywhere",

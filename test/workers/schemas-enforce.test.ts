@@ -78,7 +78,7 @@ describe("refusing a batch", () => {
     const station = await stationWithSchema(schema, "latest");
     const batch = { producer: "p", messages: [{ seq: 1, body: { todo: "milk" } }] };
     expect((await produce(station, batch)).status).toBe(200);
-    await addVersion(schema, TODO_V2);
+    await addVersion(schema, TODO_V2, "none");
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
     expect(resent.body.results).toEqual([{ seq: 1, offset: 1, duplicate: true }]);
@@ -112,7 +112,7 @@ describe("versions in force", () => {
   it("enforces the fixed version a station names, whatever versions come later", async () => {
     const schema = uniqueSchema();
     await addVersion(schema, TODO_V1);
-    await addVersion(schema, TODO_V2);
+    await addVersion(schema, TODO_V2, "none");
     const onV1 = await stationWithSchema(schema, 1);
     const onV2 = await stationWithSchema(schema, 2);
     expect((await produce(onV1, { messages: [{ body: { todo: "a" } }] })).status).toBe(200);
@@ -126,7 +126,7 @@ describe("versions in force", () => {
     await addVersion(schema, TODO_V1);
     const station = await stationWithSchema(schema, "latest");
     expect((await produce(station, { messages: [{ body: { todo: "a" } }] })).status).toBe(200);
-    expect(await addVersion(schema, TODO_V2)).toBe(2);
+    expect(await addVersion(schema, TODO_V2, "none")).toBe(2);
     const refused = await produce(station, { messages: [{ body: { todo: "a" } }] });
     expect(refused.status).toBe(422);
     expect(refused.body.error.schema).toEqual({ name: schema, version: 2 });
@@ -142,7 +142,7 @@ describe("versions in force", () => {
     // (untyped stub: the Catalog's RPC types are too deep for runInDurableObject's inference)
     const catalog = bindings.CATALOG.get(bindings.CATALOG.idFromName("catalog")) as any;
     const added = await runInDurableObject(catalog, (instance: Catalog) =>
-      instance.addSchema(schema, { draft: "2020-12", text: JSON.stringify(TODO_V2), description: null }),
+      instance.addSchema(schema, { draft: "2020-12", text: JSON.stringify(TODO_V2), description: null, compatibility: "none" }),
     );
     expect(added.ok).toBe(true);
     // Inside the re-check interval the station still enforces v1 (the catalog is not asked)…
@@ -193,7 +193,7 @@ describe("GET /v1/stations/{station}/schema", () => {
     const first = await api("GET", `/v1/stations/${station}/schema`);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ station, schema: { name: schema, version: 1, follows: "latest", draft: "2020-12", schema: TODO_V1 } });
-    await addVersion(schema, TODO_V2);
+    await addVersion(schema, TODO_V2, "none");
     expect((await api("GET", `/v1/stations/${station}/schema`)).body.schema).toMatchObject({ version: 2, schema: TODO_V2 });
 
     const plain = await createStation();

@@ -12,13 +12,18 @@ export function uniqueSchema(prefix = "sc"): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-export function putSchema(name: string, schema: unknown, description?: string) {
-  return api("PUT", `/v1/schemas/${name}`, description === undefined ? { schema } : { schema, description });
+/** `compatibility` sets the schema's rule (tests of numbering and enforcement use "none" to add a stricter v2). */
+export function putSchema(name: string, schema: unknown, description?: string, compatibility?: string) {
+  return api("PUT", `/v1/schemas/${name}`, {
+    schema,
+    ...(description === undefined ? {} : { description }),
+    ...(compatibility === undefined ? {} : { compatibility }),
+  });
 }
 
 /** Adds a version and returns its number; fails the test on anything but 201/200. */
-export async function addVersion(name: string, schema: unknown): Promise<number> {
-  const res = await putSchema(name, schema);
+export async function addVersion(name: string, schema: unknown, compatibility?: string): Promise<number> {
+  const res = await putSchema(name, schema, undefined, compatibility);
   if (res.status !== 201 && res.status !== 200) throw new Error(`put schema ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.version as number;
 }

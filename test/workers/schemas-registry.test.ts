@@ -7,7 +7,8 @@ import { addVersion, putSchema, TODO_V1, TODO_V2, uniqueSchema } from "./schemas
 describe("schema versions", () => {
   it("numbers versions 1, 2, 3 and keeps each one as it was stored", async () => {
     const name = uniqueSchema();
-    const first = await putSchema(name, TODO_V1, "a todo");
+    // Numbering, not evolution: the name takes any new version.
+    const first = await putSchema(name, TODO_V1, "a todo", "none");
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ name, version: 1, draft: "2020-12", description: "a todo", schema: TODO_V1, created: true });
     const second = await putSchema(name, TODO_V2);
@@ -31,7 +32,7 @@ describe("schema versions", () => {
 
   it("answers a PUT equal to the latest version with that version, 200, adding none", async () => {
     const name = uniqueSchema();
-    await addVersion(name, TODO_V1);
+    await addVersion(name, TODO_V1, "none");
     // Same schema with its keys in another order.
     const reordered = { additionalProperties: false, properties: TODO_V1.properties, required: ["todo"], type: "object" };
     const again = await putSchema(name, reordered);
@@ -72,13 +73,13 @@ describe("schema versions", () => {
     const a = uniqueSchema("list-a");
     const b = uniqueSchema("list-b");
     await addVersion(a, TODO_V1);
-    await addVersion(a, TODO_V2);
+    await addVersion(a, TODO_V2, "none");
     await addVersion(b, true);
     const res = await api("GET", "/v1/schemas");
     expect(res.status).toBe(200);
     const byName = new Map(res.body.schemas.map((s: any) => [s.name, s]));
-    expect(byName.get(a)).toMatchObject({ name: a, latestVersion: 2, draft: "2020-12" });
-    expect(byName.get(b)).toMatchObject({ name: b, latestVersion: 1 });
+    expect(byName.get(a)).toMatchObject({ name: a, latestVersion: 2, draft: "2020-12", compatibility: "none" });
+    expect(byName.get(b)).toMatchObject({ name: b, latestVersion: 1, compatibility: "backward" });
   });
 
   it("answers 404 schema_not_found for an unknown schema or version", async () => {

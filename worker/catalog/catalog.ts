@@ -4,11 +4,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { StationConfig } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { SchemaSummary } from "../../shared/schemas";
+import type { Compatibility, SchemaSummary } from "../../shared/schemas";
 import type { StationListEntry } from "../../shared/stations";
 import type { Env } from "../env";
 import {
+  type AddedSchema,
   addSchemaVersion,
+  compatibilityOf,
   findSchemaVersion,
   listSchemas,
   listSchemaVersions,
@@ -86,7 +88,7 @@ export class Catalog extends DurableObject<Env> {
   }
 
   /** Adds a version of a schema (checked at the edge), and names the stations following its latest. */
-  async addSchema(name: string, input: NewSchemaVersion): Promise<Result<{ stored: StoredSchema; created: boolean; followers: string[] }>> {
+  async addSchema(name: string, input: NewSchemaVersion): Promise<Result<AddedSchema & { followers: string[] }>> {
     const added = addSchemaVersion(this.sql, name, input, Date.now());
     if (!added.ok) return added;
     return { ok: true, value: { ...added.value, followers: added.value.created ? stationsFollowingLatest(this.sql, name) : [] } };
@@ -96,8 +98,9 @@ export class Catalog extends DurableObject<Env> {
     return findSchemaVersion(this.sql, name, version);
   }
 
-  async schemaVersions(name: string): Promise<Result<StoredSchema[]>> {
-    return listSchemaVersions(this.sql, name);
+  async schemaVersions(name: string): Promise<Result<{ versions: StoredSchema[]; compatibility: Compatibility }>> {
+    const versions = listSchemaVersions(this.sql, name);
+    return versions.ok ? ok({ versions: versions.value, compatibility: compatibilityOf(this.sql, name) }) : versions;
   }
 
   async listSchemas(): Promise<SchemaSummary[]> {

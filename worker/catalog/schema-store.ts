@@ -1,10 +1,18 @@
-// The catalog's schemas: immutable versions numbered 1, 2, 3… per name. Adding one equal to the
-// latest (same schema, key order aside, and same description) returns the latest instead.
+// The catalog's schemas: immutable versions numbered 1, 2, 3… per name, each judged against the
+// latest by the name's compatibility rule. Adding one equal to the latest returns the latest.
 // Synchronous SQL only, so each call is atomic inside the single-threaded Catalog object.
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { MAX_SCHEMAS } from "../../shared/limits";
-import { MAX_SCHEMA_VERSIONS, type SchemaDraft, type SchemaSummary } from "../../shared/schemas";
+import {
+  type Compatibility,
+  DEFAULT_COMPATIBILITY,
+  type IncompatibleSchemaDetails,
+  MAX_SCHEMA_VERSIONS,
+  type SchemaDraft,
+  type SchemaSummary,
+} from "../../shared/schemas";
 import { canonicalJson } from "../schemas/canonical-json";
+import { compatibilityBreaks } from "../schemas/compatibility";
 
 /** A schema version as the catalog keeps it: the schema as JSON text. */
 export interface StoredSchema {
@@ -20,6 +28,8 @@ export interface NewSchemaVersion {
   draft: SchemaDraft;
   text: string;
   description: string | null;
+  /** Sets the name's rule from this version on; absent: keep it (backward for a new name). */
+  compatibility?: Compatibility;
 }
 
 interface SchemaRow {
@@ -34,10 +44,19 @@ interface SchemaRow {
 
 const COLUMNS = "name, version, draft, description, body, created_at";
 
-export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchemaVersion, now: number): Result<{ stored: StoredSchema; created: boolean }> {
+export interface AddedSchema {
+  stored: StoredSchema;
+  created: boolean;
+  compatibility: Compatibility;
+}
+
+export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchemaVersion, now: number): Result<AddedSchema> {
   const latest = latestRow(sql, name);
+  const compatibility = input.compatibility ?? compatibilityOf(sql, name);
   if (latest && latest.description === input.description && canonicalJson(JSON.parse(latest.body)) === canonicalJson(JSON.parse(input.text))) {
-    return ok({ stored: toStored(latest), created: false });
+    // The latest again: nothing to add, but a PUT may change the rule this way.
+    if (input.compatibility) setCompatibility(sql, name, input.compatibility);
+    return ok({ stored: toStored(latest), created: false, compatibility });
   }
   // A new name is one more schema: the deployment holds at most MAX_SCHEMAS of them.
   if (!latest && countSchemaNames(sql) >= MAX_SCHEMAS) {
@@ -51,6 +70,21 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
       maxVersions: MAX_SCHEMA_VERSIONS,
     });
   }
+  if (latest && compatibility !== "none") {
+    const breaks = compatibilityBreaks(JSON.parse(latest.body), JSON.parse(input.text), compatibility);
+    if (breaks.length > 0) {
+      const details: IncompatibleSchemaDetails = { schema: name, compatibility, latestVersion: latest.version, breaks };
+      const first = breaks[0]!;
+      return fail(
+        ErrorCode.IncompatibleSchema,
+        `This version of ${name} breaks its ${compatibility} compatibility with v${latest.version} at ${first.path || "the root"} (${first.rule}: ${first.message})` +
+          `${breaks.length > 1 ? ` and ${breaks.length - 1} more place${breaks.length > 2 ? "s" : ""}` : ""}; ` +
+          `use a new schema name, or PUT with "compatibility": "none" to allow it`,
+        { ...details },
+      );
+    }
+  }
+  if (input.compatibility) setCompatibility(sql, name, input.compatibility);
   sql.exec(
     `INSERT INTO schemas (name, version, draft, description, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
     name,
@@ -60,7 +94,21 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
     input.text,
     now,
   );
-  return ok({ stored: { name, version, draft: input.draft, description: input.description, text: input.text, createdAt: now }, created: true });
+  return ok({ stored: { name, version, draft: input.draft, description: input.description, text: input.text, createdAt: now }, created: true, compatibility });
+}
+
+/** The rule new versions of `name` must follow (backward unless set). */
+export function compatibilityOf(sql: SqlStorage, name: string): Compatibility {
+  const row = sql.exec<{ compatibility: string }>("SELECT compatibility FROM schema_settings WHERE name = ?", name).toArray()[0];
+  return (row?.compatibility as Compatibility | undefined) ?? DEFAULT_COMPATIBILITY;
+}
+
+function setCompatibility(sql: SqlStorage, name: string, compatibility: Compatibility): void {
+  sql.exec(
+    "INSERT INTO schema_settings (name, compatibility) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET compatibility = excluded.compatibility",
+    name,
+    compatibility,
+  );
 }
 
 export function findSchemaVersion(sql: SqlStorage, name: string, version: number | "latest"): Result<StoredSchema> {
@@ -80,16 +128,18 @@ export function listSchemaVersions(sql: SqlStorage, name: string): Result<Stored
 
 export function listSchemas(sql: SqlStorage): SchemaSummary[] {
   return sql
-    .exec<SchemaRow & { first_at: number }>(
-      `SELECT s.name, s.version, s.draft, s.description, s.created_at, f.first_at
+    .exec<SchemaRow & { first_at: number; compatibility: string | null }>(
+      `SELECT s.name, s.version, s.draft, s.description, s.created_at, f.first_at, c.compatibility
        FROM schemas s JOIN (SELECT name, max(version) AS latest, min(created_at) AS first_at FROM schemas GROUP BY name) f
          ON s.name = f.name AND s.version = f.latest
+       LEFT JOIN schema_settings c ON c.name = s.name
        ORDER BY s.name`,
     )
     .toArray()
     .map((row) => ({
       name: row.name,
       latestVersion: row.version,
+      compatibility: (row.compatibility as Compatibility | null) ?? DEFAULT_COMPATIBILITY,
       description: row.description,
       draft: row.draft as SchemaDraft,
       createdAt: row.first_at,

@@ -21,6 +21,11 @@ const MIGRATIONS: Migrations = {
       created_at INTEGER NOT NULL,
       PRIMARY KEY (name, version)
     ) WITHOUT ROWID;`,
+    // Each name's compatibility rule (worker/schemas/compatibility.ts); no row: backward.
+    `CREATE TABLE schema_settings (
+      name TEXT PRIMARY KEY,
+      compatibility TEXT NOT NULL
+    ) WITHOUT ROWID;`,
   ],
 };
 

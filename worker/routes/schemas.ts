@@ -44,18 +44,24 @@ export const schemas = new Hono<AppBindings>()
     const request = unwrapValidation(PutSchemaRequestSchema, putSchemaRequestOf(raw));
     const checked = unwrap(checkSchema(request.schema, request.draft));
     const added = unwrap(
-      await catalogStub(c.env).addSchema(name, { draft: checked.draft, text: checked.text, description: request.description ?? null }),
+      await catalogStub(c.env).addSchema(name, {
+        draft: checked.draft,
+        text: checked.text,
+        description: request.description ?? null,
+        ...(request.compatibility ? { compatibility: request.compatibility } : {}),
+      }),
     );
     // Stations following `latest` switch before we answer, so the next produce meets the new version.
     if (added.followers.length > 0) await notifyFollowers(c.env, added.followers, name, added.stored.version);
-    const body: PutSchemaResponse = { ...toSchemaVersion(added.stored), created: added.created };
+    const body: PutSchemaResponse = { ...toSchemaVersion(added.stored), created: added.created, compatibility: added.compatibility };
     return c.json(body, added.created ? 201 : 200);
   })
   .get("/:schema", async (c) => {
     const name = nameParam(c, "schema", STATION_NAME_PATTERN);
     requireSchema(c, name);
-    const versions = unwrap(await catalogStub(c.env).schemaVersions(name)).map(toSchemaVersion);
-    const body: SchemaVersionsResponse = { name, latestVersion: versions.at(-1)!.version, versions };
+    const found = unwrap(await catalogStub(c.env).schemaVersions(name));
+    const versions = found.versions.map(toSchemaVersion);
+    const body: SchemaVersionsResponse = { name, latestVersion: versions.at(-1)!.version, compatibility: found.compatibility, versions };
     return c.json(body);
   })
   .get("/:schema/versions/:version", async (c) => {
