@@ -1,5 +1,5 @@
 // A small keep-alive HTTP/1.1 client on node:http: the benchmark's client must cost little
-// and the same for every HTTP peer (Waystation, the ceiling, the Queues worker).
+// and the same for every HTTP peer (Waystation, the bare object, the bare Worker).
 import http from "node:http";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
