@@ -1,0 +1,195 @@
+// The consumer's verdicts on leased messages — ack, nack, extend, dead-letter — and the credit
+// it grants: on the subscribe socket while one is open (each frame carries a `ref`, answered by
+// the server with the same `ref`), over HTTP otherwise or when the socket closes before the
+// answer (each verdict is idempotent on the station, so sending it twice does no harm). Acks
+// and nacks made in the same tick go out as one frame or request.
+import * as v from "valibot";
+import { AckResponseSchema, type ClientFrame, DeadLetterResponseSchema, ExtendResponseSchema, NackResponseSchema, type ServerFrame } from "../../shared/groups";
+import { MAX_ACK_OFFSETS } from "../../shared/limits";
+import { backoffDelayMs } from "../backoff";
+import { WaystationError } from "../errors";
+import type { Transport } from "../transport";
+import { sleep } from "./ids";
+
+export interface Verdicts {
+  ack(offset: number): Promise<void>;
+  nack(offset: number, delayMs: number): Promise<void>;
+  nackMany(offsets: number[], delayMs: number): Promise<void>;
+  /** True when the lease was extended; false when it was already lost. */
+  extend(offset: number): Promise<boolean>;
+  deadLetter(offset: number, reason: string): Promise<void>;
+  /** `n` slots freed: grants that much credit on the socket. */
+  freed(n: number): void;
+  /** A new socket is about to open with credit for every free slot: forget credit not yet sent. */
+  resetCredit(): void;
+  attach(socket: WebSocket): void;
+  detach(socket: WebSocket): void;
+  onFrame(frame: ServerFrame): void;
+  /** Resolves when every verdict made so far has been answered (or given up on). */
+  settled(): Promise<void>;
+}
+
+const ATTEMPTS = 5;
+const BACKOFF = { baseMs: 200, maxMs: 5_000 };
+/** An answer on the socket later than this: the verdict goes over HTTP, and the socket, which
+ *  may be half-open (a restart or a proxy dropped it silently), is closed to be opened again. */
+const SOCKET_ANSWER_MS = 5_000;
+
+type Answer = Extract<ServerFrame, { type: "acked" | "nacked" | "extended" | "dead-lettered" | "error" }>;
+
+export function createVerdicts(transport: Transport, path: string, consumer: string, report: (error: WaystationError) => void): Verdicts {
+  let socket: WebSocket | undefined;
+  let nextRef = 0;
+  const waitingAnswers = new Map<string, (answer: Answer | null) => void>();
+  const inFlight = new Set<Promise<unknown>>();
+  let acks: Array<{ offset: number; done: () => void }> = [];
+  const nacks = new Map<number, Array<{ offset: number; done: () => void }>>();
+  let credit = 0;
+  let flushQueued = false;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    promise.finally(() => inFlight.delete(promise)).catch(() => {});
+    return promise;
+  };
+
+  /** Sends a frame and waits for its answer; null when there is no open socket or no answer came. */
+  const overSocket = (frame: ClientFrame): Promise<Answer | null> => {
+    const open = socket;
+    if (!open || open.readyState !== 1) return Promise.resolve(null);
+    const ref = `v${++nextRef}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        finish(null);
+        try {
+          open.close(4000, "no answer");
+        } catch {
+          // closing already
+        }
+      }, SOCKET_ANSWER_MS);
+      const finish = (answer: Answer | null) => {
+        clearTimeout(timer);
+        waitingAnswers.delete(ref);
+        resolve(answer);
+      };
+      waitingAnswers.set(ref, finish);
+      try {
+        open.send(JSON.stringify({ ...frame, ref }));
+      } catch {
+        finish(null);
+      }
+    });
+  };
+
+  /** POSTs a verdict, retried with backoff; the parsed answer, or null after the last attempt. */
+  const overHttp = async <S extends v.GenericSchema>(route: string, body: object, schema: S): Promise<v.InferOutput<S> | null> => {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      const outcome = await transport.send("POST", `${path}/${route}`, JSON.stringify(body), schema);
+      if (outcome.ok) return outcome.value;
+      report(outcome.error);
+      // A refusal (bad request, no group, no right) will not pass by retrying.
+      if (outcome.error.status >= 400 && outcome.error.status < 500 && outcome.error.status !== 429) return null;
+      if (attempt < ATTEMPTS) await sleep(backoffDelayMs(attempt, BACKOFF, Math.random, outcome.error.retryAfterMs));
+    }
+    return null;
+  };
+
+  /** A verdict on the socket, or over HTTP if the socket cannot answer it. */
+  const decide = async <S extends v.GenericSchema>(frame: ClientFrame, route: string, body: object, schema: S): Promise<v.InferOutput<S> | null> => {
+    const answer = await overSocket(frame);
+    if (answer && answer.type !== "error") return answer as v.InferOutput<S>;
+    if (answer?.type === "error") report(new WaystationError(answer.error.code as WaystationError["code"], answer.error.message, 0, answer.error));
+    return overHttp(route, body, schema);
+  };
+
+  const flush = () => {
+    flushQueued = false;
+    if (credit > 0 && socket?.readyState === 1) {
+      try {
+        socket.send(JSON.stringify({ type: "credit", n: credit }));
+        credit = 0;
+      } catch {
+        // closed meanwhile: the next socket starts with credit for every free slot
+      }
+    }
+    for (const part of chunks(acks.splice(0))) {
+      const offsets = part.map((a) => a.offset);
+      void track(decide({ type: "ack", offsets }, "ack", { offsets }, AckResponseSchema).then(() => part.forEach((a) => a.done())));
+    }
+    for (const [delayMs, list] of nacks) {
+      nacks.delete(delayMs);
+      for (const part of chunks(list)) {
+        const offsets = part.map((n) => n.offset);
+        void track(decide({ type: "nack", offsets, delayMs }, "nack", { offsets, delayMs }, NackResponseSchema).then(() => part.forEach((n) => n.done())));
+      }
+    }
+  };
+  const queueFlush = () => {
+    if (!flushQueued) {
+      flushQueued = true;
+      setTimeout(flush, 0);
+    }
+  };
+
+  return {
+    ack: (offset) =>
+      track(
+        new Promise<void>((done) => {
+          acks.push({ offset, done });
+          queueFlush();
+        }),
+      ),
+    nack: (offset, delayMs) =>
+      track(
+        new Promise<void>((done) => {
+          const list = nacks.get(delayMs) ?? [];
+          list.push({ offset, done });
+          nacks.set(delayMs, list);
+          queueFlush();
+        }),
+      ),
+    async nackMany(offsets, delayMs) {
+      for (const part of chunks(offsets)) await track(overHttp("nack", { offsets: part, delayMs }, NackResponseSchema));
+    },
+    async extend(offset) {
+      const answer = await track(decide({ type: "extend", offsets: [offset] }, "extend", { consumer, offsets: [offset] }, ExtendResponseSchema));
+      return (answer?.extended ?? 0) > 0;
+    },
+    async deadLetter(offset, reason) {
+      await track(decide({ type: "dead-letter", offsets: [offset], reason }, "dead-letter", { offsets: [offset], reason }, DeadLetterResponseSchema));
+    },
+    freed(n) {
+      credit += n;
+      queueFlush();
+    },
+    resetCredit() {
+      credit = 0;
+    },
+    attach(open) {
+      socket = open;
+      if (credit > 0) queueFlush();
+    },
+    detach(closed) {
+      if (socket === closed) socket = undefined;
+      // Frames sent on it and not answered: each goes over HTTP now.
+      for (const finish of [...waitingAnswers.values()]) finish(null);
+    },
+    onFrame(frame) {
+      if (!("ref" in frame) || frame.ref === undefined) {
+        if (frame.type === "error") report(new WaystationError(frame.error.code as WaystationError["code"], frame.error.message, 0, frame.error));
+        return;
+      }
+      waitingAnswers.get(frame.ref)?.(frame as Answer);
+    },
+    async settled() {
+      flush();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+function chunks<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += MAX_ACK_OFFSETS) out.push(list.slice(i, i + MAX_ACK_OFFSETS));
+  return out;
+}
