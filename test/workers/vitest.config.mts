@@ -22,5 +22,10 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL("../..", import.meta.url)),
     include: ["test/workers/**/*.test.ts"],
+    // A test's first request may start workerd's isolate and the station's SQLite cold: on a
+    // 2-core machine under load that alone has taken over 5 s (vitest's default), with no assertion
+    // involved. The bound stays a bound: a hung test still fails.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });
