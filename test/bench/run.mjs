@@ -36,7 +36,7 @@ const { values: args } = parseArgs({
 
 /** Counts and durations of one run; `--quick` keeps the smoke test well under 2 minutes. */
 const profile = args.quick
-  ? { connections: 4, rounds: 1, warmup: false, seconds: 0.5, readFill: 1_000, fetchFill: 1_000, latencySamples: 10, webhookMessages: 20, outboxActions: 0, fsyncWrites: 0 }
+  ? { connections: 4, rounds: 1, warmup: false, seconds: 0.4, readFill: 500, fetchFill: 500, latencySamples: 10, webhookMessages: 10, outboxActions: 0, fsyncWrites: 0 }
   : { connections: 16, rounds: 3, warmup: true, seconds: 8, readFill: 20_000, fetchFill: 100_000, latencySamples: 200, webhookMessages: 500, outboxActions: 2_000, fsyncWrites: 20 };
 if (args.connections) profile.connections = Math.max(1, Math.min(1_000, Number(args.connections)));
 if (args.rounds) profile.rounds = Math.max(1, Math.min(50, Number(args.rounds)));
@@ -83,11 +83,15 @@ async function measureAll() {
   const runtimes = {};
   let measurements = [];
   try {
-    // Every system is up before the first measurement, so all share the machine alike.
-    for (const system of selected) {
-      log(`starting ${system}…`);
-      runtimes[system] = await SYSTEMS[system][0]();
-    }
+    // Every system is up before the first measurement, so all share the machine alike; they
+    // start side by side (each in its own process group and state dir).
+    log(`starting ${selected.join(", ")}…`);
+    const started = await Promise.allSettled(selected.map((system) => SYSTEMS[system][0]()));
+    started.forEach((s, i) => {
+      if (s.status === "fulfilled") runtimes[selected[i]] = s.value;
+    });
+    const failed = started.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
     if (profile.warmup) {
       // An untimed round 0: JIT, SQLite pages and connections warm up.
       const short = { ...profile, seconds: 1, readFill: 1_000, fetchFill: 2_000, latencySamples: 10, webhookMessages: 20, outboxActions: 100 };

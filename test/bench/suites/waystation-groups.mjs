@@ -115,11 +115,13 @@ async function socketConsume(worker, profile, round) {
   const total = profile.fetchFill;
   let received = 0;
   let failure = null;
+  let done = false;
   const sockets = [];
-  const t0 = performance.now();
+  const opened = [];
   for (let i = 0; i < profile.connections; i++) {
     const url = `${worker.url.replace(/^http/, "ws")}${groupPath(station, "subscribe")}?consumer=ws-${i}&credit=100`;
     const socket = new WebSocket(url, { headers: { authorization: `Bearer ${worker.token}` } });
+    opened.push(new Promise((resolve) => socket.addEventListener("open", resolve, { once: true })));
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "error") failure ??= new Error(`subscribe error frame: ${String(event.data).slice(0, 300)}`);
@@ -128,14 +130,25 @@ async function socketConsume(worker, profile, round) {
       socket.send(JSON.stringify({ type: "ack", offsets: frame.messages.map((m) => m.offset) }));
       socket.send(JSON.stringify({ type: "credit", n: frame.messages.length }));
     };
-    socket.onerror = () => (failure ??= new Error("a WebSocket subscriber failed"));
+    // Events after the measurement are the sockets being closed by us, not failures.
+    socket.onerror = () => {
+      if (!done) failure ??= new Error("a WebSocket subscriber failed");
+    };
+    socket.onclose = (event) => {
+      if (!done) failure ??= new Error(`a WebSocket subscriber was closed: ${event.code} ${event.reason}`);
+    };
     sockets.push(socket);
   }
+  // The clock starts once every subscriber is connected (or failed), as the messages flow from then.
+  await Promise.race([Promise.all(opened), sleep(10_000)]);
+  const t0 = performance.now();
   const deadline = t0 + profile.seconds * 1000;
   while (received < total && performance.now() < deadline && !failure) await sleep(2);
   const elapsedMs = performance.now() - t0;
+  done = true;
+  const error = failure;
   for (const socket of sockets) socket.close();
-  if (failure) throw failure;
+  if (error) throw error;
   if (received === 0) throw new Error("no message reached a WebSocket subscriber");
   return { ops: received, messages: received, elapsedMs, perSecond: (received / elapsedMs) * 1000, latenciesMs: [] };
 }
