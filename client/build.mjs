@@ -1,12 +1,58 @@
-// Builds what the Worker serves as static assets: the SDK as one ES module and the demo page.
+// Builds what the Worker serves as static assets: the SDK's ES modules and the demo page.
 // Run by wrangler before `dev` and `deploy` (wrangler.toml [build]); writes dist/public/.
+// With --package: the npm package `waystation` instead (client/package.json), into client/dist/.
 import { build } from "esbuild";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pureValibot } from "./pure-valibot.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+if (process.argv.includes("--package")) {
+  await buildPackage();
+  process.exit(0);
+}
+
+/**
+ * The npm package: one ES module per entry point (`.`, `./doc`, `./server`) with code splitting,
+ * so the entries share one copy of the client and the contract (`instanceof WaystationError`
+ * holds across them). Not minified: the app's bundler minifies, and keeps the pure annotations
+ * that let it drop the shared/ schemas the app does not use. Dependencies stay imports, so the
+ * app has one copy of valibot, idb and yjs. Declarations come from tsc.
+ */
+async function buildPackage() {
+  const dist = join(root, "client", "dist");
+  rmSync(dist, { recursive: true, force: true });
+  await build({
+    entryPoints: {
+      index: join(root, "client", "index.ts"),
+      doc: join(root, "client", "doc.ts"),
+      server: join(root, "client", "server", "index.ts"),
+    },
+    outdir: dist,
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "neutral",
+    external: ["valibot", "idb", "yjs", "@cfworker/json-schema"],
+    logLevel: "warning",
+    plugins: [pureValibot],
+  });
+  // Declarations by tsc, from a throwaway config on the repository's base options.
+  const config = join(dist, "tsconfig.types.json");
+  const files = ["client/index.ts", "client/doc.ts", "client/server/index.ts"].map((f) => join(root, f));
+  const compilerOptions = { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: join(dist, "types"), rootDir: root, lib: ["ES2023", "DOM", "DOM.Iterable"], types: [] };
+  writeFileSync(config, JSON.stringify({ extends: join(root, "tsconfig.json"), compilerOptions, files }));
+  try {
+    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", config], { stdio: "inherit" });
+  } finally {
+    rmSync(config);
+  }
+}
+
 // WAYSTATION_PUBLIC_DIR builds elsewhere: a test's private copy no other `wrangler dev` rebuilds.
 const out = process.env.WAYSTATION_PUBLIC_DIR ?? join(root, "dist", "public");
 
@@ -25,31 +71,38 @@ cpSync(join(root, "client", "demo"), staging, { recursive: true, filter: (src) =
 cpSync(join(root, "client", "dashboard"), join(staging, "dashboard"), { recursive: true, filter: (src) => !src.endsWith(".ts") && !src.endsWith("_headers") });
 appendFileSync(join(staging, "_headers"), readFileSync(join(root, "client", "dashboard", "_headers")));
 
-const entries = [
-  ["client/index.ts", "waystation.js"],
-  // Collaborative documents: a separate module, so the core bundle holds no yjs.
-  ["client/doc.ts", "waystation-doc.js"],
-  ["client/demo/demo.ts", "demo.js"],
-  ["client/dashboard/main.ts", "dashboard/dashboard.js"],
+// The SDK's entry points, built together with code splitting: what both use (WaystationError,
+// the contract in shared/, the client) lives once in a shared chunk both import, so
+// `instanceof WaystationError` holds across `/waystation.js` and `/waystation-doc.js`, and
+// what a bundle loads with import() (the SDK's JSON Schema validator) is a chunk of its own,
+// fetched only when first needed.
+const sdk = {
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  bundle: true,
+  format: "esm",
+  target: "es2022",
+  logLevel: "warning",
+  plugins: [pureValibot], // drops the shared/ schemas a bundle does not use
+};
+await build({
+  ...sdk,
+  entryPoints: {
+    waystation: join(root, "client", "index.ts"),
+    // Collaborative documents: a separate module, so the core bundle holds no yjs.
+    "waystation-doc": join(root, "client", "doc.ts"),
+  },
+  outdir: staging,
+  minify: true,
+  sourcemap: true,
+});
+// The demo and the dashboard are apps of their own: each bundles what it uses.
+const apps = [
+  ["client/demo/demo.ts", "demo"],
+  ["client/dashboard/main.ts", "dashboard/dashboard"],
 ].filter(([entry]) => existsSync(join(root, entry)));
-
-for (const [entry, file] of entries) {
-  const name = file.replace(/\.js$/, "");
-  await build({
-    entryPoints: { [name]: join(root, entry) },
-    outdir: staging,
-    // Code split: what a bundle loads with import() (the SDK's JSON Schema validator) becomes
-    // its own chunk, fetched only when first needed, so the core stays small.
-    splitting: true,
-    chunkNames: "chunks/[name]-[hash]",
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    minify: true,
-    sourcemap: true,
-    logLevel: "warning",
-    plugins: [pureValibot], // drops the shared/ schemas a bundle does not use
-  });
+for (const [entry, name] of apps) {
+  await build({ ...sdk, entryPoints: { [name]: join(root, entry) }, outdir: staging, minify: true, sourcemap: true });
 }
 
 const retired = `${out}.retired-${process.pid}`;
