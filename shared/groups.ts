@@ -28,6 +28,12 @@ export const OffsetListSchema = v.pipe(
   v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`),
 );
 
+/**
+ * A group's epoch, as a handed-out message carries it (`epoch`): it grows each time the group is
+ * moved (`…/seek`). An ack or nack that names it counts for nothing once the group has moved on.
+ */
+export const EpochSchema = nonNegativeInt;
+
 /** `POST …/groups/{group}/fetch`: lease up to `max` messages to `consumer`, waiting up to `waitMs`. */
 export const FetchRequestSchema = v.strictObject({
   consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
@@ -39,6 +45,8 @@ export const FetchRequestSchema = v.strictObject({
     v.pipe(v.array(positiveInt), v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`)),
     [],
   ),
+  /** The epoch the acked messages carried: as `epoch` of an ack. */
+  ackEpoch: v.optional(EpochSchema),
 });
 export type FetchRequest = v.InferOutput<typeof FetchRequestSchema>;
 
@@ -46,17 +54,21 @@ export type FetchRequest = v.InferOutput<typeof FetchRequestSchema>;
 export const FetchResponseSchema = v.object({ messages: v.array(MessageSchema), acked: v.optional(nonNegativeInt) });
 export type FetchResponse = { messages: Message[]; acked?: number };
 
-/** `POST …/groups/{group}/ack`: idempotent; offsets not in flight are ignored. */
-export const AckRequestSchema = v.strictObject({ offsets: OffsetListSchema });
+/**
+ * `POST …/groups/{group}/ack`: idempotent; offsets not in flight are ignored. With `epoch` (what
+ * the messages carried), offsets leased before the group was moved since are ignored too.
+ */
+export const AckRequestSchema = v.strictObject({ offsets: OffsetListSchema, epoch: v.optional(EpochSchema) });
 export type AckRequest = v.InferOutput<typeof AckRequestSchema>;
 /** How many of the offsets this request acked (an offset acked before does not count again). */
 export const AckResponseSchema = v.object({ acked: nonNegativeInt });
 export type AckResponse = v.InferOutput<typeof AckResponseSchema>;
 
-/** `POST …/groups/{group}/nack`: give leased messages back, handed out again after `delayMs`. */
+/** `POST …/groups/{group}/nack`: give leased messages back, handed out again after `delayMs`. `epoch` as for ack. */
 export const NackRequestSchema = v.strictObject({
   offsets: OffsetListSchema,
   delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
+  epoch: v.optional(EpochSchema),
 });
 export type NackRequest = v.InferOutput<typeof NackRequestSchema>;
 /** How many leased messages went back (those past `maxDeliveries` went to the DLS and count too). */
@@ -119,6 +131,27 @@ export const GroupConfigSchema = v.strictObject({
 });
 export type GroupConfig = v.InferOutput<typeof GroupConfigSchema>;
 
+/**
+ * `POST …/groups/{group}/seek`: moves the group. `earliest` (the log's head), `latest` (after the
+ * last message), `{offset: N}` (N is the next to hand out) or `{time: ms}` (the first message
+ * produced at or after `ms`). Below the new position counts as acked, from it on as never handed
+ * out; leases in flight are dropped, and the group's `epoch` grows.
+ */
+export const SeekTargetSchema = v.union([
+  v.literal("earliest"),
+  v.literal("latest"),
+  v.strictObject({ offset: positiveInt }),
+  v.strictObject({ time: nonNegativeInt }),
+]);
+export type SeekTarget = v.InferOutput<typeof SeekTargetSchema>;
+export const SeekRequestSchema = v.strictObject({ to: SeekTargetSchema });
+export type SeekRequest = v.InferOutput<typeof SeekRequestSchema>;
+
+/** The group as it stands after the seek (ackFloor, pending, lag…), and how many leases were dropped. */
+export interface SeekResponse extends GroupInfo {
+  dropped: number;
+}
+
 /** At most this many consumers in a group's `consumers` (the most recently seen). */
 export const MAX_CONSUMERS_IN_INFO = 20;
 
@@ -139,6 +172,10 @@ export interface GroupInfo extends GroupSummary {
   redeliveries: number;
   /** Hand-outs ever (each redelivery counts). */
   delivered: number;
+  /** Delayed messages (`delayMs`) the group passed over and hands out once their time comes. */
+  delayed: number;
+  /** How many times the group was moved (`…/seek`); handed-out messages carry it once it is above 0. */
+  epoch: number;
   /** Acks ever. */
   acked: number;
   /** Ran out of deliveries while `dls.onMaxDeliveries` was off: dropped, counted. */
@@ -170,11 +207,12 @@ const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
 /** Client → server. `credit` lets the server push `n` more messages; acks, nacks, extends and dead-letters as over HTTP. */
 export const ClientFrameSchema = v.variant("type", [
   v.strictObject({ type: v.literal("credit"), n: intInRange(1, MAX_FETCH_MESSAGES), ref: RefSchema }),
-  v.strictObject({ type: v.literal("ack"), offsets: OffsetListSchema, ref: RefSchema }),
+  v.strictObject({ type: v.literal("ack"), offsets: OffsetListSchema, epoch: v.optional(EpochSchema), ref: RefSchema }),
   v.strictObject({
     type: v.literal("nack"),
     offsets: OffsetListSchema,
     delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
+    epoch: v.optional(EpochSchema),
     ref: RefSchema,
   }),
   /** As `POST …/extend`, for the leases this socket's consumer holds. */

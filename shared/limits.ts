@@ -56,6 +56,8 @@ export const MAX_PUSH_FRAME_BYTES = 1 * MiB;
 export const MAX_SUBSCRIBE_CREDIT = 1000;
 export const MAX_WAIT_MS = 30_000;
 export const MAX_NACK_DELAY_MS = 24 * 60 * 60 * 1000;
+/** Longest a produced message may wait before groups and webhooks see it (`delayMs`): 7 days. */
+export const MAX_MESSAGE_DELAY_MS = 7 * 24 * 60 * 60 * 1000;
 /** Most offsets in one ack or nack. */
 export const MAX_ACK_OFFSETS = 1000;
 

@@ -8,6 +8,7 @@ import {
   MAX_HEADERS,
   MAX_HEADERS_BYTES,
   MAX_KEY_LENGTH,
+  MAX_MESSAGE_DELAY_MS,
   MAX_MESSAGE_ID_LENGTH,
   MAX_READ_LIMIT,
 } from "./limits";
@@ -53,6 +54,9 @@ export const OutgoingMessageSchema = v.pipe(
     /** Dedup id for producers without `seq`, honoured within the station's `dedupWindowMs`; with
      *  `seq`, the action's own id, kept with its ruling (a resend with another id is `seq_conflict`). */
     id: v.optional(MessageIdSchema),
+    /** Hide the message from groups and webhooks until `delayMs` after the station stores it
+     *  (0 to 7 days). It is stored and numbered at once; replay shows it at once. */
+    delayMs: v.optional(intInRange(0, MAX_MESSAGE_DELAY_MS)),
   }),
   v.check((message) => "body" in message && message.body !== undefined, "A message needs a body"),
 );
@@ -133,6 +137,12 @@ export const MessageSchema = v.object({
   producedAt: nonNegativeInt,
   /** How many times this message was handed out to the reading group (0 for replay). */
   deliveries: nonNegativeInt,
+  /** Only on a message produced with `delayMs` > 0: when groups and webhooks may first see it
+   *  (`producedAt + delayMs`, ms since the Unix epoch). */
+  visibleAt: v.optional(nonNegativeInt),
+  /** Only on a message a group handed out after it was moved (`…/seek`): the group's epoch,
+   *  which the consumer may send back with its ack so a late ack of a dropped lease counts for nothing. */
+  epoch: v.optional(nonNegativeInt),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 

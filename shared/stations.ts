@@ -17,6 +17,8 @@ export interface StationStats {
   deadLetters: number;
   /** Messages ever handed out to consumers and webhook endpoints (each redelivery counts). */
   delivered: number;
+  /** Messages stored with `delayMs` whose time has not come: no group or webhook sees them yet. */
+  delayed: number;
   /** What the storage quota counts: `bytes`, plus message ids (log and dedup window), dead
    *  letters, kept copies (for groups and webhook endpoints), producer ids, refusals and a doc
    *  station's snapshot. */

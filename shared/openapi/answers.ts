@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { StationConfigSchema } from "../config";
 import type { DropResponse, ResendResponse } from "../dead-letters";
 import { ErrorCode } from "../errors";
-import { type GroupInfo, StartPositionSchema } from "../groups";
+import { type GroupInfo, type SeekResponse, StartPositionSchema } from "../groups";
 import { MessageSchema } from "../messages";
 import { nonNegativeInt, positiveInt } from "../numbers";
 import {
@@ -46,6 +46,7 @@ export const StationStatsSchema = v.object({
   produced: nonNegativeInt,
   deadLetters: nonNegativeInt,
   delivered: nonNegativeInt,
+  delayed: nonNegativeInt,
   storedBytes: nonNegativeInt,
 });
 
@@ -85,6 +86,8 @@ export const GroupInfoSchema = v.object({
   nextOffset: positiveInt,
   redeliveries: nonNegativeInt,
   delivered: nonNegativeInt,
+  delayed: nonNegativeInt,
+  epoch: nonNegativeInt,
   acked: nonNegativeInt,
   discarded: nonNegativeInt,
   skipped: nonNegativeInt,
@@ -96,6 +99,9 @@ export const GroupInfoSchema = v.object({
   consumers: v.optional(v.array(GroupConsumerSchema)),
 });
 type _GroupInfo = Assert<Equal<v.InferOutput<typeof GroupInfoSchema>, GroupInfo>>;
+/** `POST …/groups/{group}/seek`: the group after the move, and the leases it dropped. */
+export const SeekResponseSchema = v.object({ ...GroupInfoSchema.entries, dropped: nonNegativeInt });
+type _SeekResponse = Assert<Equal<v.InferOutput<typeof SeekResponseSchema>, Flat<SeekResponse>>>;
 
 export const ResendResponseSchema = v.object({
   resent: nonNegativeInt,

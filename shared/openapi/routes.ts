@@ -18,6 +18,7 @@ import {
   GroupConfigSchema,
   NackRequestSchema,
   NackResponseSchema,
+  SeekRequestSchema,
   SubscribeQuerySchema,
 } from "../groups";
 import { ProduceRequestSchema, ProduceResponseSchema, ReadQuerySchema, ReadResponseSchema } from "../messages";
@@ -33,6 +34,7 @@ import {
   PutSchemaResponseSchema,
   PutWebhookResponseSchema,
   ResendResponseSchema,
+  SeekResponseSchema,
   SchemaListResponseSchema,
   SchemaVersionSchema,
   SchemaVersionsResponseSchema,
@@ -168,6 +170,13 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "Give up on leased messages: to the dead-letter station now (reason `rejected`, the consumer's reason in `detail`)",
     body: { schema: DeadLetterRequestSchema, required: true },
     answers: { 200: { description: "How many leased messages left the group", schema: DeadLetterResponseSchema } },
+    errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
+  },
+  {
+    method: "post", path: `${group}/seek`, operationId: "seekGroup", tag: "groups", right: "consume",
+    summary: "Move the group (consume or manage right): `earliest`, `latest`, `{offset}` or `{time}`; below the new position counts as acked, from it on as never handed out; leases in flight are dropped and the group's `epoch` grows",
+    body: { schema: SeekRequestSchema, required: true },
+    answers: { 200: { description: "The group's new state, and how many leases were dropped", schema: SeekResponseSchema } },
     errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
   },
   {

@@ -1,11 +1,20 @@
-// Consumer groups of a station: fetch (long-poll), ack, nack, extend and dead-letter need the consume right, as does
+// Consumer groups of a station: fetch (long-poll), ack, nack, extend, dead-letter and seek need the consume right, as does
 // the WebSocket subscribe; a group's explicit config (PUT/GET/DELETE) needs manage. A grant that
 // names `groups` reaches those groups only. A subscribe hands the object the caller's socket
 // credential, so the socket lives no longer than its token (worker/station/socket-guard.ts).
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
-import { AckRequestSchema, DeadLetterRequestSchema, ExtendRequestSchema, FetchRequestSchema, GroupConfigSchema, NackRequestSchema, SubscribeQuerySchema } from "../../shared/groups";
+import {
+  AckRequestSchema,
+  DeadLetterRequestSchema,
+  ExtendRequestSchema,
+  FetchRequestSchema,
+  GroupConfigSchema,
+  NackRequestSchema,
+  SeekRequestSchema,
+  SubscribeQuerySchema,
+} from "../../shared/groups";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websocket-auth";
 import { requireGroupAccess } from "../auth/require";
@@ -25,7 +34,7 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, FetchRequestSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
-    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, request.ack));
+    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, request.ack, request.ackEpoch ?? null));
     // The object wrote the JSON from the stored text; passing it on untouched saves a parse.
     return c.body(answer.json, 200, JSON_TYPE);
   })
@@ -34,14 +43,14 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, AckRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupAck(group, request.offsets)));
+    return c.json(unwrap(await stationStub(c.env, station).groupAck(group, request.offsets, request.epoch ?? null)));
   })
   .post("/:station/groups/:group/nack", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, NackRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs)));
+    return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs, request.epoch ?? null)));
   })
   .post("/:station/groups/:group/extend", async (c) => {
     const station = stationParam(c);
@@ -56,6 +65,17 @@ export const groups = new Hono<AppBindings>()
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, DeadLetterRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
     return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, request.offsets, request.reason)));
+  })
+  .post("/:station/groups/:group/seek", async (c) => {
+    // Moving a group is the consumer's own business (replaying what it processed): the consume
+    // right on the group suffices; the manage right (the dashboard's) reaches it as well.
+    const station = stationParam(c);
+    const group = groupParam(c);
+    const principal = c.get("principal");
+    const manages = principal.can(Action.Manage, station) && principal.canGroup(Action.Manage, station, group);
+    if (!manages) requireGroupAccess(c, Action.Consume, station, group);
+    const request = await readJson(c, SeekRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
+    return c.json(unwrap(await stationStub(c.env, station).groupSeek(group, request.to)));
   })
   .get("/:station/groups/:group/subscribe", async (c) => {
     const station = stationParam(c);

@@ -16,6 +16,8 @@ export interface PreparedMessage {
   bodyBytes: number;
   /** Bytes the message takes in the log: body, headers and key. */
   bytes: number;
+  /** Groups and webhooks see it this long after it is stored (0: at once). */
+  delayMs: number;
   /**
    * Set when the edge found that this sequenced message breaks the per-message contract: the
    * station rules its seq refused with this (unless the seq was ruled before). Its content is
@@ -43,13 +45,14 @@ export function encodeMessage(message: OutgoingMessage): PreparedMessage {
     body,
     bodyBytes,
     bytes: bodyBytes + (headers ? utf8Length(headers) : 0) + (key ? utf8Length(key) : 0),
+    delayMs: message.delayMs ?? 0,
     refused: null,
   };
 }
 
 /** A sequenced message the edge refused: only its seq, its id (if readable) and the refusal travel on. */
 export function refusedMessage(seq: number, id: string | null, refusal: Refusal): PreparedMessage {
-  return { seq, id, key: null, headers: null, body: "null", bodyBytes: 0, bytes: 0, refused: refusal };
+  return { seq, id, key: null, headers: null, body: "null", bodyBytes: 0, bytes: 0, delayMs: 0, refused: refusal };
 }
 
 /** True when the batch's messages carry seqs (the edge lets no batch mix both). */

@@ -9,8 +9,8 @@ import type { StationRecord } from "./station-record";
 export function appendMessage(sql: SqlStorage, record: StationRecord, producer: string | null, message: PreparedMessage, now: number): number {
   const offset = record.nextOffset;
   sql.exec(
-    `INSERT INTO messages (msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     offset,
     producer,
     message.seq,
@@ -20,6 +20,8 @@ export function appendMessage(sql: SqlStorage, record: StationRecord, producer: 
     message.body,
     now,
     message.bytes,
+    // Numbered and stored now; groups and webhooks see it from producedAt + delayMs.
+    message.delayMs > 0 ? now + message.delayMs : null,
   );
   record.nextOffset = offset + 1;
   record.messageCount += 1;
@@ -34,6 +36,16 @@ export function readMessages(sql: SqlStorage, fromOffset: number, limit: number)
 
 export function readMessage(sql: SqlStorage, offset: number): MessageRow | null {
   return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, offset).toArray()[0] ?? null;
+}
+
+/** Delayed messages whose time has not come (`stats.delayed`). */
+export function countDelayed(sql: SqlStorage, now: number): number {
+  return sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE visible_at > ?", now).one().n;
+}
+
+/** When the next delayed message becomes visible, or null if none waits: the alarm wakes groups and webhooks then. */
+export function nextVisibleAt(sql: SqlStorage, now: number): number | null {
+  return sql.exec<{ at: number | null }>("SELECT min(visible_at) AS at FROM messages WHERE visible_at > ?", now).one().at;
 }
 
 /**

@@ -15,13 +15,15 @@ export interface MessageColumns {
 
 export interface MessageRow extends MessageColumns {
   msg_offset: number;
+  /** When groups and webhooks may first see it (a message produced with `delayMs`), else null. */
+  visible_at: number | null;
   [column: string]: SqlStorageValue;
 }
 
-export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes";
+export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at";
 
 export function toMessage(row: MessageRow, deliveries = 0): Message {
-  return {
+  const message: Message = {
     offset: row.msg_offset,
     producer: row.producer,
     seq: row.seq,
@@ -32,4 +34,6 @@ export function toMessage(row: MessageRow, deliveries = 0): Message {
     producedAt: row.produced_at,
     deliveries,
   };
+  if (row.visible_at !== null) message.visibleAt = row.visible_at;
+  return message;
 }

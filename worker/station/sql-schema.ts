@@ -42,6 +42,10 @@ const MIGRATIONS: Migrations = {
       expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX dedup_ids_by_expiry ON dedup_ids (expires_at);`,
+    // Delayed messages (`delayMs`): when groups and webhooks may first see one; NULL for the
+    // rest (visible at once). Indexed for the alarm (the earliest) and the stats (how many wait).
+    `ALTER TABLE messages ADD COLUMN visible_at INTEGER;
+    CREATE INDEX messages_by_visible_at ON messages (visible_at) WHERE visible_at IS NOT NULL;`,
   ],
   // The recent-throughput ring and the delivered total (worker/station/throughput.ts).
   throughput: [
@@ -123,6 +127,12 @@ const MIGRATIONS: Migrations = {
       last_seen_at INTEGER NOT NULL,
       PRIMARY KEY (group_name, consumer)
     ) WITHOUT ROWID;`,
+    // Delayed messages and moving a group (seek): kept copies carry the message's visible_at
+    // like the log; each group counts the times it was moved (its epoch) and each delivery the
+    // epoch it was handed out in, so an ack of a lease dropped by a seek can be told apart.
+    `ALTER TABLE kept_messages ADD COLUMN visible_at INTEGER;
+    ALTER TABLE groups ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE deliveries ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
   ],
   // The dead-letter station (worker/station/dead-letters.ts): each letter keeps its message.
   dead_letters: [

@@ -92,7 +92,7 @@ export class StationRecord {
     );
   }
 
-  stats(deadLetters: number, delivered: number): StationStats {
+  stats(deadLetters: number, delivered: number, delayed: number): StationStats {
     return {
       firstOffset: this.firstOffset,
       lastOffset: this.lastOffset,
@@ -101,6 +101,7 @@ export class StationRecord {
       produced: this.producedCount,
       deadLetters,
       delivered,
+      delayed,
       storedBytes: this.storedBytes(),
     };
   }

@@ -8,7 +8,7 @@ import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { DEFAULT_READ_LIMIT, MAX_READ_BYTES } from "../../shared/limits";
 import type { ProduceResponse, ReadResponse } from "../../shared/messages";
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
-import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse } from "../../shared/groups";
+import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse, SeekResponse, SeekTarget } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
 import type { PutWebhookRequest, PutWebhookResponse, ReplayWebhookRequest, WebhookInfo, WebhookListResponse } from "../../shared/webhooks";
 import type { Env } from "../env";
@@ -26,6 +26,7 @@ import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
 import { SocketGuard } from "./socket-guard";
 import { enforceRetention, retentionDueAt } from "./retention";
+import { countDelayed, nextVisibleAt } from "./log";
 import { toMessage } from "./rows";
 import { Scheduler } from "./scheduler";
 import { migrate } from "./sql-schema";
@@ -57,6 +58,8 @@ export class Station extends DurableObject<Env> {
   private readonly groups: GroupService;
   /** Webhook endpoints and their delivery (worker/station/webhooks.ts). */
   private readonly webhooks: StationWebhooks;
+  /** Delayed messages visible by this time have been announced to groups and webhooks (0 after a restart: once more, harmless). */
+  private visibilityCheckedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -114,6 +117,17 @@ export class Station extends DurableObject<Env> {
         name: "doc-compaction",
         dueAt: (now) => this.docCompactor.dueAt(this.record, now),
         run: (now) => this.docCompactor.run(now, (work) => this.transact(work)),
+      },
+      {
+        // Delayed messages (`delayMs`): when the earliest comes due, groups serve their waiting
+        // fetches and subscribers, and webhooks take it. The time lives in SQL, so a restart keeps it.
+        name: "delayed-visibility",
+        dueAt: () => nextVisibleAt(this.sql, this.visibilityCheckedAt),
+        run: async (now) => {
+          this.visibilityCheckedAt = now;
+          await this.groups.onAvailable();
+          this.webhooks.afterAppend();
+        },
       },
       this.groups.task(),
       this.webhooks.task,
@@ -241,22 +255,28 @@ export class Station extends DurableObject<Env> {
   }
 
   /** Acks `ack`, then leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
-  async groupFetch(group: string, consumer: string, max: number, waitMs: number, ack: number[] = []): Promise<Result<FetchAnswer>> {
+  async groupFetch(group: string, consumer: string, max: number, waitMs: number, ack: number[] = [], ackEpoch: number | null = null): Promise<Result<FetchAnswer>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.fetch(group, consumer, max, waitMs, ack);
+    return this.groups.fetch(group, consumer, max, waitMs, ack, ackEpoch);
   }
 
-  async groupAck(group: string, offsets: number[]): Promise<Result<AckResponse>> {
+  async groupAck(group: string, offsets: number[], epoch: number | null = null): Promise<Result<AckResponse>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.ack(group, offsets);
+    return this.groups.ack(group, offsets, epoch);
   }
 
-  async groupNack(group: string, offsets: number[], delayMs: number): Promise<Result<NackResponse>> {
+  async groupNack(group: string, offsets: number[], delayMs: number, epoch: number | null = null): Promise<Result<NackResponse>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.nack(group, offsets, delayMs);
+    return this.groups.nack(group, offsets, delayMs, epoch);
+  }
+
+  /** Moves a group (`…/seek`): before the new position acked, from it on never handed out. */
+  async groupSeek(group: string, target: SeekTarget): Promise<Result<SeekResponse>> {
+    if (!this.record) return this.notFound();
+    return this.groups.seek(group, target);
   }
 
   async groupExtend(group: string, consumer: string, offsets: number[]): Promise<Result<ExtendResponse>> {
@@ -333,7 +353,10 @@ export class Station extends DurableObject<Env> {
       const due = retentionDueAt(this.sql, record, now);
       if (due !== null) await this.scheduler.wakeBy(due);
     }
-    const rememberedIds = batch.messages.some((m) => m.seq === null && m.id !== null);
+    // A delayed message: the alarm wakes groups and webhooks when it becomes visible.
+    const visibleAt = nextVisibleAt(this.sql, now);
+    if (visibleAt !== null) await this.scheduler.wakeBy(visibleAt);
+        const rememberedIds = batch.messages.some((m) => m.seq === null && m.id !== null);
     if (dedupWindowMs > 0 && rememberedIds) await this.scheduler.wakeBy(now + dedupWindowMs);
     const compactAt = compactionDueAt(this.sql, record, now);
     if (compactAt !== null) await this.scheduler.wakeBy(compactAt);
@@ -365,7 +388,7 @@ export class Station extends DurableObject<Env> {
     return {
       name: record.name,
       config: record.config,
-      stats: record.stats(countDeadLetters(this.sql), deliveredTotal(this.sql)),
+      stats: record.stats(countDeadLetters(this.sql), deliveredTotal(this.sql), countDelayed(this.sql, Date.now())),
       groups: [...this.groups.describeAll(record), ...this.webhooks.groupSummaries()],
       throughput: readThroughput(this.sql, Date.now()),
       createdAt: record.createdAt,

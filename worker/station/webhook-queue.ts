@@ -86,16 +86,36 @@ function matchesFilter(filter: WebhookFilter | null, headersJson: string | null)
   });
 }
 
-/** Takes messages at the cursor into the endpoint's queue until it holds `maxInFlight`. */
+/**
+ * A queued row whose message is delayed (`delayMs`) and not visible yet (bind `now`). Such a
+ * row waits with `next_attempt_at` = its visible time, takes no room and, on an ordered
+ * endpoint, holds nothing back: the endpoint passes over it and sends it once its time comes
+ * (the same rule as a group's hand-outs).
+ */
+const NOT_YET_VISIBLE = "EXISTS (SELECT 1 FROM messages m WHERE m.msg_offset = webhook_queue.msg_offset AND m.visible_at > ?)";
+
+/** Queued rows of an endpoint that take room: all but delayed ones not visible yet. */
+function countQueuedVisible(sql: SqlStorage, endpointId: number, now: number): number {
+  return sql.exec<{ n: number }>(`SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ? AND NOT ${NOT_YET_VISIBLE}`, endpointId, now).one().n;
+}
+
+/** The lowest queued row an ordered endpoint may send next (delayed rows not visible yet passed over). */
+function orderedHead(sql: SqlStorage, endpointId: number, now: number): QueueRow | undefined {
+  return sql
+    .exec<QueueRow>(`SELECT * FROM webhook_queue WHERE webhook_id = ? AND NOT ${NOT_YET_VISIBLE} ORDER BY msg_offset LIMIT 1`, endpointId, now)
+    .toArray()[0];
+}
+
+/** Takes messages at the cursor into the endpoint's queue until it holds `maxInFlight` (delayed ones not counted). */
 export function refillQueue(sql: SqlStorage, record: StationRecord, endpoint: Endpoint, now: number): void {
   let cursor = Math.max(endpoint.nextOffset, record.firstOffset);
-  const queued = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ?", endpoint.id).one().n;
+  const queued = countQueuedVisible(sql, endpoint.id, now);
   let room = endpoint.options.maxInFlight - queued;
   if (room > 0 && cursor < record.nextOffset) {
     const filter = endpoint.options.filter;
     const rows = sql
-      .exec<{ msg_offset: number; headers: string | null }>(
-        "SELECT msg_offset, headers FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?",
+      .exec<{ msg_offset: number; headers: string | null; visible_at: number | null }>(
+        "SELECT msg_offset, headers, visible_at FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?",
         cursor,
         filter === null ? room : MAX_SCAN_PER_REFILL,
       )
@@ -104,14 +124,15 @@ export function refillQueue(sql: SqlStorage, record: StationRecord, endpoint: En
       if (room === 0) break;
       cursor = row.msg_offset + 1;
       if (!matchesFilter(filter, row.headers)) continue;
+      const delayed = row.visible_at !== null && row.visible_at > now;
       // OR IGNORE: a copy resent from the DLS may already wait at this offset.
       sql.exec(
         "INSERT OR IGNORE INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (?, ?, 0, ?, NULL)",
         endpoint.id,
         row.msg_offset,
-        now,
+        delayed ? row.visible_at : now,
       );
-      room -= 1;
+      if (!delayed) room -= 1;
     }
     if (rows.length === 0) cursor = record.nextOffset;
   }
@@ -126,7 +147,7 @@ function claimableRows(sql: SqlStorage, endpoint: Endpoint, inFlight: InFlightVi
   const busy = inFlight.count(endpoint.id);
   if (endpoint.options.ordered) {
     if (busy > 0) return [];
-    const head = sql.exec<QueueRow>("SELECT * FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).toArray()[0];
+    const head = orderedHead(sql, endpoint.id, now);
     return head && head.next_attempt_at <= now ? [head] : [];
   }
   const room = endpoint.options.maxInFlight - busy;
@@ -160,7 +181,8 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
   const claims: Claim[] = [];
   for (const { endpoint, row } of candidates) {
     if (claims.length >= slots) break;
-    const content = messageContent(sql, row);
+    const logged = row.message === null ? loggedRow(sql, row.msg_offset) : null;
+    const content = row.message !== null ? (JSON.parse(row.message) as DeadLetterContent) : logged ? contentOfRow(logged) : null;
     if (content === null) {
       skipTrimmed(sql, endpoint, row, now);
       continue;
@@ -184,17 +206,15 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
       timeoutMs: endpoint.options.timeoutMs,
       leaseUntil,
       webhookId: webhookMessageId(record, row.msg_offset),
-      payload: payloadJson(record.name, row.msg_offset, content, attempt),
+      payload: payloadJson(record.name, row.msg_offset, content, attempt, logged?.visible_at ?? null),
       content,
     });
   }
   return claims;
 }
 
-function messageContent(sql: SqlStorage, row: QueueRow): DeadLetterContent | null {
-  if (row.message !== null) return JSON.parse(row.message) as DeadLetterContent;
-  const logged = sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, row.msg_offset).toArray()[0];
-  return logged ? contentOfRow(logged) : null;
+function loggedRow(sql: SqlStorage, offset: number): MessageRow | null {
+  return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, offset).toArray()[0] ?? null;
 }
 
 function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: number): void {
@@ -211,7 +231,7 @@ function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: nu
 }
 
 /** The delivery body: exactly the Message shape of shared/messages.ts, plus `station`. */
-function payloadJson(station: string, offset: number, content: DeadLetterContent, attempt: number): string {
+function payloadJson(station: string, offset: number, content: DeadLetterContent, attempt: number, visibleAt: number | null): string {
   const message = messageJson(
     {
       msg_offset: offset,
@@ -223,6 +243,7 @@ function payloadJson(station: string, offset: number, content: DeadLetterContent
       body: content.body,
       produced_at: content.producedAt,
       bytes: content.bytes,
+      visible_at: visibleAt,
     },
     attempt,
   );
@@ -373,15 +394,16 @@ export function webhooksDue(sql: SqlStorage, record: StationRecord, now: number,
     const busy = inFlight.count(endpoint.id);
     const room = endpoint.options.ordered ? (busy === 0 ? 1 : 0) : endpoint.options.maxInFlight - busy;
     const queued = sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhook_queue WHERE webhook_id = ?", endpoint.id).one().n;
-    if (!poolFull && room > 0 && queued < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) {
+    const queuedVisible = queued === 0 ? 0 : countQueuedVisible(sql, endpoint.id, now);
+    if (!poolFull && room > 0 && queuedVisible < endpoint.options.maxInFlight && Math.max(endpoint.nextOffset, record.firstOffset) < record.nextOffset) {
       dueNow = true;
     }
     if (queued === 0) continue;
     later(sql.exec<{ t: number | null }>("SELECT min(next_attempt_at) AS t FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at > ?", endpoint.id, now).one().t);
     if (poolFull || room <= 0 || dueNow) continue;
     if (endpoint.options.ordered) {
-      const head = sql.exec<{ t: number }>("SELECT next_attempt_at AS t FROM webhook_queue WHERE webhook_id = ? ORDER BY msg_offset LIMIT 1", endpoint.id).one();
-      if (head.t <= now) dueNow = true;
+      const head = orderedHead(sql, endpoint.id, now);
+      if (head && head.next_attempt_at <= now) dueNow = true;
     } else {
       const due = sql
         .exec<{ msg_offset: number }>("SELECT msg_offset FROM webhook_queue WHERE webhook_id = ? AND next_attempt_at <= ? ORDER BY msg_offset LIMIT ?", endpoint.id, now, busy + 1)

@@ -21,6 +21,8 @@ export interface GroupRow {
   discarded: number;
   /** Trimmed by retention before the group handed them out or got their ack. */
   skipped: number;
+  /** Times the group was moved (seek); deliveries record the epoch they were handed out in. */
+  epoch: number;
   created_at: number;
   updated_at: number;
   [column: string]: SqlStorageValue;

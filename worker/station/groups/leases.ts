@@ -1,7 +1,9 @@
 // Handing messages out: a lease gives a consumer a message for `ackTimeoutMs`; nobody else
 // gets it until the lease ends. Redeliveries due now go first (they have the lower offsets),
-// then new messages from the group's cursor. Set-based: a few statements per batch, whatever
-// its size. Runs inside the caller's transaction.
+// then new messages from the group's cursor. A delayed message (`delayMs`) not visible yet is
+// passed over: parked in line (never handed out, due at its visible time) while the cursor goes
+// on, so it holds no later message back. Set-based: a few statements per batch, whatever its
+// size. Runs inside the caller's transaction.
 import { MESSAGE_COLUMNS, type MessageRow } from "../rows";
 import type { StationRecord } from "../station-record";
 import { type GroupRow, settingsOf } from "./group-state";
@@ -27,12 +29,12 @@ export function leaseMessages(
 ): LeasedBatch {
   const leaseUntil = now + settingsOf(group, record.config).ackTimeoutMs;
   const budget = { count: max, bytes: maxBytes };
-  const messages = leaseRedeliveries(sql, group.name, consumer, leaseUntil, budget, now);
+  const messages = leaseRedeliveries(sql, group, consumer, leaseUntil, budget, now);
   const fresh = budget.count > 0 && budget.bytes > 0 ? leaseNew(sql, record, group, consumer, leaseUntil, budget, now) : null;
   const total = messages.length + (fresh?.messages.length ?? 0);
-  if (total > 0) {
-    const nextOffset = fresh && fresh.messages.length > 0 ? fresh.nextOffset : group.next_offset;
-    const skipped = fresh && fresh.messages.length > 0 ? fresh.skipped : 0;
+  if (total > 0 || fresh !== null) {
+    const nextOffset = fresh ? fresh.nextOffset : group.next_offset;
+    const skipped = fresh ? fresh.skipped : 0;
     sql.exec(
       "UPDATE groups SET next_offset = ?, skipped = skipped + ?, delivered = delivered + ?, updated_at = ? WHERE name = ?",
       nextOffset,
@@ -51,8 +53,9 @@ interface Budget {
   bytes: number;
 }
 
-/** Messages handed out before and due again (nacked, or their lease ran out). */
-function leaseRedeliveries(sql: SqlStorage, group: string, consumer: string, leaseUntil: number, budget: Budget, now: number): string[] {
+/** Messages handed out before and due again (nacked, or their lease ran out), and delayed ones whose time came. */
+function leaseRedeliveries(sql: SqlStorage, groupRow: GroupRow, consumer: string, leaseUntil: number, budget: Budget, now: number): string[] {
+  const group = groupRow.name;
   const due = sql
     .exec<{ msg_offset: number; deliveries: number }>(
       `SELECT msg_offset, deliveries FROM deliveries
@@ -79,14 +82,15 @@ function leaseRedeliveries(sql: SqlStorage, group: string, consumer: string, lea
     }
     if (!spend(budget, row, messages.length)) break;
     taken.push(delivery.msg_offset);
-    messages.push(messageJson(row, delivery.deliveries + 1));
+    messages.push(messageJson(row, delivery.deliveries + 1, groupRow.epoch));
   }
   if (taken.length > 0) {
     sql.exec(
-      `UPDATE deliveries SET consumer = ?, lease_until = ?, deliveries = deliveries + 1
+      `UPDATE deliveries SET consumer = ?, lease_until = ?, deliveries = deliveries + 1, epoch = ?
        WHERE group_name = ? AND msg_offset IN (SELECT value FROM json_each(?))`,
       consumer,
       leaseUntil,
+      groupRow.epoch,
       group,
       JSON.stringify(taken),
     );
@@ -98,7 +102,14 @@ function leaseRedeliveries(sql: SqlStorage, group: string, consumer: string, lea
   return messages;
 }
 
-/** Messages never handed out to the group, from its cursor on; the cursor's new place. */
+/** Most delayed messages one hand-out passes over (parks); the cursor stops after them. */
+export const MAX_PARKED_PER_LEASE = 1000;
+
+/**
+ * Messages never handed out to the group, from its cursor on, and the cursor's new place.
+ * Delayed messages not visible yet are parked on the way (not handed out, not counted against
+ * the budget, at most MAX_PARKED_PER_LEASE): null when the cursor did not move.
+ */
 function leaseNew(
   sql: SqlStorage,
   record: StationRecord,
@@ -111,28 +122,50 @@ function leaseNew(
   const from = Math.max(group.next_offset, record.firstOffset);
   if (from >= record.nextOffset) return null;
   const rows = sql
-    .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?`, from, budget.count)
+    .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?`, from, budget.count + MAX_PARKED_PER_LEASE)
     .toArray();
   const messages: string[] = [];
+  const taken: number[] = [];
+  const parked: Array<[offset: number, visibleAt: number]> = [];
   let last = 0;
   for (const row of rows) {
+    if (row.visible_at !== null && row.visible_at > now) {
+      if (parked.length >= MAX_PARKED_PER_LEASE) break;
+      parked.push([row.msg_offset, row.visible_at]);
+      last = row.msg_offset;
+      continue;
+    }
     if (!spend(budget, row, messages.length)) break;
-    messages.push(messageJson(row, 1));
+    messages.push(messageJson(row, 1, group.epoch));
+    taken.push(row.msg_offset);
     last = row.msg_offset;
   }
-  if (messages.length === 0) return null;
-  // The log is dense from its head, so the range holds exactly the rows read above.
-  sql.exec(
-    `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at)
-     SELECT ?, msg_offset, ?, ?, 1, ? FROM messages WHERE msg_offset BETWEEN ? AND ?
-     ON CONFLICT (group_name, msg_offset) DO NOTHING`,
-    group.name,
-    consumer,
-    leaseUntil,
-    now,
-    rows[0]!.msg_offset,
-    last,
-  );
+  if (last === 0) return null;
+  if (taken.length > 0) {
+    sql.exec(
+      `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at, epoch)
+       SELECT ?, value, ?, ?, 1, ?, ? FROM json_each(?) WHERE true
+       ON CONFLICT (group_name, msg_offset) DO NOTHING`,
+      group.name,
+      consumer,
+      leaseUntil,
+      now,
+      group.epoch,
+      JSON.stringify(taken),
+    );
+  }
+  // `WHERE true`: SQLite's parser needs it between an INSERT's SELECT and ON CONFLICT.
+  // Parked: in line, never handed out (deliveries 0), due when visible; the alarm comes then.
+  if (parked.length > 0) {
+    sql.exec(
+      `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at, epoch)
+       SELECT ?, value ->> 0, NULL, NULL, 0, value ->> 1, ? FROM json_each(?) WHERE true
+       ON CONFLICT (group_name, msg_offset) DO NOTHING`,
+      group.name,
+      group.epoch,
+      JSON.stringify(parked),
+    );
+  }
   // Offsets between the cursor and the log's head were trimmed before the group got them.
   return { messages, nextOffset: last + 1, skipped: Math.max(0, from - group.next_offset) };
 }

@@ -1,10 +1,10 @@
 // Consumer groups of one station, as the Station object serves them: fetch (with long-poll),
-// ack, nack, lease extension, dead-lettering by the consumer, group config, the dead-letter station, WebSocket subscribers, and the alarm task
+// ack, nack, lease extension, dead-lettering by the consumer, seek, group config, the dead-letter station, WebSocket subscribers, and the alarm task
 // that ends leases. Owns the in-memory parts (waiters) and the order of steps; the SQL lives
 // in the modules beside it. Every write goes through the host's transaction.
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../../shared/dead-letters";
 import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
-import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse } from "../../../shared/groups";
+import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse, SeekResponse, SeekTarget } from "../../../shared/groups";
 import { MAX_FETCH_BYTES, MAX_GROUPS_PER_STATION, MAX_READ_BYTES, MAX_RESEND_ALL, MAX_RESEND_BYTES, MAX_WAITING_FETCHES } from "../../../shared/limits";
 import { GROUP_NAME_PATTERN } from "../../../shared/names";
 import {
@@ -24,6 +24,7 @@ import { countGroups, createGroup, deleteGroup, loadGroup, sameStart, startOf, u
 import { type LeasedBatch, leaseMessages } from "./leases";
 import { acknowledgedPrefixWaiting, skipTrimmed, trimAcked } from "./log-sync";
 import { messagesJson } from "./message-json";
+import { seekGroup } from "./seek";
 import { ackOffsets, expireLeases, hasExpiredLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
 import { describeGroup, describeGroups } from "./stats";
 import type { SocketGuard } from "../socket-guard";
@@ -79,8 +80,8 @@ export class GroupService {
           return ok(null);
         });
       },
-      ack: (group, offsets) => this.ack(group, offsets),
-      nack: (group, offsets, delayMs) => this.nack(group, offsets, delayMs),
+      ack: (group, offsets, epoch) => this.ack(group, offsets, epoch),
+      nack: (group, offsets, delayMs, epoch) => this.nack(group, offsets, delayMs, epoch),
       extend: (group, consumer, offsets) => this.extend(group, consumer, offsets),
       deadLetter: (group, offsets, reason) => this.deadLetter(group, offsets, reason),
       wakeBy: (at) => this.host.wakeBy(at),
@@ -142,8 +143,8 @@ export class GroupService {
    * Acks `ackFirst` (the previous batch, saving a round trip and a storage sync), then leases up
    * to `max` messages; with nothing to hand out, waits up to `waitMs` for some.
    */
-  async fetch(group: string, consumer: string, max: number, waitMs: number, ackFirst: readonly number[] = []): Promise<Result<FetchAnswer>> {
-    const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true, [...new Set(ackFirst)]);
+  async fetch(group: string, consumer: string, max: number, waitMs: number, ackFirst: readonly number[] = [], ackEpoch: number | null = null): Promise<Result<FetchAnswer>> {
+    const leased = this.lease(group, consumer, max, MAX_FETCH_BYTES, Date.now(), true, [...new Set(ackFirst)], ackEpoch);
     if (!leased.ok) return leased;
     if (leased.value.missing) return groupNotFound(this.host.record(), group);
     const acked = ackFirst.length > 0 ? leased.value.acked : undefined;
@@ -156,24 +157,25 @@ export class GroupService {
     return this.wait(group, consumer, max, waitMs, acked);
   }
 
-  ack(group: string, offsets: readonly number[]): Result<AckResponse> {
+  /** `epoch`: the one the messages carried, if the consumer sent it (a lease a seek dropped then counts for nothing). */
+  ack(group: string, offsets: readonly number[], epoch: number | null = null): Result<AckResponse> {
     const unique = [...new Set(offsets)];
     // No lease expiry first: an ack that arrives late still counts, rather than racing the DLS.
     return this.transact((record) => {
       if (!loadGroup(this.sql, group)) return groupNotFound(record, group);
-      const acked = ackOffsets(this.sql, group, unique);
+      const acked = ackOffsets(this.sql, group, unique, epoch);
       if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ acked });
     });
   }
 
-  async nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>> {
+  async nack(group: string, offsets: readonly number[], delayMs: number, epoch: number | null = null): Promise<Result<NackResponse>> {
     const now = Date.now();
     const unique = [...new Set(offsets)];
     const result = this.transact((record) => {
       const row = loadGroup(this.sql, group);
       if (!row) return groupNotFound(record, group);
-      const outcome = nackOffsets(this.sql, record, row, unique, delayMs, now);
+      const outcome = nackOffsets(this.sql, record, row, unique, delayMs, now, epoch);
       if (outcome.deadLettered + outcome.discarded > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok({ nacked: outcome.requeued + outcome.deadLettered + outcome.discarded });
     });
@@ -212,6 +214,26 @@ export class GroupService {
       if (outcome.deadLettered > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok(outcome);
     });
+  }
+
+  /**
+   * Moves the group (worker/station/groups/seek.ts) and answers with its new state. Leases in
+   * flight are dropped; with `untilAcked`, what the new ack floor frees is deleted; waiting
+   * fetches and subscribers are served from the new position at once.
+   */
+  async seek(group: string, target: SeekTarget): Promise<Result<SeekResponse>> {
+    const now = Date.now();
+    const result = this.transact((record) => {
+      this.prepare(record, now);
+      const row = loadGroup(this.sql, group);
+      if (!row) return groupNotFound(record, group);
+      const moved = seekGroup(this.sql, record, row, target, now);
+      if (!moved.ok) return fail(moved.code, moved.message, moved.details);
+      trimAcked(this.sql, record, this.otherFirstUnacked());
+      return ok({ ...describeGroup(this.sql, record, group, now)!, dropped: moved.dropped });
+    });
+    if (result.ok) await this.onAvailable();
+    return result;
   }
 
   /** Creates a group or changes its overrides; `start` is fixed once the group exists. */
@@ -361,10 +383,11 @@ export class GroupService {
     now: number,
     asked = false,
     ackFirst: readonly number[] = [],
+    ackEpoch: number | null = null,
   ): Result<LeasedBatch & { acked: number; missing?: true }> {
     return this.transact((record) => {
       if (!loadGroup(this.sql, group)) return ok({ messages: [], leaseUntil: now, acked: 0, missing: true as const });
-      const acked = ackFirst.length > 0 ? ackOffsets(this.sql, group, ackFirst) : 0;
+      const acked = ackFirst.length > 0 ? ackOffsets(this.sql, group, ackFirst, ackEpoch) : 0;
       if (acked > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       this.prepare(record, now);
       // Read after `prepare`, which may have moved the cursor past trimmed offsets.

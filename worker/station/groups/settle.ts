@@ -14,11 +14,19 @@ export interface Delivery {
   deliveries: number;
 }
 
+/**
+ * Which handed-out deliveries an ack or nack may settle: those of `offsets` handed out at least
+ * once (a delayed message parked in line was never seen by a consumer) and, when the consumer
+ * names the epoch its messages carried, handed out in that epoch — after a seek, the ack of a
+ * dropped lease counts for nothing even once its message went out again. Binds group, offsets, epoch, epoch.
+ */
+const SETTLEABLE = "group_name = ? AND msg_offset IN (SELECT value FROM json_each(?)) AND deliveries > 0 AND (? IS NULL OR epoch = ?)";
+
 /** Acks `offsets` for the group; returns how many were in flight (acked now, not before). */
-export function ackOffsets(sql: SqlStorage, group: string, offsets: readonly number[]): number {
+export function ackOffsets(sql: SqlStorage, group: string, offsets: readonly number[], epoch: number | null = null): number {
   const list = JSON.stringify(offsets);
   const acked = sql
-    .exec<{ msg_offset: number }>("DELETE FROM deliveries WHERE group_name = ? AND msg_offset IN (SELECT value FROM json_each(?)) RETURNING msg_offset", group, list)
+    .exec<{ msg_offset: number }>(`DELETE FROM deliveries WHERE ${SETTLEABLE} RETURNING msg_offset`, group, list, epoch, epoch)
     .toArray();
   if (acked.length === 0) return 0;
   forgetKept(
@@ -45,13 +53,15 @@ export function nackOffsets(
   offsets: readonly number[],
   delayMs: number,
   now: number,
+  epoch: number | null = null,
 ): FailOutcome {
   const leased = sql
     .exec<{ msg_offset: number; deliveries: number }>(
-      `SELECT msg_offset, deliveries FROM deliveries
-       WHERE group_name = ? AND consumer IS NOT NULL AND msg_offset IN (SELECT value FROM json_each(?))`,
+      `SELECT msg_offset, deliveries FROM deliveries WHERE ${SETTLEABLE} AND consumer IS NOT NULL`,
       group.name,
       JSON.stringify(offsets),
+      epoch,
+      epoch,
     )
     .toArray()
     .map((r) => ({ offset: r.msg_offset, deliveries: r.deliveries }));

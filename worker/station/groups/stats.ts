@@ -1,5 +1,6 @@
 // Group stats as the station info and `GET …/groups/{group}` show them: ack floor, pending
-// (leased now), lag (never handed out), redeliveries waiting, dead letters, consumers seen.
+// (leased now), lag (never handed out, delayed ones included), redeliveries waiting, dead
+// letters, consumers seen.
 // A few aggregate queries over all groups; no per-group round trips.
 import type { GroupConsumer, GroupInfo } from "../../../shared/groups";
 import { countDeadLettersByGroup } from "../dead-letters";
@@ -12,6 +13,8 @@ interface InFlight {
   first_open: number;
   pending: number;
   in_flight: number;
+  /** Delayed messages passed over, not visible yet. */
+  delayed: number;
   [column: string]: SqlStorageValue;
 }
 
@@ -22,8 +25,10 @@ export function describeGroups(sql: SqlStorage, record: StationRecord, now: numb
   const inFlight = new Map(
     sql
       .exec<InFlight>(
-        `SELECT group_name, min(msg_offset) AS first_open, coalesce(sum(lease_until > ?), 0) AS pending, count(*) AS in_flight
+        `SELECT group_name, min(msg_offset) AS first_open, coalesce(sum(lease_until > ?), 0) AS pending, count(*) AS in_flight,
+           coalesce(sum(consumer IS NULL AND deliveries = 0 AND available_at > ?), 0) AS delayed
          FROM deliveries GROUP BY group_name`,
+        now,
         now,
       )
       .toArray()
@@ -42,8 +47,10 @@ export function describeGroup(sql: SqlStorage, record: StationRecord, name: stri
   const inFlight =
     sql
       .exec<InFlight>(
-        `SELECT group_name, min(msg_offset) AS first_open, coalesce(sum(lease_until > ?), 0) AS pending, count(*) AS in_flight
+        `SELECT group_name, min(msg_offset) AS first_open, coalesce(sum(lease_until > ?), 0) AS pending, count(*) AS in_flight,
+           coalesce(sum(consumer IS NULL AND deliveries = 0 AND available_at > ?), 0) AS delayed
          FROM deliveries WHERE group_name = ? GROUP BY group_name`,
+        now,
         now,
         name,
       )
@@ -60,11 +67,14 @@ function toInfo(group: GroupRow, record: StationRecord, inFlight: InFlight | und
     name: group.name,
     ackFloor: firstUnacked - 1,
     pending: inFlight?.pending ?? 0,
-    lag: Math.max(0, record.nextOffset - cursor),
+    // Never handed out: past the cursor, and the delayed messages the cursor passed over.
+    lag: Math.max(0, record.nextOffset - cursor) + (inFlight?.delayed ?? 0),
     deadLetters,
     nextOffset: group.next_offset,
-    redeliveries: inFlight ? inFlight.in_flight - inFlight.pending : 0,
+    redeliveries: inFlight ? inFlight.in_flight - inFlight.pending - inFlight.delayed : 0,
     delivered: group.delivered,
+    delayed: inFlight?.delayed ?? 0,
+    epoch: group.epoch,
     acked: group.acked,
     discarded: group.discarded,
     skipped: group.skipped,

@@ -28,8 +28,8 @@ export interface LeaseSource {
   lease(group: string, consumer: string, max: number, maxBytes: number, now: number): Result<LeasedBatch>;
   /** Checks that the group exists (404 `group_not_found` otherwise: only PUT creates one) and notes the consumer as seen. */
   ensureGroup(group: string, consumer: string): Result<null>;
-  ack(group: string, offsets: readonly number[]): Result<AckResponse>;
-  nack(group: string, offsets: readonly number[], delayMs: number): Promise<Result<NackResponse>>;
+  ack(group: string, offsets: readonly number[], epoch: number | null): Result<AckResponse>;
+  nack(group: string, offsets: readonly number[], delayMs: number, epoch: number | null): Promise<Result<NackResponse>>;
   /** Extends the leases the consumer holds (the socket's consumer, never another's). */
   extend(group: string, consumer: string, offsets: readonly number[]): Result<ExtendResponse>;
   deadLetter(group: string, offsets: readonly number[], reason: string): Result<DeadLetterResponse>;
@@ -83,13 +83,13 @@ export class SubscriberHub {
         await this.push([socket]);
         return true;
       case "ack": {
-        const result = this.groups.ack(subscriber.group, frame.value.offsets);
+        const result = this.groups.ack(subscriber.group, frame.value.offsets, frame.value.epoch ?? null);
         if (result.ok) sendFrame(socket, withRef({ type: "acked" as const, acked: result.value.acked }));
         else sendError(socket, result.error, ref);
         return true;
       }
       case "nack": {
-        const result = await this.groups.nack(subscriber.group, frame.value.offsets, frame.value.delayMs);
+        const result = await this.groups.nack(subscriber.group, frame.value.offsets, frame.value.delayMs, frame.value.epoch ?? null);
         if (result.ok) sendFrame(socket, withRef({ type: "nacked" as const, nacked: result.value.nacked }));
         else sendError(socket, result.error, ref);
         return true;

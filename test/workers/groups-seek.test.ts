@@ -1,0 +1,149 @@
+// Moving a group (`POST …/groups/{group}/seek`): to earliest, latest, an offset or a time, with
+// leases in flight. Below the new position counts as acked, from it on as never handed out;
+// leases in flight are dropped, and their late acks count for nothing; untilAcked follows the
+// new ack floor; bad targets are refused with codes.
+import { describe, expect, it } from "vitest";
+import { api, createStation, produce } from "./helpers";
+import { ack, createGroups, groupInfo, nack, offsetsOf, pass, stationInfo, stationWith, take } from "./groups-helpers";
+
+const seek = (station: string, group: string, to: unknown) => api("POST", `/v1/stations/${station}/groups/${group}/seek`, { to });
+
+async function seekOk(station: string, group: string, to: unknown) {
+  const res = await seek(station, group, to);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+describe("seek with leases in flight", () => {
+  it("to earliest: everything is handed out again; the dropped leases' late acks count for nothing", async () => {
+    const station = await stationWith(5);
+    await createGroups(station, ["g"]);
+    expect(offsetsOf(await take(station, "g", "a", 3))).toEqual([1, 2, 3]);
+    expect((await ack(station, "g", [1])).body.acked).toBe(1);
+    const moved = await seekOk(station, "g", "earliest");
+    expect(moved).toMatchObject({ name: "g", ackFloor: 0, pending: 0, lag: 5, nextOffset: 1, epoch: 1, dropped: 2, redeliveries: 0 });
+    // The consumer that held 2 and 3 acks late: nothing is acked, nothing leaves the group.
+    expect((await ack(station, "g", [2, 3])).body.acked).toBe(0);
+    const again = await take(station, "g", "b", 10);
+    expect(offsetsOf(again)).toEqual([1, 2, 3, 4, 5]);
+    expect(again.every((m) => m.deliveries === 1 && m.epoch === 1)).toBe(true);
+  });
+
+  it("a late ack naming the old epoch counts for nothing even after the message went out again", async () => {
+    const station = await stationWith(3);
+    await createGroups(station, ["g"]);
+    const old = await take(station, "g", "a", 3);
+    expect(old.every((m) => !("epoch" in m))).toBe(true); // epoch 0: not written
+    await seekOk(station, "g", "earliest");
+    const fresh = await take(station, "g", "b", 3);
+    expect(offsetsOf(fresh)).toEqual([1, 2, 3]);
+    const late = await api("POST", `/v1/stations/${station}/groups/g/ack`, { offsets: [1, 2, 3], epoch: 0 });
+    expect(late.body.acked).toBe(0);
+    const lateNack = await api("POST", `/v1/stations/${station}/groups/g/nack`, { offsets: [1], epoch: 0 });
+    expect(lateNack.body.nacked).toBe(0);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 3, ackFloor: 0 });
+    const current = await api("POST", `/v1/stations/${station}/groups/g/ack`, { offsets: [1, 2, 3], epoch: 1 });
+    expect(current.body.acked).toBe(3);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 0, ackFloor: 3, lag: 0 });
+  });
+
+  it("to latest: everything stored counts as acked; only new messages are handed out", async () => {
+    const station = await stationWith(4);
+    await createGroups(station, ["g"]);
+    await take(station, "g", "a", 2);
+    const moved = await seekOk(station, "g", "latest");
+    expect(moved).toMatchObject({ ackFloor: 4, pending: 0, lag: 0, nextOffset: 5, dropped: 2 });
+    expect((await ack(station, "g", [1, 2])).body.acked).toBe(0);
+    expect(await take(station, "g", "a")).toEqual([]);
+    await produce(station, { messages: [{ body: "new" }] });
+    expect(offsetsOf(await take(station, "g", "a"))).toEqual([5]);
+  });
+
+  it("to an offset: below it acked, from it on never handed out; redeliveries waiting are dropped", async () => {
+    const station = await stationWith(6);
+    await createGroups(station, ["g"]);
+    await take(station, "g", "a", 6);
+    expect((await nack(station, "g", [5, 6], 60_000)).body.nacked).toBe(2);
+    expect((await groupInfo(station, "g")).redeliveries).toBe(2);
+    const moved = await seekOk(station, "g", { offset: 3 });
+    expect(moved).toMatchObject({ ackFloor: 2, pending: 0, lag: 4, nextOffset: 3, redeliveries: 0, dropped: 4 });
+    expect(offsetsOf(await take(station, "g", "b", 10))).toEqual([3, 4, 5, 6]);
+    // Forward past leases in flight: the skipped ones count as acked.
+    const forward = await seekOk(station, "g", { offset: 6 });
+    expect(forward).toMatchObject({ ackFloor: 5, pending: 0, lag: 1, dropped: 4 });
+    expect(offsetsOf(await take(station, "g", "b"))).toEqual([6]);
+    // Up to the end of the log is allowed (the same as latest).
+    expect(await seekOk(station, "g", { offset: 7 })).toMatchObject({ ackFloor: 6, lag: 0 });
+  });
+
+  it("to a time: the first message produced at or after it, so the rest is replayed", async () => {
+    const station = await stationWith(3);
+    await createGroups(station, ["g"]);
+    await pass(20);
+    const since = Date.now();
+    await pass(5);
+    await produce(station, { messages: [{ body: "x" }, { body: "y" }] });
+    expect(offsetsOf(await take(station, "g", "a", 10))).toEqual([1, 2, 3, 4, 5]);
+    const moved = await seekOk(station, "g", { time: since });
+    expect(moved).toMatchObject({ ackFloor: 3, nextOffset: 4, lag: 2, pending: 0, dropped: 5 });
+    const replayed = await take(station, "g", "a", 10);
+    expect(offsetsOf(replayed)).toEqual([4, 5]);
+    expect(replayed.every((m) => m.producedAt >= since)).toBe(true);
+    // A time before everything: from the head; a time after everything: the end.
+    expect(await seekOk(station, "g", { time: 0 })).toMatchObject({ nextOffset: 1, lag: 5 });
+    expect(await seekOk(station, "g", { time: Date.now() + 60_000 })).toMatchObject({ nextOffset: 6, lag: 0, ackFloor: 5 });
+  });
+
+  it("lands on the log's head when the offset was trimmed by retention", async () => {
+    const station = await stationWith(5, { retention: { maxMessages: 2 } });
+    await pass(50);
+    await createGroups(station, ["g"]);
+    const info = await stationInfo(station);
+    const head = info.stats.firstOffset;
+    expect(head).toBeGreaterThan(1);
+    expect(await seekOk(station, "g", { offset: 1 })).toMatchObject({ nextOffset: head, ackFloor: head - 1 });
+  });
+
+  it("with retention.untilAcked, the new ack floor frees the log; a seek back keeps what is left", async () => {
+    const station = await stationWith(5, { retention: { untilAcked: true } });
+    await createGroups(station, ["g"]);
+    await take(station, "g", "a", 2);
+    await seekOk(station, "g", { offset: 4 });
+    expect((await stationInfo(station)).stats).toMatchObject({ firstOffset: 4, messages: 2 });
+    expect(await seekOk(station, "g", "earliest")).toMatchObject({ nextOffset: 4, lag: 2 });
+    expect(offsetsOf(await take(station, "g", "a", 10))).toEqual([4, 5]);
+  });
+
+  it("passes over delayed messages again after a seek, and hands them out when their time comes", async () => {
+    const station = await createStation();
+    await createGroups(station, ["g"]);
+    await produce(station, { messages: [{ body: "late", delayMs: 500 }, { body: "b" }] });
+    expect(offsetsOf(await take(station, "g", "a"))).toEqual([2]);
+    expect(await seekOk(station, "g", "earliest")).toMatchObject({ lag: 2, delayed: 0, dropped: 1 });
+    expect(offsetsOf(await take(station, "g", "a"))).toEqual([2]);
+    expect(await groupInfo(station, "g")).toMatchObject({ delayed: 1, lag: 1 });
+    expect(offsetsOf(await take(station, "g", "a", 10, 10_000))).toEqual([1]);
+  });
+});
+
+describe("seek refusals", () => {
+  it("refuses bad targets with invalid_request and unknown groups or stations with their codes, changing nothing", async () => {
+    const station = await stationWith(3);
+    await createGroups(station, ["g"]);
+    await take(station, "g", "a", 2);
+    for (const to of ["middle", { offset: 0 }, { offset: -1 }, { offset: 1.5 }, { time: -5 }, { time: "yesterday" }, { offset: 1, time: 1 }, null, 3]) {
+      const res = await seek(station, "g", to);
+      expect(res.status, JSON.stringify(to)).toBe(422);
+      expect(res.body.error.code).toBe("invalid_request");
+    }
+    const past = await seek(station, "g", { offset: 5 });
+    expect(past.status).toBe(422);
+    expect(past.body.error).toMatchObject({ code: "invalid_request", lastOffset: 3 });
+    expect((await api("POST", `/v1/stations/${station}/groups/g/seek`, {})).status).toBe(422);
+    expect((await seek(station, "nope", "earliest")).body.error.code).toBe("group_not_found");
+    expect((await seek(`${station}-missing`, "g", "earliest")).body.error.code).toBe("station_not_found");
+    // Nothing changed: both leases still count.
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 2, epoch: 0, nextOffset: 3 });
+    expect((await ack(station, "g", [1, 2])).body.acked).toBe(2);
+  });
+});
