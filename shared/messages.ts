@@ -57,6 +57,12 @@ export const OutgoingMessageSchema = v.pipe(
     /** Hide the message from groups and webhooks until `delayMs` after the station stores it
      *  (0 to 7 days). It is stored and numbered at once; replay shows it at once. */
     delayMs: v.optional(intInRange(0, MAX_MESSAGE_DELAY_MS)),
+    /** The version of the station's schema the producer checked the body against (the SDK stamps
+     *  it offline). A station following `latest` judges the message by that version while it
+     *  exists; else by its current one (docs/schemas.md). */
+    schemaVersion: v.optional(positiveInt),
+    /** The schema `schemaVersion` belongs to: a stamp of another schema than the station's is ignored. */
+    schemaName: v.optional(v.pipe(v.string(), v.maxLength(MAX_KEY_LENGTH))),
   }),
   v.check((message) => "body" in message && message.body !== undefined, "A message needs a body"),
 );
@@ -143,6 +149,8 @@ export const MessageSchema = v.object({
   /** Only on a message a group handed out after it was moved (`…/seek`): the group's epoch,
    *  which the consumer may send back with its ack so a late ack of a dropped lease counts for nothing. */
   epoch: v.optional(nonNegativeInt),
+  /** Only on a message the station checked against its schema: the version it was checked against. */
+  schemaVersion: v.optional(positiveInt),
 });
 export type Message = v.InferOutput<typeof MessageSchema>;
 

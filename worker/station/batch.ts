@@ -18,6 +18,8 @@ export interface PreparedMessage {
   bytes: number;
   /** Groups and webhooks see it this long after it is stored (0: at once). */
   delayMs: number;
+  /** The schema version the producer checked it against (`schemaVersion`, `schemaName`), or null. */
+  schemaStamp: { name: string | null; version: number } | null;
   /**
    * Set when the edge found that this sequenced message breaks the per-message contract: the
    * station rules its seq refused with this (unless the seq was ruled before). Its content is
@@ -46,13 +48,14 @@ export function encodeMessage(message: OutgoingMessage): PreparedMessage {
     bodyBytes,
     bytes: bodyBytes + (headers ? utf8Length(headers) : 0) + (key ? utf8Length(key) : 0),
     delayMs: message.delayMs ?? 0,
+    schemaStamp: message.schemaVersion === undefined ? null : { name: message.schemaName ?? null, version: message.schemaVersion },
     refused: null,
   };
 }
 
 /** A sequenced message the edge refused: only its seq, its id (if readable) and the refusal travel on. */
 export function refusedMessage(seq: number, id: string | null, refusal: Refusal): PreparedMessage {
-  return { seq, id, key: null, headers: null, body: "null", bodyBytes: 0, bytes: 0, delayMs: 0, refused: refusal };
+  return { seq, id, key: null, headers: null, body: "null", bodyBytes: 0, bytes: 0, delayMs: 0, schemaStamp: null, refused: refusal };
 }
 
 /** True when the batch's messages carry seqs (the edge lets no batch mix both). */

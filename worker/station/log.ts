@@ -6,11 +6,19 @@ import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
 import type { PreparedMessage } from "./batch";
 import type { StationRecord } from "./station-record";
 
-export function appendMessage(sql: SqlStorage, record: StationRecord, producer: string | null, message: PreparedMessage, now: number): number {
+/** `schemaVersion`: the version of the station's schema the body was checked against, or null. */
+export function appendMessage(
+  sql: SqlStorage,
+  record: StationRecord,
+  producer: string | null,
+  message: PreparedMessage,
+  now: number,
+  schemaVersion: number | null = null,
+): number {
   const offset = record.nextOffset;
   sql.exec(
-    `INSERT INTO messages (msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO messages (msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at, schema_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     offset,
     producer,
     message.seq,
@@ -22,6 +30,7 @@ export function appendMessage(sql: SqlStorage, record: StationRecord, producer: 
     message.bytes,
     // Numbered and stored now; groups and webhooks see it from producedAt + delayMs.
     message.delayMs > 0 ? now + message.delayMs : null,
+    schemaVersion,
   );
   record.nextOffset = offset + 1;
   record.messageCount += 1;

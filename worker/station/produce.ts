@@ -5,7 +5,6 @@
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { ProduceResponse, ProduceResult, Refusal } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
-import type { CompiledSchema } from "../schemas/compile-schema";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
 import { isDocStation } from "./doc-compaction";
@@ -13,19 +12,20 @@ import { checkDocBatch, docUpdateProblem } from "./doc-updates";
 import { appendMessage } from "./log";
 import type { ProducerSeqs } from "./producers";
 import { answerResent, recordRefusal } from "./rulings";
+import type { SchemaChoice } from "./schema-cache";
 import { deadLetterViolation, refuseBatch, schemaRefusal, screenBatch } from "./schema-screen";
 import type { StationRecord } from "./station-record";
 
-/** `schema`: the station's schema in force for this batch (see schema-cache), or null. */
+/** `schemas`: the station's schema versions for this batch (see schema-cache), or null. Each stored message records the version it was checked against. */
 export function produceBatch(
   sql: SqlStorage,
   producers: ProducerSeqs,
   record: StationRecord,
   batch: PreparedBatch,
   now: number,
-  schema: CompiledSchema | null = null,
+  schemas: SchemaChoice | null = null,
 ): Result<ProduceResponse> {
-  const produced = isSequenced(batch) ? produceSequenced(sql, producers, record, batch, now, schema) : produceUnsequenced(sql, record, batch, now, schema);
+  const produced = isSequenced(batch) ? produceSequenced(sql, producers, record, batch, now, schemas) : produceUnsequenced(sql, record, batch, now, schemas);
   if (produced.ok) record.save(sql);
   return produced;
 }
@@ -36,7 +36,7 @@ function produceSequenced(
   record: StationRecord,
   batch: PreparedBatch & { producer: string },
   now: number,
-  schema: CompiledSchema | null,
+  schemas: SchemaChoice | null,
 ): Result<ProduceResponse> {
   const { producer } = batch;
   const seqs = batch.messages.map((message) => message.seq!);
@@ -59,20 +59,21 @@ function produceSequenced(
   if (!resent.ok) return resent;
   const results = resent.value;
   for (const message of batch.messages.slice(plan.duplicates)) {
-    results.push(ruleNew(sql, record, producer, message, now, schema));
+    results.push(ruleNew(sql, record, producer, message, now, schemas));
   }
   if (seqs.length > plan.duplicates) producers.record(producer, seqs.at(-1)!, now);
   return ok({ results });
 }
 
 /** Rules on a new seq: refused for what the message is, dead-lettered by the schema, or stored. */
-function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, message: PreparedMessage, now: number, schema: CompiledSchema | null): ProduceResult {
+function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, message: PreparedMessage, now: number, schemas: SchemaChoice | null): ProduceResult {
   const seq = message.seq!;
   const refusal = refusalOf(record, message);
   if (refusal) {
     recordRefusal(sql, producer, seq, message.id, refusal, now);
     return { seq, offset: null, duplicate: false, refused: refusal };
   }
+  const schema = schemas?.forMessage(message) ?? null;
   const failure = schema?.check(message.body) ?? null;
   if (failure && record.config.dls.onSchemaFailure) {
     deadLetterViolation(sql, schema!, producer, message, { index: 0, seq, ...failure }, now);
@@ -83,7 +84,7 @@ function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, messa
     recordRefusal(sql, producer, seq, message.id, refused, now);
     return { seq, offset: null, duplicate: false, refused };
   }
-  return { seq, offset: appendMessage(sql, record, producer, message, now), duplicate: false };
+  return { seq, offset: appendMessage(sql, record, producer, message, now, schema?.ref.version ?? null), duplicate: false };
 }
 
 /** What makes a new sequenced message unstorable whatever the schema says, in the order checked. */
@@ -105,7 +106,7 @@ function refusalOf(record: StationRecord, message: PreparedMessage): Refusal | n
   return null;
 }
 
-function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number, schema: CompiledSchema | null): Result<ProduceResponse> {
+function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number, schemas: SchemaChoice | null): Result<ProduceResponse> {
   const { config } = record;
   const oversized = batch.messages.findIndex((m) => m.bodyBytes > config.maxMessageBytes);
   if (oversized >= 0) {
@@ -123,8 +124,10 @@ function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: Prepa
   const dedupWindowMs = config.dedupWindowMs;
   // Every body is checked before the first write: a refused batch leaves nothing behind.
   // With dls.onSchemaFailure the failing messages go to the DLS and the rest to the log.
-  const violations = schema ? screenBatch(sql, schema, batch, dedupWindowMs, now) : [];
-  if (violations.length > 0 && !config.dls.onSchemaFailure) return refuseBatch(schema!, violations, batch.messages.length);
+  const violations = schemas ? screenBatch(sql, schemas, batch, dedupWindowMs, now) : [];
+  if (violations.length > 0 && !config.dls.onSchemaFailure) {
+    return refuseBatch(schemas!.forMessage(batch.messages[violations[0]!.index]!), violations, batch.messages.length);
+  }
   const failing = new Map(violations.map((violation) => [violation.index, violation]));
 
   const idsInBatch = new Map<string, number>();
@@ -140,11 +143,11 @@ function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: Prepa
     }
     const violation = failing.get(index);
     if (violation) {
-      deadLetterViolation(sql, schema!, batch.producer, message, violation, now);
+      deadLetterViolation(sql, schemas!.forMessage(message), batch.producer, message, violation, now);
       results.push({ seq: null, offset: null, duplicate: false, deadLettered: true });
       return;
     }
-    const offset = appendMessage(sql, record, batch.producer, message, now);
+    const offset = appendMessage(sql, record, batch.producer, message, now, schemas?.forMessage(message).ref.version ?? null);
     if (dedupById) {
       rememberId(sql, message.id!, offset, now + dedupWindowMs);
       idsInBatch.set(message.id!, offset);

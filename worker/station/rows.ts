@@ -17,10 +17,12 @@ export interface MessageRow extends MessageColumns {
   msg_offset: number;
   /** When groups and webhooks may first see it (a message produced with `delayMs`), else null. */
   visible_at: number | null;
+  /** The version of the station's schema the body was checked against, or null. */
+  schema_version: number | null;
   [column: string]: SqlStorageValue;
 }
 
-export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at";
+export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at, schema_version";
 
 export function toMessage(row: MessageRow, deliveries = 0): Message {
   const message: Message = {
@@ -35,5 +37,6 @@ export function toMessage(row: MessageRow, deliveries = 0): Message {
     deliveries,
   };
   if (row.visible_at !== null) message.visibleAt = row.visible_at;
+  if (row.schema_version != null) message.schemaVersion = row.schema_version;
   return message;
 }

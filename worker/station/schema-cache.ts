@@ -1,13 +1,15 @@
 // The station's compiled schemas, per (name, version), fetched from the Catalog on first use.
 // A station following `latest` learns new versions two ways: the schema PUT tells it at once
 // (learnLatest), and it re-asks the catalog at most every LATEST_RECHECK_MS in case a notice
-// was lost. So produce calls the catalog only on a cache miss, never on the hot path.
+// was lost. So produce calls the catalog only on a cache miss, never on the hot path. A message
+// stamped with the version its producer checked is judged by that version (schemasForBatch).
 import type { SchemaRefSchema } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { SchemaDraft } from "../../shared/schemas";
+import { MAX_SCHEMA_VERSIONS, type SchemaDraft } from "../../shared/schemas";
 import type { InferOutput } from "valibot";
 import type { StoredSchema } from "../catalog/schema-store";
 import { type CompiledSchema, compileSchema } from "../schemas/compile-schema";
+import type { PreparedBatch, PreparedMessage } from "./batch";
 
 type SchemaRef = InferOutput<typeof SchemaRefSchema>;
 
@@ -20,6 +22,13 @@ export interface StationSchemaText {
   text: string;
 }
 export type FetchSchema = (name: string, version: number | "latest") => Promise<Result<StoredSchema>>;
+
+/** The schemas one produce batch is judged by: the station's current version, and the stamped ones it honours. */
+export interface SchemaChoice {
+  current: CompiledSchema;
+  /** The version a message is judged by: its stamp's when honoured, else the current one. */
+  forMessage(message: PreparedMessage): CompiledSchema;
+}
 
 /** Longest a station following `latest` goes without asking the catalog (if a push was lost). */
 export const LATEST_RECHECK_MS = 5_000;
@@ -43,6 +52,34 @@ export class SchemaCache {
       const result = await this.resolve(ref, now);
       if (!result.ok || attempt >= 2 || sameRef(ref, currentRef())) return result;
     }
+  }
+
+  /**
+   * The schemas a batch is judged by. A station following `latest` judges a message stamped with
+   * another version of its schema (`schemaVersion`, and `schemaName` if given, equal to its
+   * schema's) by that version, so an action the SDK checked offline under v1 is judged by v1's
+   * rules. A stamp of a version the catalog does not hold, of another schema, or sent to a
+   * station fixed on one version, is judged by the current version. Catalog outages fail the
+   * batch (`unavailable`): a sequenced ruling is final, so it is not made on a guess.
+   */
+  async schemasForBatch(currentRef: () => SchemaRef | null, now: number, batch: PreparedBatch): Promise<Result<SchemaChoice | null>> {
+    const compiled = await this.schemaFor(currentRef, now);
+    if (!compiled.ok) return compiled;
+    if (compiled.value === null) return ok(null);
+    const current = compiled.value;
+    const stamped = new Map<number, CompiledSchema>();
+    if (currentRef()?.version === "latest") {
+      for (const version of honouredStamps(current, batch)) {
+        const found = await this.version(current.ref.name, version);
+        if (found.ok) stamped.set(version, found.value);
+        else if (found.error.code !== ErrorCode.SchemaNotFound) return found;
+      }
+    }
+    const forMessage = (message: PreparedMessage) => {
+      const stamp = message.schemaStamp;
+      return (stamp && (stamp.name === null || stamp.name === current.ref.name) && stamped.get(stamp.version)) || current;
+    };
+    return ok({ current, forMessage });
   }
 
   /** What `GET /v1/stations/{station}/schema` answers: the schema in force now, as stored. */
@@ -111,6 +148,17 @@ export class SchemaCache {
     if (this.compiled.size > MAX_COMPILED) this.compiled.delete(this.compiled.keys().next().value!);
     return compiled;
   }
+}
+
+/** The distinct stamped versions of the station's schema other than the current one, in batch order. */
+function honouredStamps(current: CompiledSchema, batch: PreparedBatch): number[] {
+  const versions = new Set<number>();
+  for (const message of batch.messages) {
+    const stamp = message.schemaStamp;
+    // Above the most versions a schema may have, no catalog call can find it.
+    if (stamp && stamp.version !== current.ref.version && stamp.version <= MAX_SCHEMA_VERSIONS && (stamp.name === null || stamp.name === current.ref.name)) versions.add(stamp.version);
+  }
+  return [...versions];
 }
 
 function key(name: string, version: number | "latest"): string {

@@ -10,23 +10,24 @@ import type { BodyFailure, CompiledSchema } from "../schemas/compile-schema";
 import type { PreparedBatch, PreparedMessage } from "./batch";
 import { addDeadLetter, contentOfPrepared } from "./dead-letters";
 import { offsetOfId } from "./dedup";
+import type { SchemaChoice } from "./schema-cache";
 
 /** Every failing new message of a batch without seq, in batch order. */
-export function screenBatch(sql: SqlStorage, schema: CompiledSchema, batch: PreparedBatch, dedupWindowMs: number, now: number): SchemaViolation[] {
+export function screenBatch(sql: SqlStorage, schemas: SchemaChoice, batch: PreparedBatch, dedupWindowMs: number, now: number): SchemaViolation[] {
   const violations: SchemaViolation[] = [];
   /** Ids seen earlier in this batch, and whether that message passed (then later ones are duplicates). */
   const passedById = new Map<string, boolean>();
   batch.messages.forEach((message, index) => {
     const id = message.seq === null && dedupWindowMs > 0 ? message.id : null;
     if (id !== null && (passedById.get(id) === true || offsetOfId(sql, id, now) !== null)) return;
-    const failure = schema.check(message.body);
+    const failure = schemas.forMessage(message).check(message.body);
     if (id !== null) passedById.set(id, failure === null);
     if (failure) violations.push({ index, seq: message.seq, ...failure });
   });
   return violations;
 }
 
-/** The refusal of a whole batch: 422 `schema_violation` naming the first failing messages. */
+/** The refusal of a whole batch: 422 `schema_violation` naming the first failing messages (`schema`: the first one's version). */
 export function refuseBatch(schema: CompiledSchema, violations: readonly SchemaViolation[], batchSize: number): Result<never> {
   const reported = violations.slice(0, MAX_REPORTED_VIOLATIONS);
   const details: SchemaViolationDetails = { schema: schema.ref, violations: reported, violationCount: violations.length };

@@ -220,6 +220,12 @@ const MIGRATIONS: Migrations = {
     ) WITHOUT ROWID;
     CREATE INDEX dead_letters_by_producer_seq ON dead_letters (producer, seq) WHERE seq IS NOT NULL;`,
   ],
+  // The version of the station's schema each message was checked against (NULL: no schema then),
+  // read back as `schemaVersion`. Kept copies of messages (groups) share the log's columns.
+  message_schema: [
+    `ALTER TABLE messages ADD COLUMN schema_version INTEGER;
+    ALTER TABLE kept_messages ADD COLUMN schema_version INTEGER;`,
+  ],
 };
 
 export function migrate(sql: SqlStorage): void {

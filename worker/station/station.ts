@@ -164,7 +164,7 @@ export class Station extends DurableObject<Env> {
     if (ruled) return ruled;
     const admitted = this.admission.admitBatch(this.record.config, batch, now);
     if (!admitted.ok) return admitted;
-    const schema = await this.schemas.schemaFor(() => this.record?.config.schema ?? null, now);
+    const schema = await this.schemas.schemasForBatch(() => this.record?.config.schema ?? null, now, batch);
     if (!schema.ok) return schema;
     const lastBefore = this.record?.lastOffset ?? 0;
     const result = this.transact(this.admission.withinQuota((record) => {

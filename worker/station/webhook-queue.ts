@@ -243,6 +243,7 @@ function payloadJson(station: string, offset: number, content: DeadLetterContent
       body: content.body,
       produced_at: content.producedAt,
       bytes: content.bytes,
+      schema_version: null,
       visible_at: visibleAt,
     },
     attempt,

@@ -9,7 +9,8 @@ export function messageJson(row: MessageRow, deliveries: number, epoch = 0): str
     `{"offset":${row.msg_offset},"producer":${jsonOrNull(row.producer)},"seq":${row.seq ?? "null"},` +
     `"id":${jsonOrNull(row.msg_id)},"key":${jsonOrNull(row.msg_key)},"headers":${row.headers ?? "{}"},` +
     `"body":${row.body},"producedAt":${row.produced_at},"deliveries":${deliveries}` +
-    `${row.visible_at === null ? "" : `,"visibleAt":${row.visible_at}`}${epoch > 0 ? `,"epoch":${epoch}` : ""}}`
+    `${row.visible_at === null ? "" : `,"visibleAt":${row.visible_at}`}${epoch > 0 ? `,"epoch":${epoch}` : ""}` +
+    `${row.schema_version == null ? "" : `,"schemaVersion":${row.schema_version}`}}`
   );
 }
 
