@@ -1,7 +1,9 @@
 // The demo at `/`: an offline-capable todo list on the SDK. Todos are folded from the station's
 // log (acknowledged actions, cached in localStorage for offline reloads) plus the outbox's pending
-// actions. "Simulate offline" makes the SDK's fetch fail, in every tab of this origin.
+// actions. "Simulate offline" makes the SDK's fetch fail, in every tab of this origin. A service
+// worker (/waystation-sw.js) syncs what is left pending once every tab is closed.
 import { type Client, createClient, type DeadLetter, type PendingAction, type Station, type Status } from "../index";
+import { registerSyncWorker, type SyncWorkerHandle } from "../sw";
 
 const STATION = "todos";
 const TOKEN_KEY = "waystation-demo-token";
@@ -24,6 +26,7 @@ let acked: Acked[] = loadLog();
 let pending: PendingAction[] = [];
 let dead: DeadLetter[] = [];
 let stationReady = false;
+let syncWorker: Promise<SyncWorkerHandle | null> | undefined;
 
 function isOffline(): boolean {
   return localStorage.getItem(OFFLINE_KEY) === "1";
@@ -62,6 +65,30 @@ function start(): void {
   client.on("rejected", () => void refresh());
   renderStatus(client.status);
   void refresh();
+  startSyncWorker(client);
+}
+
+/**
+ * Registers the sync service worker with this tab's token. While "Simulate offline" is on, the
+ * worker forgets the outbox: it uses the real network, and would sync behind the toggle's back.
+ */
+function startSyncWorker(forClient: Client): void {
+  const line = $("sw-status");
+  syncWorker = registerSyncWorker({ url: location.origin, token, client: forClient }).then(
+    async (handle) => {
+      if (handle && isOffline()) await handle.forget();
+      line.textContent = !handle ? "no service workers in this browser: only open tabs sync"
+        : handle.backgroundSync ? "a service worker syncs pending actions after the last tab closes (Background Sync)"
+        : "a service worker syncs pending actions while it is alive after the last tab closes (no Background Sync here)";
+      line.dataset.state = handle ? "registered" : "unsupported";
+      return handle;
+    },
+    (error: unknown) => {
+      line.textContent = `service worker not registered: ${(error as Error).message ?? error}`;
+      line.dataset.state = "failed";
+      return null;
+    },
+  );
 }
 
 /** Creates the station if it is missing (a demo convenience: the admin token may manage it). */
@@ -249,6 +276,7 @@ $("persist").addEventListener("click", async () => {
 });
 $("forget-token").addEventListener("click", async () => {
   sessionStorage.removeItem(TOKEN_KEY);
+  await (await syncWorker)?.forget().catch(() => {}); // the worker keeps no token the user dropped
   await client?.close();
   client = undefined;
   station = undefined;
@@ -265,6 +293,7 @@ addEventListener("storage", (event) => {
 function setOffline(offline: boolean): void {
   if (offline) localStorage.setItem(OFFLINE_KEY, "1");
   else localStorage.removeItem(OFFLINE_KEY);
+  void syncWorker?.then((handle) => (offline ? handle?.forget() : handle?.configure({ token }))).catch(() => {});
   if (!offline) void client?.flush().then(refresh);
 }
 

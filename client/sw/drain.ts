@@ -21,6 +21,8 @@ export interface PassOptions {
   /** How to get a token for this outbox; default: its registration's token or tokenUrl. */
   getToken?: (outbox: OutboxRegistration) => string | Promise<string>;
   requestTimeoutMs?: number;
+  /** Asked once the lock is granted (the wait may be long): false skips the pass (the outbox was forgotten meanwhile). */
+  stillWanted?: () => Promise<boolean>;
 }
 
 export interface PassResult {
@@ -42,6 +44,7 @@ export async function syncOutboxOnce(outbox: OutboxRegistration, options: PassOp
   try {
     // The lock's callback result is kept by hand: a stand-in lock manager may not return it.
     await options.locks.request(syncLockName(outbox.dbName, outbox.url), { signal: options.signal }, async () => {
+      if (options.stillWanted && !(await options.stillWanted())) return;
       result = await pass(outbox, options);
     });
   } catch (error) {

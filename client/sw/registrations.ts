@@ -16,6 +16,8 @@ export interface SyncRun {
   dbName: string;
   /** The event that started the run: sync, periodicsync, message, activate, fetch. */
   trigger: string;
+  /** Every event that started or joined the run so far. */
+  triggers: string[];
   at: number;
   /** Actions the station ruled stored (acked) and refused (now dead letters) in this run. */
   acked: number;
@@ -27,9 +29,17 @@ export interface SyncRun {
   error?: { code: string; message: string };
 }
 
+/** An event the service worker got that may start a sync. */
+export interface WorkerEvent {
+  type: string;
+  at: number;
+  tag?: string;
+}
+
 interface RegistrySchema extends DBSchema {
   outboxes: { key: string; value: OutboxRegistration & { key: string } };
   runs: { key: number; value: SyncRun };
+  events: { key: number; value: WorkerEvent };
 }
 
 function open(): Promise<IDBPDatabase<RegistrySchema>> {
@@ -37,6 +47,7 @@ function open(): Promise<IDBPDatabase<RegistrySchema>> {
     upgrade(db) {
       db.createObjectStore("outboxes", { keyPath: "key" });
       db.createObjectStore("runs", { autoIncrement: true });
+      db.createObjectStore("events", { autoIncrement: true });
     },
   });
 }
@@ -68,13 +79,26 @@ export function listRegistrations(): Promise<OutboxRegistration[]> {
 }
 
 export function recordRun(run: SyncRun): Promise<void> {
+  return keepNewest("runs", run);
+}
+
+export function recordEvent(event: WorkerEvent): Promise<void> {
+  return keepNewest("events", event);
+}
+
+function keepNewest<S extends "runs" | "events">(store: S, value: RegistrySchema[S]["value"]): Promise<void> {
   return use(async (db) => {
-    const tx = db.transaction("runs", "readwrite");
-    await tx.store.add(run);
+    const tx = db.transaction(store, "readwrite");
+    await tx.store.add(value);
     const keys = await tx.store.getAllKeys();
     await Promise.all(keys.slice(0, Math.max(0, keys.length - KEPT_RUNS)).map((key) => tx.store.delete(key)));
     await tx.done;
   });
+}
+
+/** The newest events, oldest first. */
+export function lastEvents(): Promise<WorkerEvent[]> {
+  return use((db) => db.getAll("events"));
 }
 
 /** The newest runs, oldest first (readable from a page: same origin). */

@@ -6,7 +6,7 @@ import { backoffDelayMs } from "../backoff";
 import { WaystationError } from "../errors";
 import { countOutbox, type PassResult, syncOutboxOnce } from "./drain";
 import { checkRegistration, outboxKey, type OutboxRegistration, PERIODIC_SYNC_TAG, type PageMessage, SYNC_TAG, type WorkerReply } from "./protocol";
-import { forgetRegistration, listRegistrations, recordRun, saveRegistration } from "./registrations";
+import { forgetRegistration, listRegistrations, recordEvent, recordRun, saveRegistration } from "./registrations";
 
 /** The parts of ServiceWorkerGlobalScope used here (the DOM lib has no service-worker types). */
 export interface SyncWorkerScope {
@@ -70,6 +70,8 @@ export interface SyncWorker {
 
 interface Loop {
   deadline: number;
+  /** The events that started or joined it. */
+  triggers: Set<string>;
   promise: Promise<OutboxOutcome>;
   wake: () => void;
 }
@@ -88,6 +90,7 @@ export function installSyncWorker(scope: SyncWorkerScope = globalThis as unknown
   const loops = new Map<string, Loop>();
 
   const run = async (trigger: string, budget = budgetMs): Promise<OutboxOutcome[]> => {
+    await recordEvent({ type: trigger, at: Date.now() }).catch(() => {}); // diagnostics only
     const outboxes = await listRegistrations();
     const deadline = Date.now() + budget;
     return Promise.all(
@@ -97,10 +100,11 @@ export function installSyncWorker(scope: SyncWorkerScope = globalThis as unknown
         if (running) {
           // A later event extends the loop already running and cuts its wait short.
           running.deadline = Math.max(running.deadline, deadline);
+          running.triggers.add(trigger);
           running.wake();
           return running.promise;
         }
-        const loop: Loop = { deadline, wake: () => {}, promise: Promise.resolve(null as never) };
+        const loop: Loop = { deadline, triggers: new Set([trigger]), wake: () => {}, promise: Promise.resolve(null as never) };
         loop.promise = syncLoop(outbox, trigger, loop).finally(() => loops.delete(key));
         loops.set(key, loop);
         return loop.promise;
@@ -118,7 +122,8 @@ export function installSyncWorker(scope: SyncWorkerScope = globalThis as unknown
       const timer = setTimeout(() => lockWait.abort(), Math.max(0, Math.min(options.lockWaitMs ?? 10_000, loop.deadline - Date.now())));
       let result: PassResult;
       try {
-        result = await syncOutboxOnce(outbox, { locks, signal: lockWait.signal, fetch: options.fetch, getToken: options.getToken, requestTimeoutMs: options.requestTimeoutMs });
+        const stillWanted = () => stillRegistered(outbox);
+        result = await syncOutboxOnce(outbox, { locks, signal: lockWait.signal, fetch: options.fetch, getToken: options.getToken, requestTimeoutMs: options.requestTimeoutMs, stillWanted });
       } finally {
         clearTimeout(timer);
       }
@@ -127,7 +132,7 @@ export function installSyncWorker(scope: SyncWorkerScope = globalThis as unknown
       outcome.pending = result.pending ?? waiting;
       if (result.error) outcome.error = result.error;
       else delete outcome.error;
-      if (result.locked) await record(outbox, trigger, result);
+      if (result.locked) await record(outbox, trigger, [...loop.triggers], result);
       if (result.pending === 0) return { ...outcome, drained: true };
       if (Date.now() >= loop.deadline) return outcome;
       // Not locked: a tab holds the lock and syncs; look again soon (it may close). Locked with
@@ -191,9 +196,9 @@ async function stillRegistered(outbox: OutboxRegistration): Promise<boolean> {
   return (await listRegistrations()).some((o) => o.dbName === outbox.dbName && o.url === outbox.url);
 }
 
-async function record(outbox: OutboxRegistration, trigger: string, result: PassResult): Promise<void> {
+async function record(outbox: OutboxRegistration, trigger: string, triggers: string[], result: PassResult): Promise<void> {
   try {
-    await recordRun({ url: outbox.url, dbName: outbox.dbName, trigger, at: Date.now(), acked: result.acked, rejected: result.rejected, pending: result.pending ?? 0, locked: result.locked, ...(result.error ? { error: result.error } : {}) });
+    await recordRun({ url: outbox.url, dbName: outbox.dbName, trigger, triggers, at: Date.now(), acked: result.acked, rejected: result.rejected, pending: result.pending ?? 0, locked: result.locked, ...(result.error ? { error: result.error } : {}) });
   } catch {
     // the record is diagnostics only
   }
