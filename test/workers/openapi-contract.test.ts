@@ -176,6 +176,10 @@ describe("the OpenAPI document as a contract", () => {
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: String(relisted.body.deadLetters[0].id) } })).toMatchObject({ status: 200 });
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: String(relisted.body.deadLetters[0].id) } })).toMatchObject({ status: 404 });
     expect(await outcome("DELETE", `${STATION}/dls/{id}`, { params: { ...params, id: "abc" } })).toMatchObject({ status: 422 });
+    // Moving the group: a valid target answers its new state; a bad one 422; a missing group 404.
+    expect(await outcome("POST", `${GROUP}/seek`, { params, body: { to: { offset: 1 } } })).toMatchObject({ status: 200 });
+    expect(await outcome("POST", `${GROUP}/seek`, { params, body: { to: "middle" } })).toMatchObject({ status: 422 });
+    expect(await outcome("POST", `${GROUP}/seek`, { params: { ...params, group: "no-such-group" }, body: { to: "latest" } })).toMatchObject({ status: 404 });
     expect(await outcome("DELETE", GROUP, { params })).toMatchObject({ status: 200 });
     expect(await outcome("DELETE", GROUP, { params })).toMatchObject({ status: 404 });
   });
