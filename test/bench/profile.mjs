@@ -124,7 +124,7 @@ const WORKLOADS = {
 let round = 0;
 let measurement = null;
 /** Runs the workload once; the measurement is made once, so the read station is filled once (by the warm-up). */
-async function runWorkload(worker) {
+async function runWorkload(worker, hooks) {
   if (!measurement) {
     const profile = { connections: 16, seconds, readFill: 10_000, fetchFill: 100_000, latencySamples: 10 };
     const adapter = system === "waystation" ? waystationAdapter(worker) : ceilingAdapter(worker);
@@ -132,7 +132,7 @@ async function runWorkload(worker) {
     measurement = all.find((m) => m.workload === WORKLOADS[workload]);
     if (!measurement) throw new Error(`unknown workload ${workload} for ${system} (${Object.keys(WORKLOADS).join(", ")})`);
   }
-  return measurement.run(++round);
+  return measurement.run(++round, hooks);
 }
 
 const worker = system === "waystation" ? await startWaystation() : await startCeiling();
@@ -143,8 +143,15 @@ try {
   await inspector.send("Profiler.enable");
   await inspector.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
   await runWorkload(worker); // warm-up, not profiled
-  await inspector.send("Profiler.start");
-  const result = await runWorkload(worker);
+  // Group workloads fill their station first: the profiler starts once that is done.
+  let started = false;
+  const start = async () => {
+    if (!started) await inspector.send("Profiler.start");
+    started = true;
+  };
+  if (!["fetch100", "fetch100carried", "socket"].includes(workload)) await start();
+  const result = await runWorkload(worker, { filled: start });
+  if (!started) throw new Error("the profiler never started");
   const { profile } = await inspector.send("Profiler.stop");
   inspector.close();
 

@@ -37,8 +37,9 @@ function fetchedMessages(status, body) {
 }
 
 /** fetch(100), then ack its offsets: two confirmed requests per batch. Stops when the station is drained. */
-async function fetchThenAck(worker, profile, round) {
+async function fetchThenAck(worker, profile, round, hooks) {
   const station = await filledGroup(worker, `bench-fetch-r${round}`, profile);
+  await hooks?.filled?.();
   const consumers = consumerPool();
   return runLoad({
     url: worker.url,
@@ -73,8 +74,9 @@ async function fetchThenAck(worker, profile, round) {
 }
 
 /** fetch(100) carrying the previous batch's acks: one request and one storage sync per batch. */
-async function fetchCarryingAcks(worker, profile, round) {
+async function fetchCarryingAcks(worker, profile, round, hooks) {
   const station = await filledGroup(worker, `bench-carried-r${round}`, profile);
+  await hooks?.filled?.();
   const consumers = consumerPool();
   const result = await runLoad({
     url: worker.url,
@@ -110,8 +112,9 @@ async function fetchCarryingAcks(worker, profile, round) {
  * socket and granting the credit back; time until the filled station is drained (or the time
  * is up), counting acked messages.
  */
-async function socketConsume(worker, profile, round) {
+async function socketConsume(worker, profile, round, hooks) {
   const station = await filledGroup(worker, `bench-socket-r${round}`, profile);
+  await hooks?.filled?.();
   const total = profile.fetchFill;
   let received = 0;
   let failure = null;
@@ -155,9 +158,11 @@ async function socketConsume(worker, profile, round) {
 
 export function groupMeasurements(worker, profile) {
   return [
-    { id: "waystation.group.fetch100", workload: "group.fetch100", run: (round) => fetchThenAck(worker, profile, round) },
-    { id: "waystation.group.fetch100.carried", workload: "group.fetch100.carried", run: (round) => fetchCarryingAcks(worker, profile, round) },
-    { id: "waystation.group.socket", workload: "group.socket", run: (round) => socketConsume(worker, profile, round) },
+    // `hooks.filled` runs once the station is filled, before the timed part (profile.mjs starts
+    // the profiler there, so the fill is not in the profile).
+    { id: "waystation.group.fetch100", workload: "group.fetch100", run: (round, hooks) => fetchThenAck(worker, profile, round, hooks) },
+    { id: "waystation.group.fetch100.carried", workload: "group.fetch100.carried", run: (round, hooks) => fetchCarryingAcks(worker, profile, round, hooks) },
+    { id: "waystation.group.socket", workload: "group.socket", run: (round, hooks) => socketConsume(worker, profile, round, hooks) },
     { id: "waystation.e2e.websocket", workload: "e2e", run: (round) => measureWebSocketLatency(worker, `bench-ws-r${round}`, profile) },
   ];
 }
