@@ -11,6 +11,7 @@ export interface EnqueueOptions {
   headers?: Record<string, string>;
   key?: string;
   id?: string;
+  delayMs?: number;
 }
 
 export interface EncodedAction {
@@ -18,6 +19,8 @@ export interface EncodedAction {
   headers?: Record<string, string>;
   key?: string;
   id?: string;
+  /** Groups and webhooks see the message this long after the station stores it (sent as is). */
+  delayMs?: number;
   bytes: number;
 }
 
@@ -40,8 +43,9 @@ export function encodeAction(body: unknown, options: EnqueueOptions = {}): Encod
   if (options.headers !== undefined) action.headers = { ...options.headers };
   if (options.key !== undefined) action.key = options.key;
   if (options.id !== undefined) action.id = options.id;
+  if (options.delayMs !== undefined) action.delayMs = options.delayMs;
   // The worker's own schema for one message (the body's JSON was checked above).
-  const checked = v.safeParse(OutgoingMessageSchema, { seq: 1, body, headers: action.headers, key: action.key, id: action.id });
+  const checked = v.safeParse(OutgoingMessageSchema, { seq: 1, body, headers: action.headers, key: action.key, id: action.id, delayMs: action.delayMs });
   if (!checked.success) {
     const issue = checked.issues[0];
     const path = issue.path?.map((p) => String(p.key)).join(".");
@@ -73,6 +77,7 @@ export function messageFragment(action: Omit<EncodedAction, "bytes">): string {
   if (action.headers !== undefined) text += `,"headers":${JSON.stringify(action.headers)}`;
   if (action.key !== undefined) text += `,"key":${JSON.stringify(action.key)}`;
   if (action.id !== undefined) text += `,"id":${JSON.stringify(action.id)}`;
+  if (action.delayMs !== undefined) text += `,"delayMs":${action.delayMs}`;
   return text;
 }
 
@@ -83,8 +88,8 @@ export function wireId(entry: { id?: string; actionId?: string }): string | unde
 
 /** The message of an outbox entry as sent, but its seq. */
 export function entryFragment(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): string {
-  const { body, headers, key } = entry;
-  return messageFragment({ body, headers, key, id: wireId(entry) });
+  const { body, headers, key, delayMs } = entry;
+  return messageFragment({ body, headers, key, delayMs, id: wireId(entry) });
 }
 
 export function entryBytes(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): number {

@@ -193,6 +193,12 @@ export interface EnqueueOptions {
    * action id: the station uses it to tell a resend from another writer's action (seq_conflict).
    */
   id?: string;
+  /**
+   * Hide the message from groups and webhooks for this long (0 to 7 days). The delay runs from
+   * when the station stores it, not from `enqueue()`: an action queued offline waits its full
+   * delay after it reaches the station. Replay shows it at once, with `visibleAt`.
+   */
+  delayMs?: number;
 }
 
 /**

@@ -46,6 +46,7 @@ export function newEntry(stream: string, seq: number, action: Omit<EncodedAction
   const entry: OutboxEntry = { stream, seq, body: action.body, bytes: 0, enqueuedAt: now };
   if (action.headers !== undefined) entry.headers = action.headers;
   if (action.key !== undefined) entry.key = action.key;
+  if (action.delayMs !== undefined) entry.delayMs = action.delayMs;
   if (action.id !== undefined) entry.id = action.id;
   else entry.actionId = randomId();
   entry.bytes = entryBytes(entry);

@@ -46,6 +46,8 @@ export interface OutboxEntry {
   id?: string;
   /** A random action id made at enqueue when the app gave none (entries of version 1 have neither). */
   actionId?: string;
+  /** `delayMs` of enqueue(), sent with the message. */
+  delayMs?: number;
   /** UTF-8 bytes of the message as sent (without its seq): sizes the batches. */
   bytes: number;
   enqueuedAt: number;
