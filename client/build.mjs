@@ -29,6 +29,8 @@ async function buildPackage() {
       index: join(root, "client", "index.ts"),
       doc: join(root, "client", "doc.ts"),
       server: join(root, "client", "server", "index.ts"),
+      // Sync with no tab open: the page's registerSyncWorker and the service worker's installSyncWorker.
+      sw: join(root, "client", "sw.ts"),
     },
     outdir: dist,
     splitting: true,
@@ -43,7 +45,7 @@ async function buildPackage() {
   });
   // Declarations by tsc, from a throwaway config on the repository's base options.
   const config = join(dist, "tsconfig.types.json");
-  const files = ["client/index.ts", "client/doc.ts", "client/server/index.ts"].map((f) => join(root, f));
+  const files = ["client/index.ts", "client/doc.ts", "client/server/index.ts", "client/sw.ts"].map((f) => join(root, f));
   const compilerOptions = { noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: join(dist, "types"), rootDir: root, lib: ["ES2023", "DOM", "DOM.Iterable"], types: [] };
   writeFileSync(config, JSON.stringify({ extends: join(root, "tsconfig.json"), compilerOptions, files }));
   try {
@@ -104,6 +106,21 @@ const apps = [
 for (const [entry, name] of apps) {
   await build({ ...sdk, entryPoints: { [name]: join(root, entry) }, outdir: staging, minify: true, sourcemap: true });
 }
+
+// The sync service worker at /waystation-sw.js (client/sw/script.ts): a classic script with
+// nothing to import (module service workers are not everywhere), served from the root so its
+// scope covers the app's pages.
+await build({
+  entryPoints: { "waystation-sw": join(root, "client", "sw", "script.ts") },
+  outdir: staging,
+  bundle: true,
+  format: "iife",
+  target: "es2022",
+  minify: true,
+  sourcemap: true,
+  logLevel: "warning",
+  plugins: [pureValibot],
+});
 
 const retired = `${out}.retired-${process.pid}`;
 if (existsSync(out)) renameSync(out, retired);
