@@ -21,6 +21,9 @@ export interface EncodedAction {
   id?: string;
   /** Groups and webhooks see the message this long after the station stores it (sent as is). */
   delayMs?: number;
+  /** The station's schema version the body passed in the browser (stamped by schema-check.ts). */
+  schemaName?: string;
+  schemaVersion?: number;
   bytes: number;
 }
 
@@ -78,6 +81,7 @@ export function messageFragment(action: Omit<EncodedAction, "bytes">): string {
   if (action.key !== undefined) text += `,"key":${JSON.stringify(action.key)}`;
   if (action.id !== undefined) text += `,"id":${JSON.stringify(action.id)}`;
   if (action.delayMs !== undefined) text += `,"delayMs":${action.delayMs}`;
+  if (action.schemaVersion !== undefined) text += `,"schemaVersion":${action.schemaVersion},"schemaName":${JSON.stringify(action.schemaName)}`;
   return text;
 }
 
@@ -88,8 +92,8 @@ export function wireId(entry: { id?: string; actionId?: string }): string | unde
 
 /** The message of an outbox entry as sent, but its seq. */
 export function entryFragment(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): string {
-  const { body, headers, key, delayMs } = entry;
-  return messageFragment({ body, headers, key, delayMs, id: wireId(entry) });
+  const { body, headers, key, delayMs, schemaName, schemaVersion } = entry;
+  return messageFragment({ body, headers, key, delayMs, id: wireId(entry), schemaName, schemaVersion });
 }
 
 export function entryBytes(entry: Omit<EncodedAction, "bytes"> & { actionId?: string }): number {

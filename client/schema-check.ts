@@ -5,10 +5,12 @@ import type { Schema } from "@cfworker/json-schema";
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import { describeFailure, type SchemaViolation, type StationSchemaResponse, StationSchemaResponseSchema } from "../shared/schemas";
 import type { WaystationClient } from "./client";
+import type { EncodedAction } from "./encode";
 import { WaystationError } from "./errors";
 
 type StationSchema = NonNullable<StationSchemaResponse["schema"]>;
-type BodyCheck = (body: unknown) => Omit<SchemaViolation, "index" | "seq"> | null;
+/** The failure, null when the body passes, undefined when it could not be checked here (the station judges). */
+type BodyCheck = (body: unknown) => Omit<SchemaViolation, "index" | "seq"> | null | undefined;
 
 /** A cached schema older than this is refreshed in the background by the next enqueue. */
 const REFRESH_AFTER_MS = 15_000;
@@ -48,10 +50,16 @@ const perClient = new WeakMap<WaystationClient, ClientSchemas>();
 
 /**
  * Rejects with a `schema_violation` {@link WaystationError} (status 0, `details.local: true`) when
- * `body` (the action's JSON text) fails the station's schema; resolves otherwise.
+ * the action's body fails the station's schema; resolves otherwise. An action that passed is
+ * stamped with the version it was checked against (`schemaName`, `schemaVersion`), so the station
+ * judges it by that version even if a newer one comes before it is sent (docs/schemas.md).
  */
-export function checkBeforeEnqueue(client: WaystationClient, station: string, body: string): Promise<void> {
-  return schemasOf(client).check(station, body);
+export async function checkBeforeEnqueue(client: WaystationClient, station: string, action: EncodedAction): Promise<void> {
+  const checked = await schemasOf(client).check(station, action.body);
+  if (checked) {
+    action.schemaName = checked.name;
+    action.schemaVersion = checked.version;
+  }
 }
 
 /** Starts fetching a station's schema if none is cached, so a later offline enqueue is checked. */
@@ -86,7 +94,8 @@ class ClientSchemas {
     });
   }
 
-  check(station: string, body: string): Promise<void> {
+  /** The schema version the body passed, or null when it was not checked (no schema, none cached, none runnable here). */
+  check(station: string, body: string): Promise<SchemaStamp | null> {
     const state = this.stateOf(station);
     const run = state.tail.then(() => this.checkNow(state, body));
     state.tail = run.catch(() => undefined);
@@ -100,28 +109,28 @@ class ClientSchemas {
     });
   }
 
-  private async checkNow(state: StationState, body: string): Promise<void> {
-    if (this.client.closed) return;
+  private async checkNow(state: StationState, body: string): Promise<SchemaStamp | null> {
+    if (this.client.closed) return null;
     await state.loaded;
     let record = state.record;
     if (!record) {
-      if (Date.now() - state.failedAt < FETCH_RETRY_MS) return;
+      if (Date.now() - state.failedAt < FETCH_RETRY_MS) return null;
       record = await this.fetchWithin(state, FIRST_FETCH_WAIT_MS);
-      if (!record) return; // no answer: the station will judge
+      if (!record) return null; // no answer: the station will judge
     } else if (this.age(state) > REFRESH_AFTER_MS) {
       void this.refresh(state);
     }
-    if (!record.schema) return;
+    if (!record.schema) return null;
     let failure = await this.validate(record.schema, body);
-    if (!failure) return;
+    if (!failure) return stampOf(record.schema, failure);
     const offline = typeof navigator !== "undefined" && navigator.onLine === false;
     if (this.age(state) > CONFIRM_AFTER_MS && !offline && Date.now() - state.failedAt >= FETCH_RETRY_MS) {
       const fresh = await this.fetchWithin(state, CONFIRM_WAIT_MS);
       if (fresh) {
         record = fresh;
-        if (!fresh.schema) return;
+        if (!fresh.schema) return null;
         failure = await this.validate(fresh.schema, body);
-        if (!failure) return;
+        if (!failure) return stampOf(fresh.schema, failure);
       }
     }
     throw violation(state.station, record, failure);
@@ -139,7 +148,7 @@ class ClientSchemas {
     try {
       compiled = await check;
     } catch {
-      return null; // a schema this browser cannot run: the station judges
+      return undefined; // a schema this browser cannot run: the station judges
     }
     return compiled(JSON.parse(body));
   }
@@ -235,6 +244,16 @@ function loadValidator(): Promise<typeof import("@cfworker/json-schema")> {
   return validatorModule;
 }
 
+interface SchemaStamp {
+  name: string;
+  version: number;
+}
+
+/** The version a body passed (`null`), or null when it was not checked (`undefined`). */
+function stampOf(schema: StationSchema, outcome: null | undefined): SchemaStamp | null {
+  return outcome === null ? { name: schema.name, version: schema.version } : null;
+}
+
 /** Compiles a schema with the same validator the station runs. */
 async function compile(schema: StationSchema): Promise<BodyCheck> {
   const { Validator } = await loadValidator();
@@ -244,7 +263,7 @@ async function compile(schema: StationSchema): Promise<BodyCheck> {
       const result = validator.validate(body);
       return result.valid ? null : describeFailure(result.errors);
     } catch {
-      return null; // too deep to walk here: the station judges
+      return undefined; // too deep to walk here: the station judges
     }
   };
 }

@@ -18,8 +18,9 @@ export class StationHandle implements Station {
 
   async enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number }> {
     const action = encodeAction(body, options);
-    // Refuses at once, before anything is queued, a body the station's schema would refuse.
-    await checkBeforeEnqueue(this.client, this.name, action.body);
+    // Refuses at once, before anything is queued, a body the station's schema would refuse;
+    // stamps one that passed with the schema version it was checked against.
+    await checkBeforeEnqueue(this.client, this.name, action);
     const [seq] = await this.client.append(this.name, [action]);
     return { seq: seq! };
   }

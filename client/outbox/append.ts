@@ -49,6 +49,10 @@ export function newEntry(stream: string, seq: number, action: Omit<EncodedAction
   if (action.delayMs !== undefined) entry.delayMs = action.delayMs;
   if (action.id !== undefined) entry.id = action.id;
   else entry.actionId = randomId();
+  if (action.schemaVersion !== undefined && action.schemaName !== undefined) {
+    entry.schemaName = action.schemaName;
+    entry.schemaVersion = action.schemaVersion;
+  }
   entry.bytes = entryBytes(entry);
   return entry;
 }

@@ -48,6 +48,9 @@ export interface OutboxEntry {
   actionId?: string;
   /** `delayMs` of enqueue(), sent with the message. */
   delayMs?: number;
+  /** The schema version the body passed in the browser: the station judges it by that version (docs/schemas.md). */
+  schemaName?: string;
+  schemaVersion?: number;
   /** UTF-8 bytes of the message as sent (without its seq): sizes the batches. */
   bytes: number;
   enqueuedAt: number;

@@ -75,6 +75,21 @@ describe("schema check before enqueue", () => {
     expect(server.station("todos-a").log.map((m) => m.body)).toEqual([{ todo: "milk" }]);
   });
 
+  it("stamps an action that passed with the schema version it was checked against; an unchecked one goes unstamped", async () => {
+    schemas.set("todos-stamp", { name: "todo", version: 3, schema: TODO_V1 });
+    const sent: Array<Record<string, unknown>> = [];
+    const spying: typeof fetch = async (input, init) => {
+      if (String(input).endsWith("/messages") && typeof init?.body === "string") sent.push(...(JSON.parse(init.body).messages as Array<Record<string, unknown>>));
+      return fetch(input, init);
+    };
+    const c = client({ fetch: spying });
+    await c.station("todos-stamp").enqueue({ todo: "milk" });
+    await c.station("todos-plain").enqueue({ any: "thing" });
+    await waitFor(async () => (await c.station("todos-stamp").pending()).length === 0 && (await c.station("todos-plain").pending()).length === 0, "both to sync");
+    expect(sent.find((m) => (m.body as { todo?: string }).todo === "milk")).toMatchObject({ schemaName: "todo", schemaVersion: 3 });
+    expect(sent.find((m) => (m.body as { any?: string }).any === "thing")).not.toHaveProperty("schemaVersion");
+  });
+
   it("validates offline from the schema cached in IndexedDB by an earlier page", async () => {
     schemas.set("todos-b", { name: "todo", version: 1, schema: TODO_V1 });
     const dbName = `schema-offline-${process.pid}`;
