@@ -1,5 +1,6 @@
 // The dashboard's API client: same-origin fetches with the bearer token, never cached, every
 // refusal turned into an ApiFailure with the API's own code, message and issue paths.
+import type { SeekResponse, SeekTarget } from "../../shared/groups";
 import { isErrorBody } from "../../shared/errors";
 import { readToken } from "./session";
 
@@ -71,6 +72,11 @@ function toFailure(status: number, error: Record<string, unknown>): ApiFailure {
 /** `/v1/stations/{station}` + rest, with every segment encoded. */
 export function stationPath(station: string, ...rest: string[]): string {
   return ["/v1/stations", station, ...rest].map((part, i) => (i === 0 ? part : encodeURIComponent(part))).join("/");
+}
+
+/** Moves a consumer group (`POST …/groups/{group}/seek`): the "replay from…" action. */
+export function seekGroup(station: string, group: string, to: SeekTarget): Promise<SeekResponse> {
+  return call<SeekResponse>("POST", stationPath(station, "groups", group, "seek"), { to });
 }
 
 /** Runs `work` over `items`, at most `limit` at a time, in input order. */

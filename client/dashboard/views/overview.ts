@@ -1,5 +1,5 @@
 // A station's overview: its figures, the throughput chart, its consumer groups (lag, pending,
-// ack floor, dead letters, consumers seen) and its webhook endpoints' health at a glance.
+// ack floor, dead letters, consumers seen, "replay from…") and its webhook endpoints' health at a glance.
 import { type GroupConsumer, type GroupInfo, MAX_CONSUMERS_IN_INFO } from "../../../shared/groups";
 import type { GroupSummary, StationInfo } from "../../../shared/stations";
 import { type WebhookInfo, type WebhookListResponse, webhookOfGroup } from "../../../shared/webhooks";
@@ -7,8 +7,9 @@ import { ApiFailure, call, stationPath } from "../api";
 import { renderThroughputChart } from "../chart";
 import { h, replaceChildren } from "../dom";
 import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, plural, produceRate } from "../format";
-import { badge, renderError, stat, table } from "../ui";
+import { badge, button, renderError, stat, table } from "../ui";
 import { type View, stationHref } from "../view";
+import { openSeekForm } from "./group-seek";
 import type { StationContext } from "./station";
 import { describeRetention, describeSchema } from "./station-summary";
 import { webhookHealth } from "./webhook-health";
@@ -25,6 +26,8 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
   const stats = h("div", { class: "stats" }, h("div", { class: "loading" }, "Loading…"));
   const chart = h("div", { class: "panel-body" });
   const groups = h("div", { class: "panel-body" });
+  // The "replay from…" form: outside the table, which each refresh redraws.
+  const seekSlot = h("div", { class: "panel-body", id: "group-seek" });
   const webhooks = h("div", { class: "panel-body" });
   const errorSlot = h("div", { class: "slot" });
   const el = h(
@@ -33,7 +36,7 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
     errorSlot,
     stats,
     h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput")), chart),
-    h("div", { class: "panel", id: "groups" }, h("div", { class: "panel-head" }, h("h2", {}, "Consumer groups")), groups),
+    h("div", { class: "panel", id: "groups" }, h("div", { class: "panel-head" }, h("h2", {}, "Consumer groups")), groups, seekSlot),
     h(
       "div",
       { class: "panel", id: "webhooks-summary" },
@@ -42,8 +45,9 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
     ),
   );
   let last = "";
+  const replayFrom = (group: string) => openSeekForm(seekSlot, ctx.station, group, () => void view.refresh().catch(() => {}));
 
-  return {
+  const view: View = {
     el,
     async refresh() {
       let info: StationInfo;
@@ -64,10 +68,11 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
       replaceChildren(stats, ...renderStats(info));
       replaceChildren(chart, renderThroughputChart(info.throughput));
       const consumerGroups = info.groups.filter((g) => webhookOfGroup(g.name) === null);
-      replaceChildren(groups, renderGroups(ctx.station, consumerGroups));
+      replaceChildren(groups, renderGroups(ctx.station, consumerGroups, replayFrom));
       replaceChildren(webhooks, endpoints instanceof ApiFailure ? renderError(endpoints) : renderWebhookSummary(endpoints));
     },
   };
+  return view;
 }
 
 /** The station's endpoints, or the refusal (shown in place, so the rest of the page still works). */
@@ -97,7 +102,7 @@ function renderStats(info: StationInfo): HTMLElement[] {
   });
 }
 
-function renderGroups(station: string, groups: Group[]): HTMLElement {
+function renderGroups(station: string, groups: Group[], replayFrom: (group: string) => void): HTMLElement {
   return table<Group>(
     [
       { label: "Group", cell: (g) => h("span", { class: "mono" }, g.name) },
@@ -111,6 +116,7 @@ function renderGroups(station: string, groups: Group[]): HTMLElement {
       },
       ...(groups.some((g) => g.consumers !== undefined) ? [{ label: "Consumers seen", class: "consumers opt", cell: (g: Group) => consumersSeen(g) }] : []),
       { label: "Delivered", class: "num opt", cell: (g) => (g.delivered !== undefined ? formatCount(g.delivered) : "—") },
+      { label: "", cell: (g) => button("Replay from…", () => replayFrom(g.name), "small", { "data-replay": g.name }) },
     ],
     groups,
     "No consumer groups yet. A group appears the first time a consumer fetches from it.",
