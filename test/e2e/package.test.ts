@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { build } from "esbuild";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,6 +66,27 @@ describe("the waystation package from its tarball", () => {
     const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : [join(dir, d.name)]));
     const sources = files(installed).filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"));
     expect(sources).toEqual([]);
+  });
+
+  it("defines WaystationError once across the package's entries, and once across the served bundles", () => {
+    const installed = join(app, "node_modules", "waystation", "dist");
+    const js = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? js(join(dir, d.name)) : d.name.endsWith(".js") ? [join(dir, d.name)] : []));
+    const count = (files: string[]) => files.reduce((n, f) => n + (readFileSync(f, "utf8").match(/name = "WaystationError"|name="WaystationError"/g)?.length ?? 0), 0);
+    expect(count(js(installed))).toBe(1);
+    // What the worker serves: /waystation.js and /waystation-doc.js import the same chunk.
+    // (The demo is bundled on its own and writes its chunks beside them: only what the two
+    // entries import, statically or with import(), is followed.)
+    const served = join(ROOT, "dist", "public");
+    const reached = new Set<string>();
+    const follow = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const [, spec] of readFileSync(file, "utf8").matchAll(/(?:from|import)\s*\(?\s*"(\.\/[^"]+\.js)"/g)) follow(join(dirname(file), spec!));
+    };
+    follow(join(served, "waystation.js"));
+    follow(join(served, "waystation-doc.js"));
+    expect(reached.size).toBeGreaterThan(2);
+    expect(count([...reached])).toBe(1);
   });
 
   it("one WaystationError across the entries (instanceof holds), imported by name from plain Node", () => {
