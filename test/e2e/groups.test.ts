@@ -1,6 +1,7 @@
 // Consumer groups against a real `wrangler dev`: fetch/ack/nack shapes, leases, redelivery by
 // the real alarm with `deliveries` counting, the DLS after maxDeliveries, independent groups,
-// long-poll wake-up, WebSocket push, and leases surviving a kill -9 of the runtime.
+// long-poll wake-up, WebSocket push, leases surviving a kill -9 of the runtime, a delayed
+// message delivered only after its time (by the alarm, through a restart), and seek replays.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, type RunningWorker, removeStateDir, sleep, startWorker } from "./wrangler-dev";
 
@@ -129,5 +130,49 @@ describe("groups over wrangler dev", () => {
     call = apiClient(worker);
     expect(offsets((await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "b", max: 10 })).body)).toEqual([3, 4]);
     expect((await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [1, 2, 3, 4] })).body).toEqual({ acked: 4 });
+  });
+
+  it("delivers a delayed message only after its time, woken by the alarm, through a kill -9", async () => {
+    const s = await station();
+    const produced = await call("POST", `/v1/stations/${s}/messages`, { messages: [{ body: "later", delayMs: 2500 }, { body: "now" }] });
+    expect(produced.body.results.map((r: any) => r.offset)).toEqual([1, 2]);
+    const first = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 10 });
+    expect(offsets(first.body)).toEqual([2]);
+    const replay = await call("GET", `/v1/stations/${s}/messages?from=1`);
+    const visibleAt = replay.body.messages[0].visibleAt as number;
+    expect(visibleAt).toBe(replay.body.messages[0].producedAt + 2500);
+    expect((await call("GET", `/v1/stations/${s}`)).body.stats.delayed).toBe(1);
+    await worker.kill();
+    worker = await startWorker({ stateDir: worker.stateDir });
+    call = apiClient(worker);
+    // A long-poll that nothing but the alarm at visibleAt can answer.
+    const waited = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 10, waitMs: 20_000 });
+    expect(offsets(waited.body)).toEqual([1]);
+    expect(waited.body.messages[0]).toMatchObject({ body: "later", deliveries: 1, visibleAt });
+    expect(Date.now()).toBeGreaterThanOrEqual(visibleAt);
+    expect((await call("GET", `/v1/stations/${s}`)).body.stats.delayed).toBe(0);
+  });
+
+  it("replays by a seek to a time, dropping the leases in flight", async () => {
+    const s = await station({}, 3);
+    await sleep(30);
+    const since = Date.now();
+    await sleep(30);
+    await call("POST", `/v1/stations/${s}/messages`, { messages: [{ body: "x" }, { body: "y" }] });
+    const all = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "a", max: 10 });
+    expect(offsets(all.body)).toEqual([1, 2, 3, 4, 5]);
+    await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [1, 2, 3] });
+    const moved = await call("POST", `/v1/stations/${s}/groups/g/seek`, { to: { time: since } });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ nextOffset: 4, ackFloor: 3, pending: 0, lag: 2, dropped: 2, epoch: 1 });
+    // The dropped leases' late acks count for nothing; the replay hands 4 and 5 out afresh.
+    expect((await call("POST", `/v1/stations/${s}/groups/g/ack`, { offsets: [4, 5] })).body).toEqual({ acked: 0 });
+    const replayed = await call("POST", `/v1/stations/${s}/groups/g/fetch`, { consumer: "b", max: 10 });
+    expect(replayed.body.messages.map((m: any) => [m.offset, m.deliveries, m.epoch])).toEqual([[4, 1, 1], [5, 1, 1]]);
+    const earliest = await call("POST", `/v1/stations/${s}/groups/g/seek`, { to: "earliest" });
+    expect(earliest.body).toMatchObject({ nextOffset: 1, ackFloor: 0, lag: 5, dropped: 2, epoch: 2 });
+    const bad = await call("POST", `/v1/stations/${s}/groups/g/seek`, { to: { offset: 99 } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.code).toBe("invalid_request");
   });
 });
