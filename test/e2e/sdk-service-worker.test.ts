@@ -2,9 +2,11 @@
 // worker (/waystation-sw.js, served by the worker), actions are enqueued while the browser is
 // offline, every tab is closed, the browser goes online, and the service worker alone delivers
 // each action to the station once. Its own record (IndexedDB `waystation-sw`) says which events drove it.
+// A second test fires the Background Sync `sync` event itself, through DevTools (headless Chromium
+// does not schedule it), with no tab of the origin open and nothing else waking the worker.
 import type { Browser, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { readStation, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { createStation, enqueueRange, openSdkPage, readStation, startClient, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
 import { apiClient, type RunningWorker, sleep } from "./wrangler-dev";
 
 interface RunRecord {
@@ -98,6 +100,54 @@ describe("sync service worker", () => {
     expect(delivering.at(-1)!.pending).toBe(0);
     const triggers = new Set(delivering.flatMap((r) => r.triggers));
     expect(backgroundSync === "enabled" ? triggers.has("sync") || triggers.has("message") : triggers.has("message")).toBe(true);
+    await context.close();
+  });
+
+  it("delivers on a Background Sync event with no tab of the origin open, each action once, in order", async () => {
+    const context = await browser.newContext();
+    await createStation(worker, "sw-sync");
+    const page = await openSdkPage(context, worker, { fromWorker: true });
+    // Registered and configured by hand (the protocol registerSyncWorker speaks), so no
+    // `waystation:sync` message keeps the worker standing by: only the sync event can drive it.
+    const answer = await page.evaluate(async (token) => {
+      const registration = await navigator.serviceWorker.register("/waystation-sw.js");
+      await navigator.serviceWorker.ready;
+      const channel = new MessageChannel();
+      const reply = new Promise((resolve) => (channel.port1.onmessage = (e) => resolve(e.data)));
+      registration.active!.postMessage({ type: "waystation:configure", outbox: { url: location.origin, dbName: "sw-sync-db", token } }, [channel.port2]);
+      return reply;
+    }, worker.token);
+    expect(answer).toEqual({ ok: true });
+    await context.setOffline(true);
+    await startClient(page, worker.token, { dbName: "sw-sync-db" });
+    const seqs = await enqueueRange(page, "sw-sync", 0, 20);
+    expect(seqs).toEqual([...Array(20).keys()].map((i) => i + 1));
+    await page.close();
+    await context.setOffline(false);
+    await sleep(3000);
+    expect(await readStation(worker, "sw-sync")).toHaveLength(0); // nothing woke the worker yet
+
+    // DevTools from a blank tab (not of the origin): the registration, then its sync event.
+    const blank = await context.newPage();
+    const cdp = await context.newCDPSession(blank);
+    const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
+    cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => registrations.push(...e.registrations));
+    await cdp.send("ServiceWorker.enable");
+    await waitUntil(async () => registrations.some((r) => r.scopeURL === `${worker.url}/` && !r.isDeleted), "the registration");
+    const { registrationId } = registrations.find((r) => r.scopeURL === `${worker.url}/` && !r.isDeleted)!;
+    await cdp.send("ServiceWorker.dispatchSyncEvent", { origin: worker.url, registrationId, tag: "waystation-sync", lastChance: false });
+
+    await waitUntil(async () => (await readStation(worker, "sw-sync")).length >= 20, "the sync event to deliver", 60_000);
+    await sleep(1000);
+    const stored = await readStation(worker, "sw-sync");
+    expect(stored.map((m) => m.body.i)).toEqual([...Array(20).keys()]);
+    expect(stored.map((m) => m.seq)).toEqual(seqs);
+    expect(new Set(stored.map((m) => m.producer)).size).toBe(1);
+
+    const reader = await context.newPage();
+    await reader.goto(`${worker.url}/healthz`);
+    const runs = (await readRegistry<RunRecord & { dbName: string }>(reader, "runs")).filter((r) => r.dbName === "sw-sync-db");
+    expect(runs.filter((r) => r.acked > 0)).toMatchObject([{ trigger: "sync", triggers: ["sync"], acked: 20, pending: 0, locked: true }]);
     await context.close();
   });
 });
