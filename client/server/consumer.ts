@@ -102,8 +102,8 @@ export function startServerConsumer(
     };
     const consumed: ConsumedMessage = {
       ...message,
-      ack: once(() => verdicts.ack(message.offset)),
-      nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs)),
+      ack: once(() => verdicts.ack(message.offset, message.epoch)),
+      nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs, message.epoch)),
       deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason)),
       working: async () => (settled ? false : verdicts.extend(message.offset)),
     };

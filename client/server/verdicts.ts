@@ -12,8 +12,9 @@ import type { Transport } from "../transport";
 import { sleep } from "./ids";
 
 export interface Verdicts {
-  ack(offset: number): Promise<void>;
-  nack(offset: number, delayMs: number): Promise<void>;
+  /** `epoch`: what the message carried (after a seek); a verdict on a lease the move dropped then counts for nothing. */
+  ack(offset: number, epoch?: number): Promise<void>;
+  nack(offset: number, delayMs: number, epoch?: number): Promise<void>;
   nackMany(offsets: number[], delayMs: number): Promise<void>;
   /** True when the lease was extended; false when it was already lost. */
   extend(offset: number): Promise<boolean>;
@@ -42,8 +43,9 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
   let nextRef = 0;
   const waitingAnswers = new Map<string, (answer: Answer | null) => void>();
   const inFlight = new Set<Promise<unknown>>();
-  let acks: Array<{ offset: number; done: () => void }> = [];
-  const nacks = new Map<number, Array<{ offset: number; done: () => void }>>();
+  /** Waiting to go out, by epoch (acks) and by delay and epoch (nacks): one frame or request each. */
+  const acks = new Map<number | undefined, Array<{ offset: number; done: () => void }>>();
+  const nacks = new Map<string, { delayMs: number; epoch?: number; list: Array<{ offset: number; done: () => void }> }>();
   let credit = 0;
   let flushQueued = false;
 
@@ -112,15 +114,18 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
         // closed meanwhile: the next socket starts with credit for every free slot
       }
     }
-    for (const part of chunks(acks.splice(0))) {
-      const offsets = part.map((a) => a.offset);
-      void track(decide({ type: "ack", offsets }, "ack", { offsets }, AckResponseSchema).then(() => part.forEach((a) => a.done())));
-    }
-    for (const [delayMs, list] of nacks) {
-      nacks.delete(delayMs);
+    for (const [epoch, list] of acks) {
+      acks.delete(epoch);
       for (const part of chunks(list)) {
-        const offsets = part.map((n) => n.offset);
-        void track(decide({ type: "nack", offsets, delayMs }, "nack", { offsets, delayMs }, NackResponseSchema).then(() => part.forEach((n) => n.done())));
+        const body = withEpoch({ offsets: part.map((a) => a.offset) }, epoch);
+        void track(decide({ type: "ack", ...body }, "ack", body, AckResponseSchema).then(() => part.forEach((a) => a.done())));
+      }
+    }
+    for (const [key, { delayMs, epoch, list }] of nacks) {
+      nacks.delete(key);
+      for (const part of chunks(list)) {
+        const body = withEpoch({ offsets: part.map((n) => n.offset), delayMs }, epoch);
+        void track(decide({ type: "nack", ...body }, "nack", body, NackResponseSchema).then(() => part.forEach((n) => n.done())));
       }
     }
   };
@@ -132,19 +137,22 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
   };
 
   return {
-    ack: (offset) =>
+    ack: (offset, epoch) =>
       track(
         new Promise<void>((done) => {
-          acks.push({ offset, done });
+          const list = acks.get(epoch) ?? [];
+          list.push({ offset, done });
+          acks.set(epoch, list);
           queueFlush();
         }),
       ),
-    nack: (offset, delayMs) =>
+    nack: (offset, delayMs, epoch) =>
       track(
         new Promise<void>((done) => {
-          const list = nacks.get(delayMs) ?? [];
-          list.push({ offset, done });
-          nacks.set(delayMs, list);
+          const key = `${delayMs}:${epoch ?? ""}`;
+          const entry = nacks.get(key) ?? { delayMs, epoch, list: [] };
+          entry.list.push({ offset, done });
+          nacks.set(key, entry);
           queueFlush();
         }),
       ),
@@ -186,6 +194,10 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
+}
+
+function withEpoch<T extends object>(body: T, epoch: number | undefined): T & { epoch?: number } {
+  return epoch === undefined ? body : { ...body, epoch };
 }
 
 function chunks<T>(list: readonly T[]): T[][] {

@@ -64,11 +64,12 @@ describe("server consumer over the subscribe socket", () => {
     await until(() => FakeSocket.all.length === 1 && FakeSocket.all[0]!.readyState === 1);
     expect(FakeSocket.all[0]!.token).toBe("token-1");
     expect(FakeSocket.all[0]!.url).toContain("/v1/stations/s/groups/g/subscribe?consumer=srv-");
-    FakeSocket.all[0]!.push({ type: "messages", messages: [message(1)], credit: 0 });
+    // A message handed out after the group was moved carries its epoch; the ack sends it back.
+    FakeSocket.all[0]!.push({ type: "messages", messages: [{ ...message(1), epoch: 3 }], credit: 0 });
     await until(() => FakeSocket.all[0]!.sent.some((f) => f.type === "ack"));
     const [extend, ack] = [FakeSocket.all[0]!.sent.find((f) => f.type === "extend"), FakeSocket.all[0]!.sent.find((f) => f.type === "ack")];
     expect(extend).toMatchObject({ offsets: [1], ref: expect.any(String) });
-    expect(ack).toMatchObject({ offsets: [1], ref: expect.any(String) });
+    expect(ack).toMatchObject({ offsets: [1], epoch: 3, ref: expect.any(String) });
     await until(() => FakeSocket.all[0]!.sent.some((f) => f.type === "credit"));
 
     FakeSocket.all[0]!.close(4001); // the token expired under a working socket
