@@ -1,6 +1,7 @@
 // The operator dashboard in real Chromium against `wrangler dev`: sign in, create a station
 // from the form (with the API's own validation messages), watch counts, lag and dead letters
-// update live, resend and drop dead letters, create a webhook and see it fail, edit config —
+// update live, move a group ("Replay from…"), resend and drop dead letters, create a webhook and
+// see it fail, edit config —
 // with no console or page errors, no request to any other host, and a screenshot of each main
 // view at desktop and phone widths under test/artifacts/.
 import type { Browser } from "playwright-core";
@@ -131,6 +132,28 @@ describe("operator dashboard", () => {
     await waitForText(page.locator('.tab[data-tab="dls"] .tab-count'), "1");
     await waitForText(page.locator(".legend.produced"), "Produced 5");
     await screenshot(page, "station");
+  });
+
+  it("moves a group with \"Replay from…\": the API's answer shown, the table following, a bad offset refused as the API said", async () => {
+    const { page } = desk;
+    await page.click('button[data-replay="billing"]');
+    await page.selectOption("#seek-mode", "offset");
+    await page.fill("#seek-offset", "3");
+    await page.click("#seek-submit");
+    // billing held offset 2 leased: the move drops it, and 3… are handed out again from scratch.
+    await waitForText(page.locator("#seek-result"), "Next offset 3 · ack floor 2 · lag 3 · pending 0 · 1 lease dropped");
+    const billing = page.locator('tr[data-group="billing"]');
+    await waitForText(billing.locator('td[data-label="Ack floor"]'), "2");
+    await waitForText(billing.locator('td[data-label="Pending"]'), "0");
+    const info = await api("GET", `/v1/stations/${STATION}/groups/billing`);
+    expect(info.body).toMatchObject({ nextOffset: 3, ackFloor: 2, epoch: 1 });
+    await screenshot(page, "group-seek");
+    desk.expectFailure(422);
+    await page.fill("#seek-offset", "99");
+    await page.click("#seek-submit");
+    await waitForText(page.locator("#seek-result .error-code"), "invalid_request");
+    expect((await api("GET", `/v1/stations/${STATION}/groups/billing`)).body).toMatchObject({ nextOffset: 3, epoch: 1 });
+    await page.click('#group-seek button:has-text("Close")');
   });
 
   it("browses messages newest first, pretty-printed, binary as size and hex, text never as markup", async () => {
