@@ -31,6 +31,11 @@ export const RetentionSchema = v.strictObject({
   maxBytes: v.optional(positiveInt),
   /** A message is deleted once every group has acked it. */
   untilAcked: v.optional(v.boolean(), false),
+  /** Messages trimmed by age, count or bytes are first written to the worker's R2 bucket
+   *  (`ARCHIVE`), and replay reads them back from it (docs/archive.md). Needs the binding:
+   *  409 `archive_unavailable` without it. Not with `untilAcked` (422 `invalid_request`), which
+   *  deletes acked messages outside retention's runs. */
+  archive: v.optional(v.boolean(), false),
 });
 
 export const SchemaRefSchema = v.strictObject({

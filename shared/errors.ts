@@ -46,6 +46,8 @@ export const ErrorCode = {
   QuotaExceeded: "quota_exceeded",
   /** The worker lacks a secret it needs (fail closed). */
   NotConfigured: "not_configured",
+  /** `retention.archive: true` on a worker without an R2 bucket bound as `ARCHIVE`. */
+  ArchiveUnavailable: "archive_unavailable",
   /** A known path with a method it does not take; `Allow` lists those it does. */
   MethodNotAllowed: "method_not_allowed",
   /** A message to a `kind: "doc"` station is not a yjs update as `{"$binary": "<base64>"}`; `index` names it. */
@@ -106,6 +108,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   quota_exceeded: 507,
   not_configured: 503,
+  archive_unavailable: 409,
   method_not_allowed: 405,
   invalid_doc_update: 422,
   not_a_doc: 409,

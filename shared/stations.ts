@@ -23,6 +23,11 @@ export interface StationStats {
    *  letters, kept copies (for groups and webhook endpoints), producer ids, refusals and a doc
    *  station's snapshot. */
   storedBytes: number;
+  /** Messages written to the R2 archive and gone from the object (`retention.archive`): replay
+   *  still reads them. Neither they nor `archivedBytes` count towards the storage quota. */
+  archivedMessages: number;
+  /** Their stored bytes (bodies, headers, keys), as `bytes` counted them. */
+  archivedBytes: number;
 }
 
 export interface GroupSummary {

@@ -30,6 +30,10 @@ export interface Env {
   ALLOWED_ORIGINS?: string;
   /** Ceiling (and default) of every station's storage quota, in bytes; 1 GiB when unset. */
   STATION_MAX_STORAGE_BYTES?: string;
+  /** R2 bucket for stations with `retention.archive: true`: trimmed messages go there as
+   *  segments before they leave the object (docs/archive.md). Optional: without it such a
+   *  station config is refused with 409 `archive_unavailable`. */
+  ARCHIVE?: R2Bucket;
   /** Optional Workers rate-limiting binding: a per-location ceiling per token subject, shared
    *  by every isolate (the in-isolate buckets of worker/limits are exact but per isolate). */
   TOKEN_RATE_LIMITER?: RateLimit;

@@ -12,6 +12,7 @@ import {
   CompatibilityRule,
   CompatibilitySchema,
   SchemaDraft,
+  SchemaFormatSchema,
   type PutSchemaResponse,
   type SchemaListResponse,
   type SchemaVersionsResponse,
@@ -48,6 +49,8 @@ export const StationStatsSchema = v.object({
   delivered: nonNegativeInt,
   delayed: nonNegativeInt,
   storedBytes: nonNegativeInt,
+  archivedMessages: nonNegativeInt,
+  archivedBytes: nonNegativeInt,
 });
 
 const groupSummaryEntries = {
@@ -177,6 +180,7 @@ const SchemaDraftSchema = v.picklist(Object.values(SchemaDraft));
 const schemaVersionEntries = {
   name: v.string(),
   version: positiveInt,
+  format: SchemaFormatSchema,
   draft: SchemaDraftSchema,
   description: v.nullable(v.string()),
   schema: v.unknown(),

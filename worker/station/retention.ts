@@ -19,8 +19,15 @@ export function retentionDueAt(sql: SqlStorage, record: StationRecord, now: numb
   return null;
 }
 
-/** Trims what retention asks for now; returns how many messages went. */
+/** Trims what retention asks for now; returns how many messages went. With `retention.archive`
+ *  the station archives instead (worker/station/archive/archiver.ts), to the same target. */
 export function enforceRetention(sql: SqlStorage, record: StationRecord, now: number): number {
+  return trimBelow(sql, record, retentionTarget(sql, record, now));
+}
+
+/** The offset retention moves the head to in this run: everything below it goes (at most
+ *  MAX_TRIM_PER_RUN messages; `trimBelow` still stops at a doc's ceiling). */
+export function retentionTarget(sql: SqlStorage, record: StationRecord, now: number): number {
   const { maxAgeMs, maxMessages, maxBytes } = record.config.retention;
   let cutoff = record.firstOffset;
   if (maxMessages !== undefined && record.messageCount > maxMessages) {
@@ -32,7 +39,7 @@ export function enforceRetention(sql: SqlStorage, record: StationRecord, now: nu
   if (maxAgeMs !== undefined) {
     cutoff = Math.max(cutoff, firstOffsetYoungerThan(sql, record, now - maxAgeMs));
   }
-  return trimBelow(sql, record, Math.min(cutoff, record.firstOffset + MAX_TRIM_PER_RUN));
+  return Math.min(cutoff, record.firstOffset + MAX_TRIM_PER_RUN);
 }
 
 /** The lowest offset from which on the log holds at most `maxBytes`. */

@@ -3,6 +3,7 @@
 // order, in the object's constructor, and `schema_versions` records how far each part got.
 // Never edit a shipped migration: append a new one.
 import { applyMigrations, type Migrations } from "../storage/migrations";
+import { migrateArchive } from "./archive/index";
 import { migrateStorageUsage } from "./storage-usage";
 
 const MIGRATIONS: Migrations = {
@@ -230,6 +231,7 @@ const MIGRATIONS: Migrations = {
 
 export function migrate(sql: SqlStorage): void {
   applyMigrations(sql, MIGRATIONS);
+  migrateArchive(sql);
   // Last: its triggers count the tables above for the storage quota (storage-usage.ts).
   migrateStorageUsage(sql);
 }

@@ -3,6 +3,7 @@
 // (the log plus the counters of storage-usage.ts), which the storage quota bounds.
 import type { StationConfig } from "../../shared/config";
 import type { StationStats } from "../../shared/stations";
+import { archiveTotals } from "./archive/index";
 import { bytesBesideLog } from "./storage-usage";
 
 interface StationRow {
@@ -93,6 +94,7 @@ export class StationRecord {
   }
 
   stats(deadLetters: number, delivered: number, delayed: number): StationStats {
+    const archive = archiveTotals(this.sql);
     return {
       firstOffset: this.firstOffset,
       lastOffset: this.lastOffset,
@@ -103,6 +105,9 @@ export class StationRecord {
       delivered,
       delayed,
       storedBytes: this.storedBytes(),
+      // Held in R2, not in the object: outside the quota, which bounds what the object holds.
+      archivedMessages: archive.archivedMessages,
+      archivedBytes: archive.archivedBytes,
     };
   }
 }

@@ -20,7 +20,9 @@ import { compactionDueAt, DocCompactor, isDocStation } from "./doc-compaction";
 import { type DocStateValue, readDocState } from "./doc-state";
 import { DocSockets } from "./doc-sockets";
 import { produceBatch } from "./produce";
-import { readPage } from "./replay";
+import { readReplay } from "./replay";
+import { Archiver } from "./archive/archiver";
+import { ArchiveMissing, ArchiveReader } from "./archive/reader";
 import { answerRuledBatch } from "./rulings";
 import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
@@ -60,6 +62,9 @@ export class Station extends DurableObject<Env> {
   private readonly webhooks: StationWebhooks;
   /** Delayed messages visible by this time have been announced to groups and webhooks (0 after a restart: once more, harmless). */
   private visibilityCheckedAt = 0;
+  /** `retention.archive`: trimmed messages go to R2 first, replay reads them back (worker/station/archive/). */
+  private readonly archiver: Archiver;
+  private readonly archiveReader: ArchiveReader;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,12 +99,20 @@ export class Station extends DurableObject<Env> {
       socketGuard: this.socketGuard,
     });
     this.groups.addResendRoute(this.webhooks.resendRoute);
+    this.archiver = new Archiver({ sql: this.sql, bucket: env.ARCHIVE, record: () => this.record, transact: (work) => this.transact(work) });
+    this.archiveReader = new ArchiveReader(env.ARCHIVE);
     this.scheduler = new Scheduler(ctx.storage, [
       {
         name: "retention",
         // A doc station meets its retention limits by compacting (below), never by dropping unmerged updates.
-        dueAt: (now) => (this.record && !isDocStation(this.record) ? retentionDueAt(this.sql, this.record, now) : null),
-        run: (now) => {
+        // An archiving station without its bucket waits: nothing leaves the object unarchived.
+        dueAt: (now) =>
+          this.record && !isDocStation(this.record) && this.archiver.canTrim(this.record) ? retentionDueAt(this.sql, this.record, now) : null,
+        run: async (now) => {
+          if (this.record?.config.retention.archive) {
+            await this.archiver.run(now);
+            return;
+          }
           this.transact((record) => {
             const trimmed = enforceRetention(this.sql, record, now);
             // The head and counters moved: persist them with the delete, or a restart undoes them.
@@ -138,6 +151,12 @@ export class Station extends DurableObject<Env> {
   /** Creates the station, or replaces its config. `created` tells which. */
   async configure(name: string, config: StationConfig): Promise<Result<{ created: boolean; info: StationInfo }>> {
     const now = Date.now();
+    if (config.retention.archive && !this.env.ARCHIVE) {
+      return fail(ErrorCode.ArchiveUnavailable, "retention.archive needs an R2 bucket bound as ARCHIVE (wrangler.toml [[r2_buckets]])");
+    }
+    if (config.retention.archive && config.retention.untilAcked) {
+      return fail(ErrorCode.InvalidRequest, "retention.archive cannot be combined with retention.untilAcked: acked messages would leave unarchived");
+    }
     const created = this.record === null;
     if (this.record === null) {
       this.record = StationRecord.create(this.sql, name, config, now);
@@ -185,14 +204,15 @@ export class Station extends DurableObject<Env> {
     if (!record) return this.notFound();
     const admitted = this.admission.admit(record.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    const from = Math.max(fromOffset ?? record.firstOffset, record.firstOffset);
     // Bounded by bytes as well as count (at least one message): `nextOffset` says where to go on.
-    const rows = readPage(this.sql, from, limit, MAX_READ_BYTES);
-    const last = rows.at(-1);
-    return ok({
-      messages: rows.map((row) => toMessage(row)),
-      nextOffset: last ? last.msg_offset + 1 : Math.min(from, record.nextOffset),
-    });
+    // Offsets below the head come from the R2 archive when the station archived them.
+    try {
+      const page = await readReplay(this.sql, this.archiveReader, () => this.record ?? record, fromOffset, limit, MAX_READ_BYTES);
+      return ok({ messages: page.rows.map((row) => toMessage(row)), nextOffset: page.nextOffset });
+    } catch (error) {
+      if (error instanceof ArchiveMissing) return fail(ErrorCode.ArchiveUnavailable, error.message);
+      throw error;
+    }
   }
 
   /** The schema produce is checked against now, as text (for the SDK's own check); null if none. */
@@ -217,6 +237,8 @@ export class Station extends DurableObject<Env> {
   /** Deletes the station and everything it holds. */
   async destroy(): Promise<Result<{ deleted: true }>> {
     if (!this.record) return this.notFound();
+    await this.archiver.forget(this.record.name, this.record.createdAt);
+    this.archiveReader.forget();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
