@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { api, createStation, produce } from "./helpers";
 import { ack, createGroups, groupInfo, nack, offsetsOf, pass, stationInfo, stationWith, take } from "./groups-helpers";
+import { signToken } from "./token-helpers";
 
 const seek = (station: string, group: string, to: unknown) => api("POST", `/v1/stations/${station}/groups/${group}/seek`, { to });
 
@@ -145,5 +146,24 @@ describe("seek refusals", () => {
     // Nothing changed: both leases still count.
     expect(await groupInfo(station, "g")).toMatchObject({ pending: 2, epoch: 0, nextOffset: 3 });
     expect((await ack(station, "g", [1, 2])).body.acked).toBe(2);
+  });
+});
+
+describe("seek rights", () => {
+  it("takes the consume right on the group, or manage; produce only, or another group, is 403 forbidden", async () => {
+    const station = await stationWith(2);
+    await createGroups(station, ["g", "other"]);
+    const path = `/v1/stations/${station}/groups/g/seek`;
+    const tokenFor = (actions: string[], groups?: string[]) => signToken({ grants: [{ stations: [station], actions, ...(groups ? { groups } : {}) }] as any });
+    const consumer = await tokenFor(["consume"], ["g"]);
+    expect((await api("POST", path, { to: "latest" }, { token: consumer })).status).toBe(200);
+    const manager = await tokenFor(["manage"]);
+    expect((await api("POST", path, { to: "earliest" }, { token: manager })).status).toBe(200);
+    for (const token of [await tokenFor(["produce"]), await tokenFor(["consume"], ["other"])]) {
+      const res = await api("POST", path, { to: "latest" }, { token });
+      expect(res.status).toBe(403);
+      expect(res.body.error.code).toBe("forbidden");
+    }
+    expect(await groupInfo(station, "g")).toMatchObject({ epoch: 2, nextOffset: 1 });
   });
 });
