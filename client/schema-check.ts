@@ -120,7 +120,8 @@ class ClientSchemas {
     } else if (this.age(state) > REFRESH_AFTER_MS) {
       void this.refresh(state);
     }
-    if (!record.schema) return null;
+    // Protobuf schemas are for server-side producers: the browser bundle stays JSON-only, the station judges.
+    if (!record.schema || (record.schema.format ?? "json-schema") !== "json-schema") return null;
     let failure = await this.validate(record.schema, body);
     if (!failure) return stampOf(record.schema, failure);
     const offline = typeof navigator !== "undefined" && navigator.onLine === false;
@@ -128,7 +129,7 @@ class ClientSchemas {
       const fresh = await this.fetchWithin(state, CONFIRM_WAIT_MS);
       if (fresh) {
         record = fresh;
-        if (!fresh.schema) return null;
+        if (!fresh.schema || (fresh.schema.format ?? "json-schema") !== "json-schema") return null;
         failure = await this.validate(fresh.schema, body);
         if (!failure) return stampOf(fresh.schema, failure);
       }

@@ -192,7 +192,7 @@ describe("GET /v1/stations/{station}/schema", () => {
     const station = await stationWithSchema(schema, "latest");
     const first = await api("GET", `/v1/stations/${station}/schema`);
     expect(first.status).toBe(200);
-    expect(first.body).toEqual({ station, schema: { name: schema, version: 1, follows: "latest", draft: "2020-12", schema: TODO_V1 } });
+    expect(first.body).toEqual({ station, schema: { name: schema, version: 1, follows: "latest", format: "json-schema", draft: "2020-12", schema: TODO_V1 } });
     await addVersion(schema, TODO_V2, "none");
     expect((await api("GET", `/v1/stations/${station}/schema`)).body.schema).toMatchObject({ version: 2, schema: TODO_V2 });
 

@@ -5,10 +5,12 @@ import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { MAX_SCHEMAS } from "../../shared/limits";
 import {
   type Compatibility,
+  CompatibilityRule,
   DEFAULT_COMPATIBILITY,
   type IncompatibleSchemaDetails,
   MAX_SCHEMA_VERSIONS,
   type SchemaDraft,
+  SchemaFormat,
   type SchemaSummary,
 } from "../../shared/schemas";
 import { canonicalJson } from "../schemas/canonical-json";
@@ -18,6 +20,7 @@ import { compatibilityBreaks } from "../schemas/compatibility";
 export interface StoredSchema {
   name: string;
   version: number;
+  format: SchemaFormat;
   draft: SchemaDraft;
   description: string | null;
   text: string;
@@ -25,6 +28,8 @@ export interface StoredSchema {
 }
 
 export interface NewSchemaVersion {
+  /** Absent: json-schema. */
+  format?: SchemaFormat;
   draft: SchemaDraft;
   text: string;
   description: string | null;
@@ -35,6 +40,7 @@ export interface NewSchemaVersion {
 interface SchemaRow {
   name: string;
   version: number;
+  format: string;
   draft: string;
   description: string | null;
   body: string;
@@ -42,7 +48,7 @@ interface SchemaRow {
   [column: string]: SqlStorageValue;
 }
 
-const COLUMNS = "name, version, draft, description, body, created_at";
+const COLUMNS = "name, version, format, draft, description, body, created_at";
 
 export interface AddedSchema {
   stored: StoredSchema;
@@ -53,7 +59,8 @@ export interface AddedSchema {
 export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchemaVersion, now: number): Result<AddedSchema> {
   const latest = latestRow(sql, name);
   const compatibility = input.compatibility ?? compatibilityOf(sql, name);
-  if (latest && latest.description === input.description && canonicalJson(JSON.parse(latest.body)) === canonicalJson(JSON.parse(input.text))) {
+  const format = input.format ?? SchemaFormat.JsonSchema;
+  if (latest && latest.format === format && latest.description === input.description && canonicalJson(JSON.parse(latest.body)) === canonicalJson(JSON.parse(input.text))) {
     // The latest again: nothing to add, but a PUT may change the rule this way.
     if (input.compatibility) setCompatibility(sql, name, input.compatibility);
     return ok({ stored: toStored(latest), created: false, compatibility });
@@ -71,7 +78,10 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
     });
   }
   if (latest && compatibility !== "none") {
-    const breaks = compatibilityBreaks(JSON.parse(latest.body), JSON.parse(input.text), compatibility);
+    const breaks =
+      latest.format === SchemaFormat.JsonSchema && format === SchemaFormat.JsonSchema
+        ? compatibilityBreaks(JSON.parse(latest.body), JSON.parse(input.text), compatibility)
+        : [{ path: "", rule: CompatibilityRule.Undecidable, message: "protobuf versions are not compared (nor a change of format): add it with \"compatibility\": \"none\"" }];
     if (breaks.length > 0) {
       const details: IncompatibleSchemaDetails = { schema: name, compatibility, latestVersion: latest.version, breaks };
       const first = breaks[0]!;
@@ -86,15 +96,16 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
   }
   if (input.compatibility) setCompatibility(sql, name, input.compatibility);
   sql.exec(
-    `INSERT INTO schemas (name, version, draft, description, body, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO schemas (name, version, format, draft, description, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     name,
     version,
+    format,
     input.draft,
     input.description,
     input.text,
     now,
   );
-  return ok({ stored: { name, version, draft: input.draft, description: input.description, text: input.text, createdAt: now }, created: true, compatibility });
+  return ok({ stored: { name, version, format, draft: input.draft, description: input.description, text: input.text, createdAt: now }, created: true, compatibility });
 }
 
 /** The rule new versions of `name` must follow (backward unless set). */
@@ -172,6 +183,7 @@ function toStored(row: SchemaRow): StoredSchema {
   return {
     name: row.name,
     version: row.version,
+    format: row.format as SchemaFormat,
     draft: row.draft as SchemaDraft,
     description: row.description,
     text: row.body,

@@ -26,6 +26,8 @@ const MIGRATIONS: Migrations = {
       name TEXT PRIMARY KEY,
       compatibility TEXT NOT NULL
     ) WITHOUT ROWID;`,
+    // What each version is written in: json-schema, or protobuf (worker/schemas/protobuf.ts).
+    `ALTER TABLE schemas ADD COLUMN format TEXT NOT NULL DEFAULT 'json-schema';`,
   ],
 };
 

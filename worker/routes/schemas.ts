@@ -8,7 +8,9 @@ import { Action } from "../../shared/auth";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { STATION_NAME_PATTERN } from "../../shared/names";
 import {
+  DEFAULT_SCHEMA_DRAFT,
   PutSchemaRequestSchema,
+  SchemaFormat,
   putSchemaRequestOf,
   type PutSchemaResponse,
   type SchemaListResponse,
@@ -23,6 +25,7 @@ import { unwrap } from "../http/api-error";
 import { nameParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
 import { checkSchema } from "../schemas/check-schema";
+import { checkProtobufSchema } from "../schemas/protobuf";
 import { notifyFollowers } from "../schemas/notify-followers";
 import { toSchemaVersion } from "../schemas/to-wire";
 import { catalogStub } from "../stubs";
@@ -42,9 +45,12 @@ export const schemas = new Hono<AppBindings>()
     requireSchema(c, name);
     const raw = await readJson(c, v.unknown(), { maxBytes: MAX_REQUEST_BYTES });
     const request = unwrapValidation(PutSchemaRequestSchema, putSchemaRequestOf(raw));
-    const checked = unwrap(checkSchema(request.schema, request.draft));
+    const format = request.format ?? SchemaFormat.JsonSchema;
+    const checked =
+      format === SchemaFormat.Protobuf ? { draft: DEFAULT_SCHEMA_DRAFT, ...unwrap(checkProtobufSchema(request.schema)) } : unwrap(checkSchema(request.schema, request.draft));
     const added = unwrap(
       await catalogStub(c.env).addSchema(name, {
+        format,
         draft: checked.draft,
         text: checked.text,
         description: request.description ?? null,

@@ -19,6 +19,7 @@ export const stationSchema = new Hono<AppBindings>().get("/:station/schema", asy
       name: current.name,
       version: current.version,
       follows: current.follows,
+      format: current.format,
       draft: current.draft,
       schema: JSON.parse(current.text) as unknown,
     },

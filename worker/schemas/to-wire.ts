@@ -6,6 +6,7 @@ export function toSchemaVersion(stored: StoredSchema): SchemaVersion {
   return {
     name: stored.name,
     version: stored.version,
+    format: stored.format,
     draft: stored.draft,
     description: stored.description,
     schema: JSON.parse(stored.text) as unknown,

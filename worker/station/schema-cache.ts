@@ -5,7 +5,7 @@
 // stamped with the version its producer checked is judged by that version (schemasForBatch).
 import type { SchemaRefSchema } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import { MAX_SCHEMA_VERSIONS, type SchemaDraft } from "../../shared/schemas";
+import { MAX_SCHEMA_VERSIONS, type SchemaDraft, SchemaFormat } from "../../shared/schemas";
 import type { InferOutput } from "valibot";
 import type { StoredSchema } from "../catalog/schema-store";
 import { type CompiledSchema, compileSchema } from "../schemas/compile-schema";
@@ -18,6 +18,7 @@ export interface StationSchemaText {
   name: string;
   version: number;
   follows: "latest" | "fixed";
+  format: SchemaFormat;
   draft: SchemaDraft;
   text: string;
 }
@@ -88,7 +89,7 @@ export class SchemaCache {
     const ref = currentRef();
     if (!compiled.ok || compiled.value === null || ref === null) return compiled.ok ? ok(null) : compiled;
     const { name, version } = compiled.value.ref;
-    return ok({ name, version, follows: ref.version === "latest" ? "latest" : "fixed", draft: compiled.value.draft, text: compiled.value.text });
+    return ok({ name, version, follows: ref.version === "latest" ? "latest" : "fixed", format: compiled.value.format ?? SchemaFormat.JsonSchema, draft: compiled.value.draft, text: compiled.value.text });
   }
 
   /** A newer version of `name` exists (told by the schema PUT): use it from the next produce on. */
