@@ -106,7 +106,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: "Create a station (201) or change its config (200); an empty body takes every default",
     body: { schema: StationConfigSchema, required: false },
     answers: { 200: { description: "Updated", schema: StationInfoSchema }, 201: { description: "Created", schema: StationInfoSchema } },
-    errors: [ErrorCode.SchemaNotFound, ErrorCode.TooManyStations, ErrorCode.Conflict],
+    errors: [ErrorCode.SchemaNotFound, ErrorCode.TooManyStations, ErrorCode.Conflict, ErrorCode.ArchiveUnavailable],
   },
   {
     method: "get", path: station, operationId: "getStation", tag: "stations", right: "manage",
@@ -130,9 +130,9 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "get", path: `${station}/messages`, operationId: "readMessages", tag: "messages", right: "consume",
-    summary: "Read the log from an offset (replay)", query: ReadQuerySchema,
+    summary: "Read the log from an offset (replay); offsets archived to R2 (retention.archive) are read back from it", query: ReadQuerySchema,
     answers: { 200: { description: "Messages in offset order, and where to read next", schema: ReadResponseSchema } },
-    errors: [ErrorCode.StationNotFound],
+    errors: [ErrorCode.StationNotFound, ErrorCode.ArchiveUnavailable],
   },
   {
     method: "get", path: `${station}/schema`, operationId: "getStationSchema", tag: "schemas", right: "produce",
