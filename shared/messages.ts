@@ -160,6 +160,8 @@ export const ReadQuerySchema = v.strictObject({
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,16}$/, "limit must be a count"), v.transform(Number), intInRange(1, MAX_READ_LIMIT)),
   ),
+  /** `json`: bodies stored as protobuf binary are read back as their type's JSON mapping (docs/schemas.md). */
+  decode: v.optional(v.picklist(["json"], "decode must be json")),
 });
 
 export const ReadResponseSchema = v.object({

@@ -67,6 +67,10 @@ describe("protobuf schemas", () => {
     expect(read.body.messages.map((m: any) => [m.body, m.schemaVersion])).toEqual([[sent], [{ title: "eggs", done: false }]].map(([b]) => [b, 1]));
     const decoded = fromBinary(TODO, Uint8Array.from(atob(read.body.messages[0].body.$binary), (c) => c.charCodeAt(0)));
     expect(decoded).toMatchObject({ title: "milk", done: true });
+    // Asked for JSON, binary bodies come back as the type's JSON mapping; JSON bodies as they are.
+    const asJson = await api("GET", `/v1/stations/${station}/messages?decode=json`);
+    expect(asJson.body.messages.map((m: any) => m.body)).toEqual([{ title: "milk", done: true }, { title: "eggs", done: false }]);
+    expect((await api("GET", `/v1/stations/${station}/messages?decode=yaml`)).body.error.code).toBe("invalid_request");
     // The browser is told the format, so it leaves the check to the station.
     expect((await api("GET", `/v1/stations/${station}/schema`)).body.schema).toMatchObject({ format: "protobuf", version: 1 });
   });

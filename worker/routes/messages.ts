@@ -1,16 +1,17 @@
-// Produce a batch and replay the log.
+// Produce a batch and replay the log (`?decode=json`: protobuf bodies as JSON).
 import { Hono } from "hono";
 import * as v from "valibot";
 import { Action } from "../../shared/auth";
 import { MAX_PRODUCE_REQUEST_BYTES } from "../../shared/limits";
-import { ReadQuerySchema } from "../../shared/messages";
+import { ReadQuerySchema, type ReadResponse } from "../../shared/messages";
 import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
 import { parseProduceRequest } from "../http/produce-request";
 import { readJson, unwrapValidation } from "../http/read-json";
-import { stationStub } from "../stubs";
+import { decodeProtobufBodies } from "../schemas/decode-bodies";
+import { catalogStub, stationStub } from "../stubs";
 
 export const messages = new Hono<AppBindings>()
   .post("/:station/messages", async (c) => {
@@ -24,5 +25,11 @@ export const messages = new Hono<AppBindings>()
     const name = stationParam(c);
     requireAccess(c, Action.Consume, name);
     const query = unwrapValidation(ReadQuerySchema, c.req.query());
-    return c.json(unwrap(await stationStub(c.env, name).read(query.from, query.limit)));
+    const page: ReadResponse = unwrap(await stationStub(c.env, name).read(query.from, query.limit));
+    if (query.decode !== "json") return c.json(page);
+    // Versions are those of the station's schema now (a changed schema name leaves old bodies as stored).
+    const current = unwrap(await stationStub(c.env, name).currentSchema());
+    if (!current) return c.json(page);
+    const catalog = catalogStub(c.env);
+    return c.json({ ...page, messages: await decodeProtobufBodies(page.messages, (version) => catalog.getSchema(current.name, version)) });
   });
