@@ -93,6 +93,18 @@ describe("delayed messages: groups", () => {
     expect(await groupInfo(station, "g")).toMatchObject({ ackFloor: 3, pending: 0, lag: 0, delayed: 0 });
   });
 
+  it("hands out visible messages in offset order around delayed ones, a fetch's max counting only what it hands out", async () => {
+    const station = await createStation();
+    await createGroups(station, ["g"]);
+    const body = (n: number) => (n === 2 || n === 4 ? { body: n, delayMs: 60_000 } : { body: n });
+    await produce(station, { messages: [1, 2, 3, 4, 5, 6].map(body) });
+    expect(offsetsOf(await take(station, "g", "a", 2))).toEqual([1, 3]);
+    expect(await groupInfo(station, "g")).toMatchObject({ nextOffset: 4, delayed: 1, pending: 2, lag: 4 });
+    expect(offsetsOf(await take(station, "g", "a", 10))).toEqual([5, 6]);
+    expect(await groupInfo(station, "g")).toMatchObject({ nextOffset: 7, delayed: 2, pending: 4, lag: 2, ackFloor: 0 });
+    expect(await take(station, "g", "a", 10)).toEqual([]);
+  });
+
   it("keeps a delayed message hidden across a restart of the object, then delivers it by the alarm", async () => {
     const station = await createStation();
     await createGroups(station, ["g"]);

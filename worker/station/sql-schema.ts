@@ -47,6 +47,9 @@ const MIGRATIONS: Migrations = {
     // rest (visible at once). Indexed for the alarm (the earliest) and the stats (how many wait).
     `ALTER TABLE messages ADD COLUMN visible_at INTEGER;
     CREATE INDEX messages_by_visible_at ON messages (visible_at) WHERE visible_at IS NOT NULL;`,
+    // Delayed messages by offset: a group's hand-out finds those ahead of its cursor without
+    // reading the visible ones in between (worker/station/groups/leases.ts).
+    `CREATE INDEX messages_delayed_by_offset ON messages (msg_offset) WHERE visible_at IS NOT NULL;`,
   ],
   // The recent-throughput ring and the delivered total (worker/station/throughput.ts).
   throughput: [

@@ -108,7 +108,9 @@ export const MAX_PARKED_PER_LEASE = 1000;
 /**
  * Messages never handed out to the group, from its cursor on, and the cursor's new place.
  * Delayed messages not visible yet are parked on the way (not handed out, not counted against
- * the budget, at most MAX_PARKED_PER_LEASE): null when the cursor did not move.
+ * the budget, at most MAX_PARKED_PER_LEASE): null when the cursor did not move. Two reads: the
+ * delayed offsets ahead of the cursor (a partial index holds only delayed messages), then the
+ * visible messages, so a hand-out reads no more bodies than it hands out.
  */
 function leaseNew(
   sql: SqlStorage,
@@ -121,26 +123,39 @@ function leaseNew(
 ): { messages: string[]; nextOffset: number; skipped: number } | null {
   const from = Math.max(group.next_offset, record.firstOffset);
   if (from >= record.nextOffset) return null;
+  const delayed = sql
+    .exec<{ msg_offset: number; visible_at: number }>(
+      `SELECT msg_offset, visible_at FROM messages WHERE msg_offset >= ? AND visible_at IS NOT NULL AND visible_at > ?
+       ORDER BY msg_offset LIMIT ?`,
+      from,
+      now,
+      MAX_PARKED_PER_LEASE,
+    )
+    .toArray();
+  // With the cap reached, this hand-out stops at the last delayed message it can park.
+  const end = delayed.length === MAX_PARKED_PER_LEASE ? delayed.at(-1)!.msg_offset + 1 : record.nextOffset;
   const rows = sql
-    .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?`, from, budget.count + MAX_PARKED_PER_LEASE)
+    .exec<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? AND msg_offset < ? AND (visible_at IS NULL OR visible_at <= ?)
+       ORDER BY msg_offset LIMIT ?`,
+      from,
+      end,
+      now,
+      budget.count,
+    )
     .toArray();
   const messages: string[] = [];
   const taken: number[] = [];
-  const parked: Array<[offset: number, visibleAt: number]> = [];
-  let last = 0;
   for (const row of rows) {
-    if (row.visible_at !== null && row.visible_at > now) {
-      if (parked.length >= MAX_PARKED_PER_LEASE) break;
-      parked.push([row.msg_offset, row.visible_at]);
-      last = row.msg_offset;
-      continue;
-    }
     if (!spend(budget, row, messages.length)) break;
     messages.push(messageJson(row, 1, group.epoch));
     taken.push(row.msg_offset);
-    last = row.msg_offset;
   }
-  if (last === 0) return null;
+  // Every offset from the cursor to here is now taken or parked (the log is dense from its head).
+  const exhausted = taken.length === rows.length && budget.count > 0;
+  const nextOffset = exhausted ? end : taken.at(-1)! + 1;
+  const parked = delayed.filter((d) => d.msg_offset < nextOffset);
+  if (taken.length === 0 && parked.length === 0) return null;
   if (taken.length > 0) {
     sql.exec(
       `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at, epoch)
@@ -163,11 +178,11 @@ function leaseNew(
        ON CONFLICT (group_name, msg_offset) DO NOTHING`,
       group.name,
       group.epoch,
-      JSON.stringify(parked),
+      JSON.stringify(parked.map((d) => [d.msg_offset, d.visible_at])),
     );
   }
   // Offsets between the cursor and the log's head were trimmed before the group got them.
-  return { messages, nextOffset: last + 1, skipped: Math.max(0, from - group.next_offset) };
+  return { messages, nextOffset, skipped: Math.max(0, from - group.next_offset) };
 }
 
 /** Takes one message out of the budget; the first message of a batch always fits. */
