@@ -59,6 +59,25 @@ describe("schemas against wrangler dev", () => {
     expect(await readStation(worker, "e2e-todos")).toHaveLength(2);
   });
 
+  it("refuses an incompatible version with 409, and judges a message stamped v1 by v1 after a stricter v2", async () => {
+    const open = { type: "object", required: ["todo"], properties: { todo: { type: "string" } } };
+    expect((await api("PUT", "/v1/schemas/e2e-evolve", { schema: open })).body).toMatchObject({ version: 1, compatibility: "backward" });
+    const stricter = { ...open, required: ["todo", "due"] };
+    const refused = await api("PUT", "/v1/schemas/e2e-evolve", { schema: stricter });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "incompatible_schema", breaks: [{ path: "/required", rule: "required_added" }] });
+    expect((await api("PUT", "/v1/stations/e2e-evolve", { schema: { name: "e2e-evolve", version: "latest" } })).status).toBe(201);
+    // Forward lets the stricter version in; a message checked under v1 is still judged by v1.
+    expect((await api("PUT", "/v1/schemas/e2e-evolve", { schema: stricter, compatibility: "forward" })).body.version).toBe(2);
+    const res = await api("POST", "/v1/stations/e2e-evolve/messages", {
+      producer: "e2e",
+      messages: [{ seq: 1, body: { todo: "queued under v1" }, schemaVersion: 1, schemaName: "e2e-evolve" }, { seq: 2, body: { todo: "unstamped" } }],
+    });
+    expect(res.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(res.body.results[1].refused).toMatchObject({ code: "schema_violation", schema: { name: "e2e-evolve", version: 2 } });
+    expect((await api("GET", "/v1/stations/e2e-evolve/messages")).body.messages[0].schemaVersion).toBe(1);
+  });
+
   it("sends failing messages to the DLS with dls.onSchemaFailure and stores the rest", async () => {
     await api("PUT", "/v1/stations/e2e-todos-dls", { schema: { name: "todo", version: 1 }, dls: { onSchemaFailure: true } });
     const res = await api("POST", "/v1/stations/e2e-todos-dls/messages", {
