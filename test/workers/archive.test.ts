@@ -7,6 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { StationConfigSchema } from "../../shared/config";
+import { MAX_READ_BYTES } from "../../shared/limits";
 import { api, createStation, uniqueStation } from "./helpers";
 import { createGroups, groupInfo, produceN, stationInfo, stationStub, take } from "./groups-helpers";
 
@@ -87,6 +88,36 @@ describe("retention.archive", () => {
     // No `from`: the lowest readable offset, archived.
     expect((await api("GET", `/v1/stations/${station}/messages?limit=2`)).body.messages.map((m: any) => m.offset)).toEqual([1, 2]);
   });
+
+  it("cuts a replay of archived large messages at MAX_READ_BYTES across segments, and segments at 4 MiB", async () => {
+    const station = await createStation({ retention: { maxMessages: 10, archive: true } });
+    const body = (n: number) => ({ n, pad: "r".repeat(24 * 1024) });
+    for (let start = 1; start <= 1000; start += 250) {
+      const res = await api("POST", `/v1/stations/${station}/messages`, { messages: Array.from({ length: 250 }, (_, i) => ({ body: body(start + i) })) });
+      expect(res.status).toBe(200);
+    }
+    await archiveAll(station);
+    expect((await stationInfo(station)).stats).toMatchObject({ firstOffset: 991, archivedMessages: 990 });
+    const ranges = rangesOf(await segmentKeys(station));
+    expect(ranges.length).toBeGreaterThan(1);
+    const size = JSON.stringify(body(1000)).length;
+    expect(ranges.every(([first, last]) => (last - first + 1) * size <= 4 * 1024 * 1024)).toBe(true);
+    const first = await api("GET", `/v1/stations/${station}/messages?from=1&limit=1000`);
+    const count = first.body.messages.length;
+    expect(count).toBeGreaterThan(ranges[0]![1]); // more than one segment's worth
+    expect(count).toBeLessThan(990);
+    expect(count * size).toBeLessThanOrEqual(MAX_READ_BYTES);
+    expect(first.body.nextOffset).toBe(count + 1);
+    const all = [...first.body.messages];
+    let next = first.body.nextOffset;
+    while (next <= 1000) {
+      const page = await api("GET", `/v1/stations/${station}/messages?from=${next}&limit=1000`);
+      expect(page.body.messages.length).toBeGreaterThan(0);
+      all.push(...page.body.messages);
+      next = page.body.nextOffset;
+    }
+    expectDenseFromOne(all, 1000);
+  }, 120_000);
 
   it("a run cut short between the R2 put and the delete, then a restart, loses nothing and duplicates nothing", async () => {
     const total = 12_000;

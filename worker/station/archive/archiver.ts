@@ -61,8 +61,9 @@ export class Archiver {
       const record = this.deps.record();
       if (!record || !record.config.retention.archive) return moved;
       let segment = pendingSegment(sql);
-      // A pending range whose rows left by another way (archive switched off meanwhile) is void.
-      if (segment && segment.first !== record.firstOffset) {
+      // A pending range is void when its rows left by another way (archive switched off
+      // meanwhile), or when retention now keeps part of it (its limits were widened).
+      if (segment && (segment.first !== record.firstOffset || segment.last >= target)) {
         dropPending(sql, segment.first);
         segment = null;
       }
