@@ -153,6 +153,25 @@ describe("retention.archive", () => {
     expectDenseFromOne(await replayAll(station), total + 10);
   }, 120_000);
 
+  it("the storage quota bounds what the object holds, not what the station archived", async () => {
+    const station = await createStation({ maxStorageBytes: 200_000, retention: { maxMessages: 50, archive: true } });
+    const batch = (from: number) => ({ messages: Array.from({ length: 100 }, (_, i) => ({ body: { n: from + i, pad: "q".repeat(1000) } })) });
+    for (let from = 1; from <= 1000; from += 100) {
+      const res = await api("POST", `/v1/stations/${station}/messages`, batch(from));
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      await archiveAll(station);
+    }
+    const { stats } = await stationInfo(station);
+    expect(stats).toMatchObject({ messages: 50, archivedMessages: 950 });
+    expect(stats.archivedBytes).toBeGreaterThan(200_000 * 4);
+    expect(stats.storedBytes).toBeLessThan(200_000);
+    // Archiving does not lift the bound on the object: a batch that cannot fit is still 507.
+    const big = await api("POST", `/v1/stations/${station}/messages`, { messages: Array.from({ length: 200 }, () => ({ body: { pad: "q".repeat(1000) } })) });
+    expect(big.status).toBe(507);
+    expect(big.body.error.code).toBe("quota_exceeded");
+    expectDenseFromOne(await replayAll(station), 1000);
+  }, 60_000);
+
   it("groups start and seek at the object's first held offset; archived offsets stay readable by replay", async () => {
     const station = await createStation({ retention: { maxMessages: 3, archive: true } });
     await produceN(station, 10);
