@@ -50,7 +50,7 @@ describe("a seq is ruled once: resends get the same ruling whatever changed sinc
     expect(first.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
     expect(first.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "schema_violation" } });
     // v2 would refuse seq 1 and take seq 2: the resend still gets the first rulings.
-    await addVersion(schema, TODO_V2);
+    await addVersion(schema, TODO_V2, "none"); // a stricter v2: only the "none" rule lets it in
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
     expect(resent.body.results).toEqual(asDuplicate(first.body.results));
