@@ -8,5 +8,12 @@
 //       resent seq carries another action id; clients treat only protocol-stamped answers as rulings.
 export const PROTOCOL_VERSION = 2 as const;
 
+/**
+ * Hash of the structure of every valibot schema exported by shared/, for the version named.
+ * test/unit/protocol-version.test.ts recomputes it: when a schema changes, bump PROTOCOL_VERSION,
+ * add its history line above, then record the new hash here with that version.
+ */
+export const PROTOCOL_SCHEMA_HASH = { version: 2, hash: "07311b7652b0b74f75a8250a3687db40c67b546e419a25946105d9168fe836ca" } as const;
+
 /** Header a client may send to say which protocol it speaks; the server answers with its own. */
 export const PROTOCOL_HEADER = "waystation-protocol";
