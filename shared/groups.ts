@@ -78,10 +78,12 @@ export type NackResponse = v.InferOutput<typeof NackResponseSchema>;
 /**
  * `POST …/groups/{group}/extend`: a consumer still working on leased messages keeps them for
  * another `ackTimeoutMs` from now. Only leases `consumer` holds and that have not run out count.
+ * `epoch` as for ack: leases from before a seek are not extended.
  */
 export const ExtendRequestSchema = v.strictObject({
   consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
   offsets: OffsetListSchema,
+  epoch: v.optional(EpochSchema),
 });
 export type ExtendRequest = v.InferOutput<typeof ExtendRequestSchema>;
 /** How many leases were extended, and until when (ms since the epoch; 0 when none was). */
@@ -99,9 +101,14 @@ const DeadLetterReasonTextSchema = v.pipe(
 /**
  * `POST …/groups/{group}/dead-letter`: the consumer gives up on leased messages at once (no
  * further deliveries): they go to the dead-letter station with reason `rejected` and the
- * consumer's `reason` in the letter's detail. Offsets not leased now are ignored.
+ * consumer's `reason` in the letter's detail. Offsets not leased now are ignored; with `epoch`
+ * (as for ack), so are leases from before a seek, even once their message went out again.
  */
-export const DeadLetterRequestSchema = v.strictObject({ offsets: OffsetListSchema, reason: DeadLetterReasonTextSchema });
+export const DeadLetterRequestSchema = v.strictObject({
+  offsets: OffsetListSchema,
+  reason: DeadLetterReasonTextSchema,
+  epoch: v.optional(EpochSchema),
+});
 export type DeadLetterRequest = v.InferOutput<typeof DeadLetterRequestSchema>;
 /** How many leased messages left the group (filed, or gone from the log and only counted). */
 export const DeadLetterResponseSchema = v.object({ deadLettered: nonNegativeInt });
@@ -216,9 +223,15 @@ export const ClientFrameSchema = v.variant("type", [
     ref: RefSchema,
   }),
   /** As `POST …/extend`, for the leases this socket's consumer holds. */
-  v.strictObject({ type: v.literal("extend"), offsets: OffsetListSchema, ref: RefSchema }),
+  v.strictObject({ type: v.literal("extend"), offsets: OffsetListSchema, epoch: v.optional(EpochSchema), ref: RefSchema }),
   /** As `POST …/dead-letter`. */
-  v.strictObject({ type: v.literal("dead-letter"), offsets: OffsetListSchema, reason: DeadLetterReasonTextSchema, ref: RefSchema }),
+  v.strictObject({
+    type: v.literal("dead-letter"),
+    offsets: OffsetListSchema,
+    reason: DeadLetterReasonTextSchema,
+    epoch: v.optional(EpochSchema),
+    ref: RefSchema,
+  }),
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 

@@ -104,8 +104,8 @@ export function startServerConsumer(
       ...message,
       ack: once(() => verdicts.ack(message.offset, message.epoch)),
       nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs, message.epoch)),
-      deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason)),
-      working: async () => (settled ? false : verdicts.extend(message.offset)),
+      deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason, message.epoch)),
+      working: async () => (settled ? false : verdicts.extend(message.offset, message.epoch)),
     };
     const task = (async () => {
       try {

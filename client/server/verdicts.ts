@@ -17,8 +17,8 @@ export interface Verdicts {
   nack(offset: number, delayMs: number, epoch?: number): Promise<void>;
   nackMany(offsets: number[], delayMs: number): Promise<void>;
   /** True when the lease was extended; false when it was already lost. */
-  extend(offset: number): Promise<boolean>;
-  deadLetter(offset: number, reason: string): Promise<void>;
+  extend(offset: number, epoch?: number): Promise<boolean>;
+  deadLetter(offset: number, reason: string, epoch?: number): Promise<void>;
   /** `n` slots freed: grants that much credit on the socket. */
   freed(n: number): void;
   /** A new socket is about to open with credit for every free slot: forget credit not yet sent. */
@@ -159,12 +159,14 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
     async nackMany(offsets, delayMs) {
       for (const part of chunks(offsets)) await track(overHttp("nack", { offsets: part, delayMs }, NackResponseSchema));
     },
-    async extend(offset) {
-      const answer = await track(decide({ type: "extend", offsets: [offset] }, "extend", { consumer, offsets: [offset] }, ExtendResponseSchema));
+    async extend(offset, epoch) {
+      const body = withEpoch({ offsets: [offset] }, epoch);
+      const answer = await track(decide({ type: "extend", ...body }, "extend", { consumer, ...body }, ExtendResponseSchema));
       return (answer?.extended ?? 0) > 0;
     },
-    async deadLetter(offset, reason) {
-      await track(decide({ type: "dead-letter", offsets: [offset], reason }, "dead-letter", { offsets: [offset], reason }, DeadLetterResponseSchema));
+    async deadLetter(offset, reason, epoch) {
+      const body = withEpoch({ offsets: [offset], reason }, epoch);
+      await track(decide({ type: "dead-letter", ...body }, "dead-letter", body, DeadLetterResponseSchema));
     },
     freed(n) {
       credit += n;

@@ -160,14 +160,14 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "post", path: `${group}/extend`, operationId: "extendLeases", tag: "groups", right: "consume",
-    summary: "Keep leased messages another `ackTimeoutMs` (only leases `consumer` holds and that have not run out)",
+    summary: "Keep leased messages another `ackTimeoutMs` (only leases `consumer` holds, that have not run out and, with `epoch`, from that epoch)",
     body: { schema: ExtendRequestSchema, required: true },
     answers: { 200: { description: "How many leases were extended, and until when", schema: ExtendResponseSchema } },
     errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],
   },
   {
     method: "post", path: `${group}/dead-letter`, operationId: "deadLetterMessages", tag: "groups", right: "consume",
-    summary: "Give up on leased messages: to the dead-letter station now (reason `rejected`, the consumer's reason in `detail`)",
+    summary: "Give up on leased messages: to the dead-letter station now (reason `rejected`, the consumer's reason in `detail`); with `epoch`, leases from before a seek are ignored",
     body: { schema: DeadLetterRequestSchema, required: true },
     answers: { 200: { description: "How many leased messages left the group", schema: DeadLetterResponseSchema } },
     errors: [ErrorCode.StationNotFound, ErrorCode.GroupNotFound],

@@ -48,6 +48,32 @@ describe("seek with leases in flight", () => {
     expect(await groupInfo(station, "g")).toMatchObject({ pending: 0, ackFloor: 3, lag: 0 });
   });
 
+  it("a late extend or dead-letter naming the old epoch changes nothing once the message went out again", async () => {
+    const station = await stationWith(3);
+    await createGroups(station, ["g"]);
+    await take(station, "g", "a", 3);
+    await seekOk(station, "g", "earliest");
+    // The same consumer leases them again, so only the epoch tells the old leases from the new.
+    const fresh = await take(station, "g", "a", 3);
+    expect(offsetsOf(fresh)).toEqual([1, 2, 3]);
+    const lateExtend = await api("POST", `/v1/stations/${station}/groups/g/extend`, { consumer: "a", offsets: [1, 2, 3], epoch: 0 });
+    expect(lateExtend.status).toBe(200);
+    expect(lateExtend.body).toEqual({ extended: 0, leaseUntil: 0 });
+    const lateDead = await api("POST", `/v1/stations/${station}/groups/g/dead-letter`, { offsets: [1, 2], reason: "bad", epoch: 0 });
+    expect(lateDead.status).toBe(200);
+    expect(lateDead.body.deadLettered).toBe(0);
+    const dls = await api("GET", `/v1/stations/${station}/dls`);
+    expect(dls.status).toBe(200);
+    expect(dls.body.deadLetters).toEqual([]);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 3 });
+    // Naming the current epoch, both act.
+    const extend = await api("POST", `/v1/stations/${station}/groups/g/extend`, { consumer: "a", offsets: [1, 2, 3], epoch: 1 });
+    expect(extend.body.extended).toBe(3);
+    const dead = await api("POST", `/v1/stations/${station}/groups/g/dead-letter`, { offsets: [1], reason: "bad", epoch: 1 });
+    expect(dead.body.deadLettered).toBe(1);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 2 });
+  });
+
   it("to latest: everything stored counts as acked; only new messages are handed out", async () => {
     const station = await stationWith(4);
     await createGroups(station, ["g"]);

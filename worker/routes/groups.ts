@@ -57,14 +57,14 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, ExtendRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupExtend(group, request.consumer, request.offsets)));
+    return c.json(unwrap(await stationStub(c.env, station).groupExtend(group, request.consumer, request.offsets, request.epoch ?? null)));
   })
   .post("/:station/groups/:group/dead-letter", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, DeadLetterRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, request.offsets, request.reason)));
+    return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, request.offsets, request.reason, request.epoch ?? null)));
   })
   .post("/:station/groups/:group/seek", async (c) => {
     // Moving a group is the consumer's own business (replaying what it processed): the consume

@@ -301,16 +301,16 @@ export class Station extends DurableObject<Env> {
     return this.groups.seek(group, target);
   }
 
-  async groupExtend(group: string, consumer: string, offsets: number[]): Promise<Result<ExtendResponse>> {
+  async groupExtend(group: string, consumer: string, offsets: number[], epoch: number | null = null): Promise<Result<ExtendResponse>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.extend(group, consumer, offsets);
+    return this.groups.extend(group, consumer, offsets, epoch);
   }
 
-  async groupDeadLetter(group: string, offsets: number[], reason: string): Promise<Result<DeadLetterResponse>> {
+  async groupDeadLetter(group: string, offsets: number[], reason: string, epoch: number | null = null): Promise<Result<DeadLetterResponse>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.deadLetter(group, offsets, reason);
+    return this.groups.deadLetter(group, offsets, reason, epoch);
   }
 
   async putGroup(group: string, config: GroupConfig): Promise<Result<{ created: boolean; info: GroupInfo }>> {

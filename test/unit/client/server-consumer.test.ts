@@ -37,6 +37,7 @@ class FakeSocket {
     // The station answers verdicts with the frame's ref.
     if (frame.type === "ack") this.push({ type: "acked", acked: frame.offsets.length, ref: frame.ref });
     if (frame.type === "extend") this.push({ type: "extended", extended: 1, leaseUntil: Date.now() + 1000, ref: frame.ref });
+    if (frame.type === "dead-letter") this.push({ type: "dead-lettered", deadLettered: 1, ref: frame.ref });
   }
   close(code = 1000) {
     if (this.readyState === 3) return;
@@ -68,7 +69,7 @@ describe("server consumer over the subscribe socket", () => {
     FakeSocket.all[0]!.push({ type: "messages", messages: [{ ...message(1), epoch: 3 }], credit: 0 });
     await until(() => FakeSocket.all[0]!.sent.some((f) => f.type === "ack"));
     const [extend, ack] = [FakeSocket.all[0]!.sent.find((f) => f.type === "extend"), FakeSocket.all[0]!.sent.find((f) => f.type === "ack")];
-    expect(extend).toMatchObject({ offsets: [1], ref: expect.any(String) });
+    expect(extend).toMatchObject({ offsets: [1], epoch: 3, ref: expect.any(String) });
     expect(ack).toMatchObject({ offsets: [1], epoch: 3, ref: expect.any(String) });
     await until(() => FakeSocket.all[0]!.sent.some((f) => f.type === "credit"));
 
@@ -78,6 +79,17 @@ describe("server consumer over the subscribe socket", () => {
     await consumer.stop();
     expect(seen).toEqual([1]);
     expect(consumer.transport).toBe("websocket");
+  });
+
+  it("dead-letters with the epoch the message carried, so a late one after a seek files nothing", async () => {
+    FakeSocket.all = [];
+    const client = createServerClient({ url: "http://station.test", token: "t", WebSocket: FakeSocket as any, fetch: (async () => new Response("{}")) as any });
+    const consumer = client.consume("s", "g", async (m) => m.deadLetter("unreadable"));
+    await until(() => FakeSocket.all.length === 1 && FakeSocket.all[0]!.readyState === 1);
+    FakeSocket.all[0]!.push({ type: "messages", messages: [{ ...message(4), epoch: 2 }], credit: 0 });
+    await until(() => FakeSocket.all[0]!.sent.some((f) => f.type === "dead-letter"));
+    expect(FakeSocket.all[0]!.sent.find((f) => f.type === "dead-letter")).toMatchObject({ offsets: [4], reason: "unreadable", epoch: 2, ref: expect.any(String) });
+    await consumer.stop();
   });
 
   it("stop() lets a running handler finish and gets its ack to the station", async () => {

@@ -11,6 +11,7 @@ import { forgetKept, readOwedMessages } from "./kept-messages";
  * Extends the leases `consumer` holds on `offsets` to `now + ackTimeoutMs`. A lease that ran
  * out (even if the alarm has not settled it yet), or that another consumer holds, is left
  * alone: the message may be on its way to someone else, and extending it would hide that.
+ * With `epoch` (what the messages carried), a lease from before a seek is left alone too.
  */
 export function extendLeases(
   sql: SqlStorage,
@@ -19,18 +20,22 @@ export function extendLeases(
   consumer: string,
   offsets: readonly number[],
   now: number,
+  epoch: number | null = null,
 ): { extended: number; leaseUntil: number } {
   const leaseUntil = now + settingsOf(group, record.config).ackTimeoutMs;
   const extended = sql
     .exec(
       `UPDATE deliveries SET lease_until = ?
        WHERE group_name = ? AND consumer = ? AND lease_until > ? AND msg_offset IN (SELECT value FROM json_each(?))
+         AND (? IS NULL OR epoch = ?)
        RETURNING msg_offset`,
       leaseUntil,
       group.name,
       consumer,
       now,
       JSON.stringify(offsets),
+      epoch,
+      epoch,
     )
     .toArray().length;
   return { extended, leaseUntil: extended > 0 ? leaseUntil : 0 };
@@ -40,6 +45,7 @@ export function extendLeases(
  * Files leased messages in the DLS with the consumer's reason and ends their deliveries. An
  * offset not leased now (acked, nacked, or its lease settled) is ignored, so a repeated
  * request files nothing twice. A message retention trimmed and no copy kept is only counted.
+ * With `epoch`, a lease from before a seek is ignored even once its message went out again.
  */
 export function deadLetterLeased(
   sql: SqlStorage,
@@ -47,13 +53,17 @@ export function deadLetterLeased(
   offsets: readonly number[],
   reason: string,
   now: number,
+  epoch: number | null = null,
 ): { deadLettered: number } {
   const leased = sql
     .exec<{ msg_offset: number; deliveries: number; consumer: string }>(
       `SELECT msg_offset, deliveries, consumer FROM deliveries
-       WHERE group_name = ? AND consumer IS NOT NULL AND msg_offset IN (SELECT value FROM json_each(?)) ORDER BY msg_offset`,
+       WHERE group_name = ? AND consumer IS NOT NULL AND msg_offset IN (SELECT value FROM json_each(?))
+         AND (? IS NULL OR epoch = ?) ORDER BY msg_offset`,
       group.name,
       JSON.stringify(offsets),
+      epoch,
+      epoch,
     )
     .toArray();
   if (leased.length === 0) return { deadLettered: 0 };

@@ -82,8 +82,8 @@ export class GroupService {
       },
       ack: (group, offsets, epoch) => this.ack(group, offsets, epoch),
       nack: (group, offsets, delayMs, epoch) => this.nack(group, offsets, delayMs, epoch),
-      extend: (group, consumer, offsets) => this.extend(group, consumer, offsets),
-      deadLetter: (group, offsets, reason) => this.deadLetter(group, offsets, reason),
+      extend: (group, consumer, offsets, epoch) => this.extend(group, consumer, offsets, epoch),
+      deadLetter: (group, offsets, reason, epoch) => this.deadLetter(group, offsets, reason, epoch),
       wakeBy: (at) => this.host.wakeBy(at),
     }, host.socketGuard);
   }
@@ -190,27 +190,31 @@ export class GroupService {
    * Keeps `consumer`'s live leases on `offsets` for another ackTimeoutMs. No lease expiry
    * first, as with acks: a lease is extended only while it has not run out by the clock.
    * The alarm may still wake at the old end; it then finds nothing due and sleeps again.
+   * `epoch`: as for ack — a lease a seek dropped is not extended even once its message went out again.
    */
-  extend(group: string, consumer: string, offsets: readonly number[]): Result<ExtendResponse> {
+  extend(group: string, consumer: string, offsets: readonly number[], epoch: number | null = null): Result<ExtendResponse> {
     const now = Date.now();
     const unique = [...new Set(offsets)];
     return this.transact((record) => {
       const row = loadGroup(this.sql, group);
       if (!row) return groupNotFound(record, group);
-      const outcome = extendLeases(this.sql, record, row, consumer, unique, now);
+      const outcome = extendLeases(this.sql, record, row, consumer, unique, now, epoch);
       if (outcome.extended > 0) noteConsumer(this.sql, group, consumer, now);
       return ok(outcome);
     });
   }
 
-  /** The consumer gives up on leased messages: to the DLS now (reason `rejected`), whatever their deliveries. */
-  deadLetter(group: string, offsets: readonly number[], reason: string): Result<DeadLetterResponse> {
+  /**
+   * The consumer gives up on leased messages: to the DLS now (reason `rejected`), whatever their
+   * deliveries. `epoch`: as for ack — a stale one never files a message since leased to another.
+   */
+  deadLetter(group: string, offsets: readonly number[], reason: string, epoch: number | null = null): Result<DeadLetterResponse> {
     const now = Date.now();
     const unique = [...new Set(offsets)];
     return this.transact((record) => {
       const row = loadGroup(this.sql, group);
       if (!row) return groupNotFound(record, group);
-      const outcome = deadLetterLeased(this.sql, row, unique, reason, now);
+      const outcome = deadLetterLeased(this.sql, row, unique, reason, now, epoch);
       if (outcome.deadLettered > 0) trimAcked(this.sql, record, this.otherFirstUnacked());
       return ok(outcome);
     });

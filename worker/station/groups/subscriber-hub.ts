@@ -31,8 +31,8 @@ export interface LeaseSource {
   ack(group: string, offsets: readonly number[], epoch: number | null): Result<AckResponse>;
   nack(group: string, offsets: readonly number[], delayMs: number, epoch: number | null): Promise<Result<NackResponse>>;
   /** Extends the leases the consumer holds (the socket's consumer, never another's). */
-  extend(group: string, consumer: string, offsets: readonly number[]): Result<ExtendResponse>;
-  deadLetter(group: string, offsets: readonly number[], reason: string): Result<DeadLetterResponse>;
+  extend(group: string, consumer: string, offsets: readonly number[], epoch: number | null): Result<ExtendResponse>;
+  deadLetter(group: string, offsets: readonly number[], reason: string, epoch: number | null): Result<DeadLetterResponse>;
   wakeBy(at: number): Promise<void>;
 }
 
@@ -95,13 +95,13 @@ export class SubscriberHub {
         return true;
       }
       case "extend": {
-        const result = this.groups.extend(subscriber.group, subscriber.consumer, frame.value.offsets);
+        const result = this.groups.extend(subscriber.group, subscriber.consumer, frame.value.offsets, frame.value.epoch ?? null);
         if (result.ok) sendFrame(socket, withRef({ type: "extended" as const, ...result.value }));
         else sendError(socket, result.error, ref);
         return true;
       }
       case "dead-letter": {
-        const result = this.groups.deadLetter(subscriber.group, frame.value.offsets, frame.value.reason);
+        const result = this.groups.deadLetter(subscriber.group, frame.value.offsets, frame.value.reason, frame.value.epoch ?? null);
         if (result.ok) sendFrame(socket, withRef({ type: "dead-lettered" as const, deadLettered: result.value.deadLettered }));
         else sendError(socket, result.error, ref);
         return true;
