@@ -4,7 +4,8 @@ import { MAX_BATCH_MESSAGES, MAX_PRODUCE_REQUEST_BYTES } from "../shared/limits"
 import { isStationName } from "../shared/names";
 import { Emitter } from "./emitter";
 import { WaystationError } from "./errors";
-import type { AckedEvent, BlockedStream, Client, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./index";
+import type { Client } from "./client-api";
+import type { AckedEvent, BlockedStream, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./types";
 import { type ChannelMessage, Leader, syncLockName } from "./leader";
 import { appendActions } from "./outbox/append";
 import { Connection } from "./outbox/connection";

@@ -13,7 +13,7 @@ import { closeNeedsFreshToken, webSocketProtocols } from "../shared/websocket-au
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
 import { randomId } from "./outbox/schema";
-import type { ConsumeOptions, Consumer, MessageHandler } from "./index";
+import type { ConsumeOptions, Consumer, MessageHandler } from "./types";
 import type { Transport } from "./transport";
 
 const BACKOFF = { baseMs: 500, maxMs: 30_000 };

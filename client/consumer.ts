@@ -2,7 +2,7 @@
 // of its own, imported on the first consume(), so an app that only enqueues never ships it.
 // Returns the Consumer at once; a stop() before the chunk arrived stops it as soon as it runs.
 import { WaystationError } from "./errors";
-import type { ConsumeOptions, Consumer, MessageHandler } from "./index";
+import type { ConsumeOptions, Consumer, MessageHandler } from "./types";
 import type { Transport } from "./transport";
 
 export function startConsumer(

@@ -1,7 +1,7 @@
 // One syncing tab per origin: the tab holding a Web Lock syncs; the others wait in the lock's
 // queue and hear status and events over a BroadcastChannel. A closed or crashed tab releases
 // its lock (the browser does it), so the next waiting tab takes over.
-import type { AckedEvent, Status } from "./index";
+import type { AckedEvent, Status } from "./types";
 
 /** What tabs say to each other. Plain data only (structured clone). */
 export type ChannelMessage =

@@ -4,7 +4,7 @@
 import type { Schema } from "@cfworker/json-schema";
 import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import { describeFailure, type SchemaViolation, type StationSchemaResponse, StationSchemaResponseSchema } from "../shared/schemas";
-import type { WaystationClient } from "./client";
+import type { ClientCore } from "./client-core";
 import type { EncodedAction } from "./encode";
 import { WaystationError } from "./errors";
 
@@ -46,7 +46,7 @@ interface StationState {
   tail: Promise<unknown>;
 }
 
-const perClient = new WeakMap<WaystationClient, ClientSchemas>();
+const perClient = new WeakMap<ClientCore, ClientSchemas>();
 
 /**
  * Rejects with a `schema_violation` {@link WaystationError} (status 0, `details.local: true`) when
@@ -54,7 +54,7 @@ const perClient = new WeakMap<WaystationClient, ClientSchemas>();
  * stamped with the version it was checked against (`schemaName`, `schemaVersion`), so the station
  * judges it by that version even if a newer one comes before it is sent (docs/schemas.md).
  */
-export async function checkBeforeEnqueue(client: WaystationClient, station: string, action: EncodedAction): Promise<void> {
+export async function checkBeforeEnqueue(client: ClientCore, station: string, action: EncodedAction): Promise<void> {
   const checked = await schemasOf(client).check(station, action.body);
   if (checked) {
     action.schemaName = checked.name;
@@ -63,11 +63,11 @@ export async function checkBeforeEnqueue(client: WaystationClient, station: stri
 }
 
 /** Starts fetching a station's schema if none is cached, so a later offline enqueue is checked. */
-export function prefetchSchema(client: WaystationClient, station: string): void {
+export function prefetchSchema(client: ClientCore, station: string): void {
   schemasOf(client).prefetch(station);
 }
 
-function schemasOf(client: WaystationClient): ClientSchemas {
+function schemasOf(client: ClientCore): ClientSchemas {
   let schemas = perClient.get(client);
   if (!schemas) perClient.set(client, (schemas = new ClientSchemas(client)));
   return schemas;
@@ -78,7 +78,7 @@ class ClientSchemas {
   private readonly checks = new Map<string, Promise<BodyCheck>>();
   private db: Promise<IDBPDatabase<SchemaCacheDB> | null> | undefined;
 
-  constructor(private readonly client: WaystationClient) {
+  constructor(private readonly client: ClientCore) {
     // The station says which version refused an action: a different one means our copy is stale.
     client.on("rejected", (event) => {
       if (event.code !== "schema_violation") return;

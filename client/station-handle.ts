@@ -1,16 +1,16 @@
 // A station as the app sees it: enqueue, its pending actions and dead letters, its events, and
 // its consumers. State lives in the client and the outbox; a handle is cheap.
-import type { WaystationClient } from "./client";
+import type { ClientCore } from "./client-core";
 import { startConsumer } from "./consumer";
 import { encodeAction } from "./encode";
 import { checkBeforeEnqueue, prefetchSchema } from "./schema-check";
-import type { ClientEvents, ConsumeOptions, Consumer, DeadLetter, EnqueueOptions, MessageHandler, PendingAction, Station } from "./index";
+import type { ClientEvents, ConsumeOptions, Consumer, DeadLetter, EnqueueOptions, MessageHandler, PendingAction, Station } from "./types";
 
 export class StationHandle implements Station {
   private readonly consumers = new Set<Consumer>();
 
   constructor(
-    private readonly client: WaystationClient,
+    private readonly client: ClientCore,
     readonly name: string,
   ) {
     prefetchSchema(client, name);

@@ -9,7 +9,7 @@ import { type ProduceResult, ProduceResponseSchema } from "../shared/messages";
 import { backoffDelayMs, type BackoffOptions, monotonicNow } from "./backoff";
 import { entryFragment } from "./encode";
 import { WaystationError } from "./errors";
-import type { AckedEvent, BlockedStream, RejectedEvent, Status } from "./index";
+import type { AckedEvent, BlockedStream, RejectedEvent, Status } from "./types";
 import type { StreamRef } from "./outbox/append";
 import { type Batch, type BatchLimits, moveRefused, moveToNewProducer, readBatch, type Ruling, settleBatch, wireSeq } from "./outbox/batch";
 import type { Connection } from "./outbox/connection";

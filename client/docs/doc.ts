@@ -4,10 +4,10 @@
 import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
 import { MAX_MESSAGE_BYTES_LIMIT } from "../../shared/limits";
-import type { WaystationClient } from "../client";
+import type { ClientCore } from "../client-core";
 import { encodeAction, type EncodedAction } from "../encode";
 import type { WaystationErrorCode } from "../errors";
-import type { RejectedEvent } from "../index";
+import type { RejectedEvent } from "../types";
 import { DocAwareness } from "./awareness";
 import { DocLink, type LinkState } from "./link";
 import { splitUpdate, updateBytesFor } from "./split";
@@ -118,7 +118,7 @@ export class WaystationDoc extends Y.Doc {
   private stationStateTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly client: WaystationClient,
+    private readonly client: ClientCore,
     station: string,
     options: DocOptions,
     private readonly onClose: () => void,
