@@ -8,7 +8,7 @@ import { h, replaceChildren } from "../dom";
 import { formatAgo, formatCount, formatTime } from "../format";
 import { badge, button, confirmAction, renderError, toast } from "../ui";
 import { type View, parseRoute, stationHref } from "../view";
-import type { StationContext } from "./station";
+import type { StationContext } from "./station-context";
 
 const PAGE_SIZE = 50;
 /** Drops sent at once in a bulk drop. */

@@ -8,7 +8,7 @@ import { h, replaceChildren } from "../dom";
 import { formatCount, formatTime } from "../format";
 import { renderError } from "../ui";
 import { type View, stationHref } from "../view";
-import type { StationContext } from "./station";
+import type { StationContext } from "./station-context";
 
 const PAGE_SIZE = 20;
 

@@ -10,7 +10,7 @@ import { formatAgo, formatBytes, formatCount, formatDuration, formatRate, plural
 import { badge, button, renderError, stat, table } from "../ui";
 import { type View, stationHref } from "../view";
 import { openSeekForm } from "./group-seek";
-import type { StationContext } from "./station";
+import type { StationContext } from "./station-context";
 import { describeRetention, describeSchema } from "./station-summary";
 import { webhookHealth } from "./webhook-health";
 

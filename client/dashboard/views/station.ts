@@ -7,6 +7,7 @@ import { type Route, type StationTab, type View, stationHref } from "../view";
 import { createDeadLettersView } from "./dead-letters";
 import { createMessagesView } from "./messages";
 import { createOverviewView } from "./overview";
+import type { StationContext } from "./station-context";
 import { createStationFormView } from "./station-form";
 import { createWebhookFormView } from "./webhook-form";
 import { createWebhooksView } from "./webhooks";
@@ -18,12 +19,6 @@ const TAB_LABELS: Record<StationTab, string> = {
   webhooks: "Webhooks",
   config: "Config",
 };
-
-export interface StationContext {
-  station: string;
-  /** Ask the poller for a refresh now (after an action changed something). */
-  refreshSoon(): void;
-}
 
 export function createStationView(route: Extract<Route, { name: "station" }>, refreshSoon: () => void): View {
   const { station, tab } = route;

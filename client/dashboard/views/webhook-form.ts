@@ -7,7 +7,7 @@ import { h, replaceChildren } from "../dom";
 import { type Field, checkField, rawNumber, selectField, setPath, showIssues, textAreaField, textField } from "../form";
 import { renderError, toast } from "../ui";
 import { type View, stationHref } from "../view";
-import type { StationContext } from "./station";
+import type { StationContext } from "./station-context";
 import { optionsOf } from "./webhooks";
 
 export function createWebhookFormView(ctx: StationContext, name: string | null): View {

@@ -7,7 +7,7 @@ import { formatAgo, formatCount, formatDuration, formatTime } from "../format";
 import { badge, button, confirmAction, renderError, table, toast } from "../ui";
 import { type View, stationHref } from "../view";
 import { listWebhooks } from "./overview";
-import type { StationContext } from "./station";
+import type { StationContext } from "./station-context";
 import { webhookHealth } from "./webhook-health";
 
 export function createWebhooksView(ctx: StationContext): View {
