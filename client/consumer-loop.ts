@@ -2,6 +2,8 @@
 // the app's handler in offset order, acked when it returns and nacked when it throws. WebSocket
 // subscribe (credit = flow control) when it works, else long-poll fetch. The group keeps the
 // position on the server; a message whose ack is lost is handed out again (at least once).
+// Each ack or nack names the epoch its messages carried (0 when they carry none), so one that
+// arrives after the group was moved (`…/seek`) counts for nothing instead of settling a new lease.
 // Loaded on the first consume() only (client/consumer.ts), so producer-only apps never ship it.
 // The group must exist (only `PUT …/groups/{group}`, the manage right, creates one): a missing
 // group is reported to `onError` as `group_not_found` and retried with backoff.
@@ -44,9 +46,9 @@ export function runConsumer(
     });
 
   /** Acks or nacks over HTTP, a few times; then gives up and lets the leases run out. */
-  const settle = async (kind: "ack" | "nack", offsets: number[]) => {
+  const settle = async (kind: "ack" | "nack", offsets: number[], epoch: number) => {
     if (offsets.length === 0) return;
-    const body = JSON.stringify(kind === "ack" ? { offsets } : { offsets, delayMs: nackDelayMs });
+    const body = JSON.stringify(kind === "ack" ? { offsets, epoch } : { offsets, delayMs: nackDelayMs, epoch });
     for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt++) {
       const outcome = await transport.send("POST", `${path}/${kind}`, body, kind === "ack" ? AckResponseSchema : NackResponseSchema);
       if (outcome.ok) return;
@@ -55,20 +57,24 @@ export function runConsumer(
     }
   };
 
-  /** Runs the handler over a batch in order; which offsets to ack and which to nack. */
+  /** Settles each epoch's offsets with one request (a batch normally holds a single epoch). */
+  const settleAll = (kind: "ack" | "nack", messages: Message[]) =>
+    Promise.all([...byEpoch(messages)].map(([epoch, offsets]) => settle(kind, offsets, epoch)));
+
+  /** Runs the handler over a batch in order; which messages to ack and which to nack. */
   const handle = async (messages: Message[]) => {
-    const acks: number[] = [];
-    const nacks: number[] = [];
+    const acks: Message[] = [];
+    const nacks: Message[] = [];
     for (const message of messages) {
       if (abort.signal.aborted) {
-        nacks.push(message.offset);
+        nacks.push(message);
         continue;
       }
       try {
         await handler(message);
-        acks.push(message.offset);
+        acks.push(message);
       } catch {
-        nacks.push(message.offset);
+        nacks.push(message);
       }
     }
     return { acks, nacks };
@@ -80,7 +86,7 @@ export function runConsumer(
       const body = JSON.stringify({ consumer: name, max, waitMs: attempt > 0 ? 0 : waitMs });
       const outcome = await transport.send("POST", `${path}/fetch`, body, FetchResponseSchema, { timeoutMs: waitMs + 15_000, signal: abort.signal });
       if (abort.signal.aborted) {
-        if (outcome.ok) await settle("nack", outcome.value.messages.map((m) => m.offset));
+        if (outcome.ok) await settleAll("nack", outcome.value.messages);
         return;
       }
       if (!outcome.ok) {
@@ -90,7 +96,7 @@ export function runConsumer(
       }
       attempt = 0;
       const { acks, nacks } = await handle(outcome.value.messages);
-      await Promise.all([settle("ack", acks), settle("nack", nacks)]);
+      await Promise.all([settleAll("ack", acks), settleAll("nack", nacks)]);
     }
   };
 
@@ -125,8 +131,10 @@ export function runConsumer(
         work = work.then(async () => {
           const { acks, nacks } = await handle(parsed.output.messages);
           // On the socket when it is still open; over HTTP otherwise (acks are idempotent).
-          if (acks.length && !send({ type: "ack", offsets: acks })) await settle("ack", acks);
-          if (nacks.length && !send({ type: "nack", offsets: nacks, delayMs: nackDelayMs })) await settle("nack", nacks);
+          for (const [epoch, offsets] of byEpoch(acks)) if (!send({ type: "ack", offsets, epoch })) await settle("ack", offsets, epoch);
+          for (const [epoch, offsets] of byEpoch(nacks)) {
+            if (!send({ type: "nack", offsets, delayMs: nackDelayMs, epoch })) await settle("nack", offsets, epoch);
+          }
           send({ type: "credit", n: parsed.output.messages.length });
         });
       }
@@ -170,4 +178,16 @@ export function runConsumer(
       await running;
     },
   };
+}
+
+/** Offsets by the epoch their messages carried; a message without one was handed out in epoch 0. */
+function byEpoch(messages: readonly Message[]): Map<number, number[]> {
+  const groups = new Map<number, number[]>();
+  for (const message of messages) {
+    const epoch = message.epoch ?? 0;
+    const offsets = groups.get(epoch) ?? [];
+    offsets.push(message.offset);
+    groups.set(epoch, offsets);
+  }
+  return groups;
 }

@@ -95,6 +95,9 @@ export function startServerConsumer(
 
   const runOne = (message: Message) => {
     let settled = false;
+    // Every verdict names the epoch the message was handed out in (none written: epoch 0), so one
+    // that arrives after the group was moved counts for nothing instead of settling a new lease.
+    const epoch = message.epoch ?? 0;
     const once = <A extends unknown[]>(verdict: (...args: A) => Promise<void>) => async (...args: A) => {
       if (settled) return;
       settled = true;
@@ -102,10 +105,10 @@ export function startServerConsumer(
     };
     const consumed: ConsumedMessage = {
       ...message,
-      ack: once(() => verdicts.ack(message.offset, message.epoch)),
-      nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs, message.epoch)),
-      deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason, message.epoch)),
-      working: async () => (settled ? false : verdicts.extend(message.offset, message.epoch)),
+      ack: once(() => verdicts.ack(message.offset, epoch)),
+      nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs, epoch)),
+      deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason, epoch)),
+      working: async () => (settled ? false : verdicts.extend(message.offset, epoch)),
     };
     const task = (async () => {
       try {
