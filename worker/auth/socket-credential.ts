@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { type Rates } from "../../shared/rate-limits";
 import { SubjectSchema } from "../../shared/tokens";
 import { SocketCloseCode } from "../../shared/websocket-auth";
-import type { Env } from "../env";
+import type { EnvVars } from "../env-vars";
 import { keyFingerprint } from "./key-fingerprint";
 import type { KeyKind, Principal } from "./principal";
 
@@ -35,7 +35,7 @@ const SocketCredentialSchema = v.strictObject({
 });
 
 /** The credential of the caller now upgrading. */
-export async function socketCredentialOf(principal: Principal, env: Env): Promise<SocketCredential> {
+export async function socketCredentialOf(principal: Principal, env: EnvVars): Promise<SocketCredential> {
   return {
     sub: principal.subject,
     exp: principal.expiresAtMs,
@@ -71,7 +71,7 @@ export type CredentialVerdict = { ok: true } | { ok: false; code: SocketCloseCod
  * past `exp` (to the millisecond: a socket gets no clock-skew grace), and vouched for by the
  * key in force now. A socket with no credential (never expected) is treated as revoked.
  */
-export async function checkSocketCredential(credential: SocketCredential | null | undefined, env: Env, nowMs: number): Promise<CredentialVerdict> {
+export async function checkSocketCredential(credential: SocketCredential | null | undefined, env: EnvVars, nowMs: number): Promise<CredentialVerdict> {
   if (!credential) return { ok: false, code: SocketCloseCode.TokenRevoked, reason: "token revoked" };
   if (credential.exp !== null && nowMs >= credential.exp) return { ok: false, code: SocketCloseCode.TokenExpired, reason: "token expired" };
   const secret = secretOf(credential.key, env);
@@ -81,6 +81,6 @@ export async function checkSocketCredential(credential: SocketCredential | null 
   return { ok: true };
 }
 
-function secretOf(kind: KeyKind, env: Env): string | undefined {
+function secretOf(kind: KeyKind, env: EnvVars): string | undefined {
   return kind === "admin" ? env.ADMIN_TOKEN : env.TOKEN_SIGNING_KEY;
 }

@@ -6,7 +6,7 @@ import type { StationConfig } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { Compatibility, SchemaSummary } from "../../shared/schemas";
 import type { StationListEntry } from "../../shared/stations";
-import type { Env } from "../env";
+import type { EnvVars } from "../env-vars";
 import {
   type AddedSchema,
   addSchemaVersion,
@@ -28,10 +28,10 @@ interface StationRow {
   [column: string]: SqlStorageValue;
 }
 
-export class Catalog extends DurableObject<Env> {
+export class Catalog extends DurableObject<EnvVars> {
   private readonly sql: SqlStorage;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: EnvVars) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrateCatalog(this.sql);

@@ -8,7 +8,7 @@ import type { StationConfig } from "../../shared/config";
 import { ErrorCode, type Result, fail, ok } from "../../shared/errors";
 import { DEFAULT_STATION_BYTES_PER_SECOND, DEFAULT_STATION_REQUESTS_PER_SECOND } from "../../shared/limits";
 import { type Rates, resolveRates } from "../../shared/rate-limits";
-import type { Env } from "../env";
+import type { EnvVars } from "../env-vars";
 import { stationStorageCeilingBytes } from "../limits/operator-limits";
 import { RateGate, retryAfterSeconds } from "../limits/rate-gate";
 import type { PreparedBatch } from "./batch";
@@ -22,7 +22,7 @@ const DEFAULT_STATION_RATES: Rates = {
 export class StationAdmission {
   private gate: RateGate | null = null;
 
-  constructor(private readonly env: Pick<Env, "STATION_MAX_STORAGE_BYTES">) {}
+  constructor(private readonly env: Pick<EnvVars, "STATION_MAX_STORAGE_BYTES">) {}
 
   /** Admits one request carrying `bytes` (0 for reads), or refuses it with 429 and when to retry. */
   admit(config: StationConfig | undefined, bytes: number, nowMs: number): Result<void> {

@@ -6,14 +6,14 @@ import { ErrorCode, type Result, type WireError, wireError } from "../../shared/
 import type { Rates } from "../../shared/rate-limits";
 import { SocketCloseCode } from "../../shared/websocket-auth";
 import { checkSocketCredential, type SocketCredential } from "../auth/socket-credential";
-import type { Env } from "../env";
+import type { EnvVars } from "../env-vars";
 import { FrameLimiter } from "../limits/frame-limiter";
 import { retryAfterSeconds } from "../limits/rate-gate";
 import type { ScheduledTask } from "./scheduler";
 
 export interface SocketGuardHost {
   readonly ctx: DurableObjectState;
-  readonly env: Env;
+  readonly env: EnvVars;
   /** The station's own rate, shared with its HTTP requests (worker/station/admission.ts). */
   admitStation(bytes: number, nowMs: number): Result<void>;
   wakeBy(at: number): Promise<void>;

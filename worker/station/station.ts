@@ -11,8 +11,7 @@ import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest,
 import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse, SeekResponse, SeekTarget } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
 import type { PutWebhookRequest, PutWebhookResponse, ReplayWebhookRequest, WebhookInfo, WebhookListResponse } from "../../shared/webhooks";
-import type { Env } from "../env";
-import { catalogStub } from "../stubs";
+import { catalogStub } from "../catalog/stub";
 import { StationAdmission } from "./admission";
 import type { PreparedBatch } from "./batch";
 import { nextIdExpiry, pruneExpiredIds } from "./dedup";
@@ -27,6 +26,7 @@ import { answerRuledBatch } from "./rulings";
 import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema-cache";
 import { SocketGuard } from "./socket-guard";
+import type { StationEnv } from "./station-env";
 import { enforceRetention, retentionDueAt } from "./retention";
 import { countDelayed, nextVisibleAt } from "./log";
 import { toMessage } from "./rows";
@@ -43,7 +43,7 @@ class Rollback {
   constructor(readonly result: Result<never>) {}
 }
 
-export class Station extends DurableObject<Env> {
+export class Station extends DurableObject<StationEnv> {
   private readonly sql: SqlStorage;
   private readonly producers: ProducerSeqs;
   private record: StationRecord | null;
@@ -66,7 +66,7 @@ export class Station extends DurableObject<Env> {
   private readonly archiver: Archiver;
   private readonly archiveReader: ArchiveReader;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: StationEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.producers = new ProducerSeqs(this.sql);
