@@ -1,9 +1,12 @@
 // Delayed messages (`delayMs`): stored and numbered at once, shown by replay with `visibleAt`,
 // counted in `stats.delayed`, and seen by no group or webhook before their time — then handed
-// out, woken by the station's alarm, across a restart; out-of-range delays refused with codes.
+// out, woken by the station's alarm, across a restart; out-of-range delays refused with codes,
+// and so is any delay on a doc station (its sockets and reads see every update at once).
 import { evictDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { encodeBinaryBody } from "../../shared/binary";
 import { MAX_MESSAGE_DELAY_MS } from "../../shared/limits";
+import { createDocStation, readDoc, recordingDoc, textOf } from "./docs-helpers";
 import { api, createStation, produce } from "./helpers";
 import { ack, createGroups, fireAlarm, groupInfo, offsetsOf, pass, stationInfo, stationStub, take } from "./groups-helpers";
 import { mockReceiver, putWebhook, type Receiver, waitFor } from "./webhook-helpers";
@@ -150,5 +153,45 @@ describe("delayed messages: webhooks", () => {
     expect(late.json).toMatchObject({ offset: 1, body: "late", deliveries: 1, station });
     expect(late.json.visibleAt).toBe(late.json.producedAt + 700);
     expect(late.at).toBeGreaterThanOrEqual(late.json.visibleAt);
+  });
+});
+
+describe("delayed messages on a doc station", () => {
+  /** One yjs update writing `text`, from a doc of its own (so no update waits behind another). */
+  const update = (clientID: number, text: string) => {
+    const { doc, updates } = recordingDoc(clientID);
+    doc.getText("t").insert(0, text);
+    return encodeBinaryBody(updates[0]!);
+  };
+
+  it("refuses an unsequenced batch holding a delayed update with 422 invalid_request, storing nothing", async () => {
+    const station = await createDocStation();
+    const res = await produce(station, { messages: [{ body: update(1, "now") }, { body: update(2, "later"), delayMs: 60_000 }] });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.error).toMatchObject({ code: "invalid_request", index: 1, delayMs: 60_000 });
+    expect(await read(station)).toEqual([]);
+    expect(textOf((await readDoc(station)).update)).toBe("");
+  });
+
+  it("rules a sequenced delayed update refused invalid_request in its seq and stores the rest", async () => {
+    const station = await createDocStation();
+    const res = await produce(station, {
+      producer: "p",
+      messages: [
+        { seq: 1, body: update(1, "later"), delayMs: 60_000 },
+        { seq: 2, body: update(2, "now") },
+      ],
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.results[0]).toMatchObject({ seq: 1, offset: null, refused: { code: "invalid_request", delayMs: 60_000 } });
+    expect(res.body.results[1]).toMatchObject({ seq: 2, offset: 1 });
+    const stored = await read(station);
+    expect(stored.map((m) => m.offset)).toEqual([1]);
+    expect(stored[0]).not.toHaveProperty("visibleAt");
+    expect(textOf((await readDoc(station)).update)).toBe("now");
+    // The ruling stands: the seq sent again gets the same refusal, nothing stored.
+    const again = await produce(station, { producer: "p", messages: [{ seq: 1, body: update(1, "later"), delayMs: 60_000 }] });
+    expect(again.body.results[0]).toMatchObject({ seq: 1, offset: null, refused: { code: "invalid_request" } });
+    expect(await read(station)).toHaveLength(1);
   });
 });

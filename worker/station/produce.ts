@@ -8,7 +8,7 @@ import { planSeqs } from "../../shared/producers";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
 import { isDocStation } from "./doc-compaction";
-import { checkDocBatch, docUpdateProblem } from "./doc-updates";
+import { checkDocBatch, docDelayProblem, docUpdateProblem } from "./doc-updates";
 import { appendMessage } from "./log";
 import type { ProducerSeqs } from "./producers";
 import { answerResent, recordRefusal } from "./rulings";
@@ -102,6 +102,8 @@ function refusalOf(record: StationRecord, message: PreparedMessage): Refusal | n
   if (isDocStation(record)) {
     const problem = docUpdateProblem(message.body);
     if (problem !== null) return { code: ErrorCode.InvalidDocUpdate, message: `Seq ${message.seq}: ${problem}` };
+    const delay = docDelayProblem(message);
+    if (delay !== null) return { code: ErrorCode.InvalidRequest, message: `Seq ${message.seq}: ${delay}`, delayMs: message.delayMs };
   }
   return null;
 }
