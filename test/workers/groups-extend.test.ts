@@ -145,4 +145,30 @@ describe("extend and dead-letter frames on the subscribe socket", () => {
     expect(await sub.next("extended")).toEqual({ type: "extended", extended: 0, leaseUntil: 0, ref: "late" });
     sub.socket.close(1000, "done");
   });
+
+  it("after a seek, extend and dead-letter frames naming the old epoch change nothing; the current epoch's do", async () => {
+    const station = await stationWith(1, { maxDeliveries: 10 });
+    await createGroups(station, ["g"]);
+    const sub = await subscribe(station, "g", "ws-3");
+    const first = (await sub.next("messages")).messages;
+    expect(offsetsOf(first)).toEqual([1]);
+    expect(first[0]).not.toHaveProperty("epoch"); // epoch 0: not written
+    const moved = await api("POST", `${groupPath(station, "g")}/seek`, { to: "earliest" });
+    expect(moved.body).toMatchObject({ epoch: 1, dropped: 1 });
+    // The same socket gets the message again, now in epoch 1.
+    const again = (await sub.next("messages")).messages;
+    expect(again).toMatchObject([{ offset: 1, epoch: 1 }]);
+    sub.send({ type: "extend", offsets: [1], epoch: 0, ref: "x0" });
+    expect(await sub.next("extended")).toEqual({ type: "extended", extended: 0, leaseUntil: 0, ref: "x0" });
+    sub.send({ type: "dead-letter", offsets: [1], reason: "stale", epoch: 0, ref: "d0" });
+    expect(await sub.next("dead-lettered")).toEqual({ type: "dead-lettered", deadLettered: 0, ref: "d0" });
+    expect(await deadLetters(station, "?group=g")).toEqual([]);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 1 });
+    sub.send({ type: "extend", offsets: [1], epoch: 1, ref: "x1" });
+    expect(await sub.next("extended")).toMatchObject({ extended: 1, ref: "x1" });
+    sub.send({ type: "dead-letter", offsets: [1], reason: "poison", epoch: 1, ref: "d1" });
+    expect(await sub.next("dead-lettered")).toEqual({ type: "dead-lettered", deadLettered: 1, ref: "d1" });
+    expect((await deadLetters(station, "?group=g")).map((l) => l.offset)).toEqual([1]);
+    sub.socket.close(1000, "done");
+  });
 });
