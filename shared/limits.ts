@@ -87,9 +87,6 @@ export const MAX_STATIONS_PER_PREFIX = 1000;
 /** Long-poll fetches waiting at once in one station; more answer at once with what there is. */
 export const MAX_WAITING_FETCHES = 1000;
 
-/** Largest integer the protocol accepts anywhere (offsets, seqs, counts, durations). */
-export const MAX_SAFE_COUNT = Number.MAX_SAFE_INTEGER;
-
 /** Scoped tokens: lifetime bounds, grants per token, patterns per grant, encoded length. */
 export const DEFAULT_TOKEN_TTL_SECONDS = 60 * 60;
 export const MIN_TOKEN_TTL_SECONDS = 1;

@@ -13,7 +13,3 @@ export const CONSUMER_NAME_PATTERN = PRODUCER_ID_PATTERN;
 export function isStationName(name: string): boolean {
   return STATION_NAME_PATTERN.test(name);
 }
-
-export function isProducerId(id: string): boolean {
-  return PRODUCER_ID_PATTERN.test(id);
-}

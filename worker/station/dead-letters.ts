@@ -196,19 +196,9 @@ function pageCut(sql: SqlStorage, where: string, params: SqlStorageValue[], limi
 /** Stored bytes of a dead letter row, as the quota counts them (storage-usage.ts). */
 const LETTER_BYTES = "bytes + coalesce(length(CAST(msg_id AS BLOB)), 0) + coalesce(length(CAST(detail AS BLOB)), 0)";
 
-export function getDeadLetter(sql: SqlStorage, id: number): DeadLetter | null {
-  const row = sql.exec<DeadLetterRow>("SELECT * FROM dead_letters WHERE id = ?", id).toArray()[0];
-  return row ? toDeadLetter(row) : null;
-}
-
 /** Removes one dead letter; false if there was none. */
 export function dropDeadLetter(sql: SqlStorage, id: number): boolean {
   return sql.exec("DELETE FROM dead_letters WHERE id = ? RETURNING id", id).toArray().length > 0;
-}
-
-/** Removes every dead letter of a group (when the group itself is deleted). */
-export function dropDeadLettersOfGroup(sql: SqlStorage, group: string): number {
-  return sql.exec("DELETE FROM dead_letters WHERE group_name = ? RETURNING id", group).toArray().length;
 }
 
 /** Dead letters stored now (a running counter, storage-usage.ts). */

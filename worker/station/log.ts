@@ -43,10 +43,6 @@ export function readMessages(sql: SqlStorage, fromOffset: number, limit: number)
   return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset >= ? ORDER BY msg_offset LIMIT ?`, fromOffset, limit).toArray();
 }
 
-export function readMessage(sql: SqlStorage, offset: number): MessageRow | null {
-  return sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE msg_offset = ?`, offset).toArray()[0] ?? null;
-}
-
 /** Delayed messages whose time has not come (`stats.delayed`). */
 export function countDelayed(sql: SqlStorage, now: number): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE visible_at > ?", now).one().n;
