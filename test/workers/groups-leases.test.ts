@@ -1,5 +1,8 @@
 // Consumer groups over HTTP: leases, exclusivity, acks, nacks, redelivery by the alarm,
-// deliveries counting, independent groups and start positions (DESIGN.md invariant 3).
+// deliveries counting, independent groups and start positions. The rule under test: at least once
+// to every group, in offset order as handed out; a delivery not acked within ackTimeoutMs is handed
+// out again with deliveries + 1, after maxDeliveries it goes to the DLS (docs/consumer-groups.md,
+// "Lifecycle of a delivery").
 import { describe, expect, it } from "vitest";
 import { api, produce } from "./helpers";
 import {
