@@ -2,10 +2,21 @@
 // leases in flight. Below the new position counts as acked, from it on as never handed out;
 // leases in flight are dropped, and their late acks count for nothing; untilAcked follows the
 // new ack floor; bad targets are refused with codes.
+import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, createStation, produce } from "./helpers";
+import { ADMIN_TOKEN, api, createStation, produce } from "./helpers";
 import { ack, createGroups, groupInfo, nack, offsetsOf, pass, stationInfo, stationWith, take } from "./groups-helpers";
 import { signToken } from "./token-helpers";
+
+/**
+ * The browser SDK's consumer loop and transport, run here against the worker. Loaded by a path
+ * tsc does not follow: client/ is typed for the browser (DOM lib), this project for workerd.
+ */
+async function browserConsumerModules(): Promise<{ runConsumer: any; Transport: any }> {
+  const client = "../../client";
+  const [loop, transport] = await Promise.all([import(`${client}/consumer-loop.ts`), import(`${client}/transport.ts`)]);
+  return { runConsumer: loop.runConsumer, Transport: transport.Transport };
+}
 
 const seek = (station: string, group: string, to: unknown) => api("POST", `/v1/stations/${station}/groups/${group}/seek`, { to });
 
@@ -72,6 +83,42 @@ describe("seek with leases in flight", () => {
     const dead = await api("POST", `/v1/stations/${station}/groups/g/dead-letter`, { offsets: [1], reason: "bad", epoch: 1 });
     expect(dead.body.deadLettered).toBe(1);
     expect(await groupInfo(station, "g")).toMatchObject({ pending: 2 });
+  });
+
+  it("the browser SDK's consumer acks late after a seek: its acks name the old epoch and settle nothing", async () => {
+    const station = await stationWith(3);
+    await createGroups(station, ["g"]);
+    const { runConsumer, Transport } = await browserConsumerModules();
+    const workerFetch = ((input: RequestInfo | URL, init?: RequestInit) => (exports as any).default.fetch(new Request(input, init))) as typeof fetch;
+    const base = "https://waystation.test";
+    const transport = new Transport({ url: base, token: ADMIN_TOKEN, fetch: workerFetch, requestTimeoutMs: 10_000 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const seen: number[] = [];
+    const consumer = runConsumer(
+      transport,
+      base,
+      station,
+      "g",
+      async (m: { offset: number }) => {
+        seen.push(m.offset);
+        if (m.offset === 1) await held; // still working when the group is moved
+      },
+      { transport: "poll", consumer: "web", max: 3, waitMs: 200 },
+      () => {},
+    );
+    for (let i = 0; i < 200 && seen.length === 0; i++) await pass(10);
+    expect(seen).toEqual([1]);
+    await seekOk(station, "g", "earliest");
+    // Another consumer has all three again, in epoch 1, before the browser consumer's acks arrive.
+    expect(offsetsOf(await take(station, "g", "b", 3))).toEqual([1, 2, 3]);
+    release();
+    for (let i = 0; i < 200 && seen.length < 3; i++) await pass(10);
+    await pass(200); // its acks went out after the handler ran
+    await consumer.stop();
+    expect(seen).toEqual([1, 2, 3]);
+    expect(await groupInfo(station, "g")).toMatchObject({ pending: 3, ackFloor: 0 });
+    expect((await ack(station, "g", [1, 2, 3])).body.acked).toBe(3);
   });
 
   it("to latest: everything stored counts as acked; only new messages are handed out", async () => {
