@@ -45,7 +45,7 @@ describe("SDK offline, with a reload", () => {
     await serveSdkPage(context, worker);
     const page = await openSdkPage(context, worker);
     await startClient(page, worker.token);
-    const producer1 = await page.evaluate(() => (window as any).ws.producerId());
+    const producer1 = await page.evaluate(() => (window as any).ws.producerId("cleared")); // producers are per stream
     await enqueueRange(page, "cleared", 0, 3);
     await waitUntil(async () => (await pendingCount(page)) === 0, "the first actions to sync");
 
@@ -54,7 +54,7 @@ describe("SDK offline, with a reload", () => {
     await cdp.send("Storage.clearDataForOrigin", { origin: worker.url, storageTypes: "indexeddb" });
     const seqs = await enqueueRange(page, "cleared", 3, 5);
     expect(seqs).toEqual([1, 2]);
-    const producer2 = await page.evaluate(() => (window as any).ws.producerId());
+    const producer2 = await page.evaluate(() => (window as any).ws.producerId("cleared"));
     expect(producer2).not.toBe(producer1);
     await waitUntil(async () => (await pendingCount(page)) === 0, "the later actions to sync");
     const messages = await readStation(worker, "cleared");
