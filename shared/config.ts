@@ -16,6 +16,7 @@ import {
 import { DocConfigSchema } from "./docs";
 import { STATION_NAME_PATTERN } from "./names";
 import { intInRange, positiveInt } from "./numbers";
+import { PartitionCountSchema } from "./partitions";
 import { RateLimitSchema } from "./rate-limits";
 
 /** What a station holds: a plain log of messages, or a collaborative document (yjs updates). */
@@ -69,6 +70,10 @@ export const StationConfigSchema = v.strictObject({
   /** This station's request and byte rates, whoever calls (429 `rate_limited` beyond);
    *  shared/limits.ts holds the defaults. */
   rateLimit: v.optional(RateLimitSchema),
+  /** How many Durable Objects hold the station (1 to MAX_PARTITIONS, shared/partitions.ts). It
+   *  may grow and never shrink (409 `partitions_shrink`); a doc station has exactly 1 (422
+   *  `invalid_request`). Order holds per partition, so per key (docs/partitions.md). */
+  partitions: v.optional(PartitionCountSchema, 1),
 });
 
 export type StationConfigInput = v.InferInput<typeof StationConfigSchema>;

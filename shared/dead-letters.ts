@@ -5,6 +5,7 @@ import * as v from "valibot";
 import { MAX_DLS_LIMIT, MAX_RESEND_IDS } from "./limits";
 import { MessageSchema } from "./messages";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+import { PartitionSchema } from "./partitions";
 
 /** Why a message is a dead letter. */
 export const DeadLetterReason = {
@@ -27,6 +28,8 @@ export type DeadLetterMessage = v.InferOutput<typeof DeadLetterMessageSchema>;
 export const DeadLetterSchema = v.object({
   /** Unique within the station, increasing, never reused. */
   id: positiveInt,
+  /** The partition that holds it: ids and offsets count within a partition. */
+  partition: PartitionSchema,
   offset: v.nullable(positiveInt),
   /** The group that gave up on it; null when no group was involved (schema). */
   group: v.nullable(v.string()),

@@ -84,6 +84,10 @@ export const ErrorCode = {
   Unavailable: "unavailable",
   /** A bug. Never expected; reported without internals. */
   Internal: "internal",
+  /** A station config asking for fewer partitions than the station has: partitions never shrink. */
+  PartitionsShrink: "partitions_shrink",
+  /** A request names a partition the station does not have; `partitions` says how many it has. */
+  PartitionOutOfRange: "partition_out_of_range",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -127,6 +131,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   uri_too_long: 414,
   unavailable: 503,
   internal: 500,
+  partitions_shrink: 409,
+  partition_out_of_range: 422,
 };
 
 /** The body of every refused request: `{"error": {"code", "message", …details}}`. */

@@ -14,6 +14,7 @@ import {
 import { type Message, MessageSchema } from "./messages";
 import { CONSUMER_NAME_PATTERN } from "./names";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+import { MessageRefListSchema, MessageRefSchema, PartitionSchema } from "./partitions";
 import type { GroupSummary } from "./stations";
 
 /** The consumer a fetch leases to when the body names none. */
@@ -34,6 +35,18 @@ export const OffsetListSchema = v.pipe(
  */
 export const EpochSchema = nonNegativeInt;
 
+/**
+ * A settle request (ack, nack, extend, dead-letter) names its messages one way: `offsets`
+ * (partition 0, with the request's `epoch`) or `messages: [{partition, offset, epoch?}]`.
+ */
+const settleTargets = { offsets: v.optional(OffsetListSchema), messages: v.optional(MessageRefListSchema) };
+function oneSettleForm<T extends { offsets?: unknown; messages?: unknown }>() {
+  return v.check<T, string>(
+    (request) => (request.offsets === undefined) !== (request.messages === undefined),
+    "Name the messages either by offsets or by messages ([{partition, offset}]), not both",
+  );
+}
+
 /** `POST …/groups/{group}/fetch`: lease up to `max` messages to `consumer`, waiting up to `waitMs`. */
 export const FetchRequestSchema = v.strictObject({
   consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
@@ -42,7 +55,7 @@ export const FetchRequestSchema = v.strictObject({
   waitMs: v.optional(intInRange(0, MAX_WAIT_MS), 0),
   /** Offsets to ack before leasing (the previous batch): one round trip for both. */
   ack: v.optional(
-    v.pipe(v.array(positiveInt), v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`)),
+    v.pipe(v.array(v.union([positiveInt, MessageRefSchema])), v.maxLength(MAX_ACK_OFFSETS, `At most ${MAX_ACK_OFFSETS} offsets per request`)),
     [],
   ),
   /** The epoch the acked messages carried: as `epoch` of an ack. */
@@ -58,18 +71,21 @@ export type FetchResponse = { messages: Message[]; acked?: number };
  * `POST …/groups/{group}/ack`: idempotent; offsets not in flight are ignored. With `epoch` (what
  * the messages carried), offsets leased before the group was moved since are ignored too.
  */
-export const AckRequestSchema = v.strictObject({ offsets: OffsetListSchema, epoch: v.optional(EpochSchema) });
+export const AckRequestSchema = v.pipe(v.strictObject({ ...settleTargets, epoch: v.optional(EpochSchema) }), oneSettleForm());
 export type AckRequest = v.InferOutput<typeof AckRequestSchema>;
 /** How many of the offsets this request acked (an offset acked before does not count again). */
 export const AckResponseSchema = v.object({ acked: nonNegativeInt });
 export type AckResponse = v.InferOutput<typeof AckResponseSchema>;
 
 /** `POST …/groups/{group}/nack`: give leased messages back, handed out again after `delayMs`. `epoch` as for ack. */
-export const NackRequestSchema = v.strictObject({
-  offsets: OffsetListSchema,
-  delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
-  epoch: v.optional(EpochSchema),
-});
+export const NackRequestSchema = v.pipe(
+  v.strictObject({
+    ...settleTargets,
+    delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
+    epoch: v.optional(EpochSchema),
+  }),
+  oneSettleForm(),
+);
 export type NackRequest = v.InferOutput<typeof NackRequestSchema>;
 /** How many leased messages went back (those past `maxDeliveries` went to the DLS and count too). */
 export const NackResponseSchema = v.object({ nacked: nonNegativeInt });
@@ -80,11 +96,14 @@ export type NackResponse = v.InferOutput<typeof NackResponseSchema>;
  * another `ackTimeoutMs` from now. Only leases `consumer` holds and that have not run out count.
  * `epoch` as for ack: leases from before a seek are not extended.
  */
-export const ExtendRequestSchema = v.strictObject({
-  consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
-  offsets: OffsetListSchema,
-  epoch: v.optional(EpochSchema),
-});
+export const ExtendRequestSchema = v.pipe(
+  v.strictObject({
+    consumer: v.optional(ConsumerNameSchema, DEFAULT_CONSUMER),
+    ...settleTargets,
+    epoch: v.optional(EpochSchema),
+  }),
+  oneSettleForm(),
+);
 export type ExtendRequest = v.InferOutput<typeof ExtendRequestSchema>;
 /** How many leases were extended, and until when (ms since the epoch; 0 when none was). */
 export const ExtendResponseSchema = v.object({ extended: nonNegativeInt, leaseUntil: nonNegativeInt });
@@ -104,11 +123,14 @@ const DeadLetterReasonTextSchema = v.pipe(
  * consumer's `reason` in the letter's detail. Offsets not leased now are ignored; with `epoch`
  * (as for ack), so are leases from before a seek, even once their message went out again.
  */
-export const DeadLetterRequestSchema = v.strictObject({
-  offsets: OffsetListSchema,
-  reason: DeadLetterReasonTextSchema,
-  epoch: v.optional(EpochSchema),
-});
+export const DeadLetterRequestSchema = v.pipe(
+  v.strictObject({
+    ...settleTargets,
+    reason: DeadLetterReasonTextSchema,
+    epoch: v.optional(EpochSchema),
+  }),
+  oneSettleForm(),
+);
 export type DeadLetterRequest = v.InferOutput<typeof DeadLetterRequestSchema>;
 /** How many leased messages left the group (filed, or gone from the log and only counted). */
 export const DeadLetterResponseSchema = v.object({ deadLettered: nonNegativeInt });
@@ -147,7 +169,9 @@ export type GroupConfig = v.InferOutput<typeof GroupConfigSchema>;
 export const SeekTargetSchema = v.union([
   v.literal("earliest"),
   v.literal("latest"),
-  v.strictObject({ offset: positiveInt }),
+  /** On a partitioned station an offset seek names its partition (0 by default); the others stay. */
+  v.strictObject({ offset: positiveInt, partition: v.optional(PartitionSchema) }),
+  /** A time seek moves every partition. */
   v.strictObject({ time: nonNegativeInt }),
 ]);
 export type SeekTarget = v.InferOutput<typeof SeekTargetSchema>;
@@ -214,20 +238,20 @@ const RefSchema = v.optional(v.pipe(v.string(), v.maxLength(64)));
 /** Client → server. `credit` lets the server push `n` more messages; acks, nacks, extends and dead-letters as over HTTP. */
 export const ClientFrameSchema = v.variant("type", [
   v.strictObject({ type: v.literal("credit"), n: intInRange(1, MAX_FETCH_MESSAGES), ref: RefSchema }),
-  v.strictObject({ type: v.literal("ack"), offsets: OffsetListSchema, epoch: v.optional(EpochSchema), ref: RefSchema }),
+  v.strictObject({ type: v.literal("ack"), ...settleTargets, epoch: v.optional(EpochSchema), ref: RefSchema }),
   v.strictObject({
     type: v.literal("nack"),
-    offsets: OffsetListSchema,
+    ...settleTargets,
     delayMs: v.optional(intInRange(0, MAX_NACK_DELAY_MS), 0),
     epoch: v.optional(EpochSchema),
     ref: RefSchema,
   }),
   /** As `POST …/extend`, for the leases this socket's consumer holds. */
-  v.strictObject({ type: v.literal("extend"), offsets: OffsetListSchema, epoch: v.optional(EpochSchema), ref: RefSchema }),
+  v.strictObject({ type: v.literal("extend"), ...settleTargets, epoch: v.optional(EpochSchema), ref: RefSchema }),
   /** As `POST …/dead-letter`. */
   v.strictObject({
     type: v.literal("dead-letter"),
-    offsets: OffsetListSchema,
+    ...settleTargets,
     reason: DeadLetterReasonTextSchema,
     epoch: v.optional(EpochSchema),
     ref: RefSchema,

@@ -14,6 +14,7 @@ import {
 } from "./limits";
 import { PRODUCER_ID_PATTERN } from "./names";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
+import { PartitionCountSchema, PartitionSchema } from "./partitions";
 import { utf8Length } from "./utf8";
 import type { ValidationIssue } from "./validate";
 
@@ -71,6 +72,9 @@ export type OutgoingMessage = v.InferOutput<typeof OutgoingMessageSchema>;
 export const ProduceRequestSchema = v.pipe(
   v.strictObject({
     producer: v.optional(ProducerIdSchema),
+    /** Send the whole batch to this partition, whatever its keys (the SDK numbers each partition's
+     *  stream itself). Without it each message goes to `partitionFor(key, producer)`. */
+    partition: v.optional(PartitionSchema),
     messages: v.pipe(
       v.array(OutgoingMessageSchema),
       v.minLength(1, "A batch holds at least one message"),
@@ -87,6 +91,7 @@ export type ProduceRequest = v.InferOutput<typeof ProduceRequestSchema>;
  */
 export const SequencedEnvelopeSchema = v.strictObject({
   producer: ProducerIdSchema,
+  partition: v.optional(PartitionSchema),
   messages: v.pipe(
     v.array(v.looseObject({ seq: positiveInt })),
     v.minLength(1, "A batch holds at least one message"),
@@ -118,20 +123,33 @@ export type Refusal = v.InferOutput<typeof RefusalSchema>;
  */
 export const ProduceResultSchema = v.object({
   seq: v.nullable(positiveInt),
+  /** The partition that ruled it (0 on an unpartitioned station). Offsets are per partition. */
+  partition: PartitionSchema,
   /** The message's offset; `null` for a duplicate whose original was trimmed by retention, for a
    *  message sent to the dead-letter station instead of the log, and for a refused message. */
   offset: v.nullable(positiveInt),
   duplicate: v.boolean(),
   deadLettered: v.optional(v.boolean()),
   refused: v.optional(RefusalSchema),
+  /** Not ruled: its partition could not be reached (a batch spanning partitions is ruled part by
+   *  part). Nothing was decided about this message; send it again, with the same seq. */
+  unruled: v.optional(v.looseObject({ code: v.string(), message: v.string() })),
 });
 export type ProduceResult = v.InferOutput<typeof ProduceResultSchema>;
+/** A ruling as one partition makes it, before its partition is stamped on. */
+export type ProduceRuling = Omit<ProduceResult, "partition">;
 
-export const ProduceResponseSchema = v.object({ results: v.array(ProduceResultSchema) });
+export const ProduceResponseSchema = v.object({
+  results: v.array(ProduceResultSchema),
+  /** The station's partition count now: the SDK routes its next streams by it. */
+  partitions: v.optional(PartitionCountSchema),
+});
 export type ProduceResponse = v.InferOutput<typeof ProduceResponseSchema>;
 
 /** A message as read back from a station (replay, fetch, push, webhook). */
 export const MessageSchema = v.object({
+  /** Its partition (0 on an unpartitioned station); `offset` counts within it. */
+  partition: PartitionSchema,
   offset: positiveInt,
   producer: v.nullable(v.string()),
   seq: v.nullable(positiveInt),
@@ -162,6 +180,8 @@ export const ReadQuerySchema = v.strictObject({
   ),
   /** `json`: bodies stored as protobuf binary are read back as their type's JSON mapping (docs/schemas.md). */
   decode: v.optional(v.picklist(["json"], "decode must be json")),
+  /** The partition to read (0 by default): offsets are per partition. */
+  partition: v.optional(v.pipe(v.string(), v.regex(/^\d{1,2}$/, "partition must be a partition index"), v.transform(Number), PartitionSchema)),
 });
 
 export const ReadResponseSchema = v.object({

@@ -41,11 +41,22 @@ export interface GroupSummary {
   deadLetters: number;
 }
 
+/** One partition of a station: its own log and its groups' share (offsets count within it). */
+export interface PartitionInfo {
+  partition: number;
+  stats: StationStats;
+  groups: GroupSummary[];
+}
+
 export interface StationInfo {
   name: string;
   config: StationConfig;
+  /** Summed over the partitions (firstOffset and lastOffset are partition 0's on a partitioned station). */
   stats: StationStats;
+  /** Summed over the partitions (ackFloor is partition 0's on a partitioned station). */
   groups: GroupSummary[];
+  /** Each partition on its own (one entry on an unpartitioned station). */
+  partitions?: PartitionInfo[];
   /** Produced and delivered counts of the last minutes, per bucket, oldest first (shared/throughput.ts). */
   throughput: ThroughputBucket[];
   createdAt: number;

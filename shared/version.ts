@@ -6,7 +6,11 @@
 //   2 — a sequenced message the station will not store is ruled `refused` in a 200 and its seq
 //       consumed (no more whole-batch 413/422 for sequenced producers); `seq_conflict` when a
 //       resent seq carries another action id; clients treat only protocol-stamped answers as rulings.
-export const PROTOCOL_VERSION = 2 as const;
+//   3 — partitions: every message read, fetched, dead-lettered or delivered carries `partition`,
+//       and every produce result the partition that ruled it (offsets count per partition); acks,
+//       nacks, extends and dead-letters also take `messages: [{partition, offset}]`; a produce result
+//       may be `unruled` (its partition was not reached: send it again).
+export const PROTOCOL_VERSION = 3 as const;
 
 /**
  * Hash of the structure of every valibot schema exported by shared/, for the version named.

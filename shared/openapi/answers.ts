@@ -64,11 +64,18 @@ export const GroupSummarySchema = v.object(groupSummaryEntries);
 
 export const ThroughputBucketSchema = v.object({ at: timestamp, produced: nonNegativeInt, delivered: nonNegativeInt });
 
+export const PartitionInfoSchema = v.object({
+  partition: nonNegativeInt,
+  stats: StationStatsSchema,
+  groups: v.array(GroupSummarySchema),
+});
+
 export const StationInfoSchema = v.object({
   name: v.string(),
   config: StationConfigSchema,
   stats: StationStatsSchema,
   groups: v.array(GroupSummarySchema),
+  partitions: v.optional(v.array(PartitionInfoSchema)),
   throughput: v.array(ThroughputBucketSchema),
   createdAt: timestamp,
   updatedAt: timestamp,

@@ -24,7 +24,10 @@ import { ApiError, unwrap } from "../http/api-error";
 import { groupParam, stationParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
 import { subscribeRequest } from "../station/groups/subscribe-request";
+import { ownOffsets } from "../station/groups/own-refs";
 import { stationStub } from "../stubs";
+
+const epochOf = (epoch: number | undefined) => (epoch === undefined ? {} : { epoch });
 
 const JSON_TYPE = { "content-type": "application/json; charset=utf-8" };
 
@@ -34,7 +37,8 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, FetchRequestSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
-    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, request.ack, request.ackEpoch ?? null));
+    const ack = unwrap(ownOffsets({ messages: request.ack.map((a) => (typeof a === "number" ? { partition: 0, offset: a, ...epochOf(request.ackEpoch) } : a)) }, 0));
+    const answer = unwrap(await stationStub(c.env, station).groupFetch(group, request.consumer, request.max, request.waitMs, ack.offsets, ack.epoch));
     // The object wrote the JSON from the stored text; passing it on untouched saves a parse.
     return c.body(answer.json, 200, JSON_TYPE);
   })
@@ -43,28 +47,32 @@ export const groups = new Hono<AppBindings>()
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, AckRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupAck(group, request.offsets, request.epoch ?? null)));
+    const own = unwrap(ownOffsets(request, 0));
+    return c.json(unwrap(await stationStub(c.env, station).groupAck(group, own.offsets, own.epoch)));
   })
   .post("/:station/groups/:group/nack", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, NackRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupNack(group, request.offsets, request.delayMs, request.epoch ?? null)));
+    const own = unwrap(ownOffsets(request, 0));
+    return c.json(unwrap(await stationStub(c.env, station).groupNack(group, own.offsets, request.delayMs, own.epoch)));
   })
   .post("/:station/groups/:group/extend", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, ExtendRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupExtend(group, request.consumer, request.offsets, request.epoch ?? null)));
+    const own = unwrap(ownOffsets(request, 0));
+    return c.json(unwrap(await stationStub(c.env, station).groupExtend(group, request.consumer, own.offsets, own.epoch)));
   })
   .post("/:station/groups/:group/dead-letter", async (c) => {
     const station = stationParam(c);
     const group = groupParam(c);
     requireGroupAccess(c, Action.Consume, station, group);
     const request = await readJson(c, DeadLetterRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, request.offsets, request.reason, request.epoch ?? null)));
+    const own = unwrap(ownOffsets(request, 0));
+    return c.json(unwrap(await stationStub(c.env, station).groupDeadLetter(group, own.offsets, request.reason, own.epoch)));
   })
   .post("/:station/groups/:group/seek", async (c) => {
     // Moving a group is the consumer's own business (replaying what it processed): the consume

@@ -161,7 +161,7 @@ function insertDeadLetter(sql: SqlStorage, letter: NewDeadLetter, now: number): 
  * first and the page cut in SQL; only the letters that fit are loaded whole. `next` is the
  * `after` of the following page, null at the end.
  */
-export function listDeadLetters(sql: SqlStorage, query: DeadLetterQuery, maxBytes: number = MAX_READ_BYTES): DeadLettersResponse {
+export function listDeadLetters(sql: SqlStorage, partition: number, query: DeadLetterQuery, maxBytes: number = MAX_READ_BYTES): DeadLettersResponse {
   const limit = query.limit ?? DEFAULT_DLS_LIMIT;
   const { where, params } = filterClause({ group: query.group, reason: query.reason, after: query.after });
   const cut = pageCut(sql, where, params, limit, maxBytes);
@@ -169,7 +169,7 @@ export function listDeadLetters(sql: SqlStorage, query: DeadLetterQuery, maxByte
     cut.last === null
       ? []
       : sql.exec<DeadLetterRow>(`SELECT * FROM dead_letters ${where ? `${where} AND` : "WHERE"} id <= ? ORDER BY id LIMIT ?`, ...params, cut.last, limit).toArray();
-  return { deadLetters: rows.map(toDeadLetter), next: cut.more ? cut.last : null, evicted: readStorageUsage(sql).deadLettersEvicted };
+  return { deadLetters: rows.map((row) => toDeadLetter(row, partition)), next: cut.more ? cut.last : null, evicted: readStorageUsage(sql).deadLettersEvicted };
 }
 
 /**
@@ -314,14 +314,16 @@ export function chunksOf(letters: readonly LetterSize[], maxBytes: number): numb
 }
 
 /** The wire shape of a stored dead letter. */
-export function toDeadLetter(row: DeadLetterRow): DeadLetter {
+export function toDeadLetter(row: DeadLetterRow, partition: number): DeadLetter {
   return {
     id: row.id,
+    partition,
     offset: row.msg_offset,
     group: row.group_name,
     reason: row.reason as DeadLetterReason,
     deliveries: row.deliveries,
     message: {
+      partition,
       offset: row.msg_offset,
       producer: row.producer,
       seq: row.seq,

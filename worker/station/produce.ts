@@ -3,7 +3,7 @@
 // and resent seqs get their earlier ruling. A batch without seq is stored whole or refused whole,
 // with the id dedup window. Runs inside the Station's storage transaction; returns a Result.
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceResponse, ProduceResult, Refusal } from "../../shared/messages";
+import type { ProduceRuling, Refusal } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
@@ -24,7 +24,7 @@ export function produceBatch(
   batch: PreparedBatch,
   now: number,
   schemas: SchemaChoice | null = null,
-): Result<ProduceResponse> {
+): Result<{ results: ProduceRuling[] }> {
   const produced = isSequenced(batch) ? produceSequenced(sql, producers, record, batch, now, schemas) : produceUnsequenced(sql, record, batch, now, schemas);
   if (produced.ok) record.save(sql);
   return produced;
@@ -37,7 +37,7 @@ function produceSequenced(
   batch: PreparedBatch & { producer: string },
   now: number,
   schemas: SchemaChoice | null,
-): Result<ProduceResponse> {
+): Result<{ results: ProduceRuling[] }> {
   const { producer } = batch;
   const seqs = batch.messages.map((message) => message.seq!);
   const lastSeq = producers.last(producer);
@@ -66,7 +66,7 @@ function produceSequenced(
 }
 
 /** Rules on a new seq: refused for what the message is, dead-lettered by the schema, or stored. */
-function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, message: PreparedMessage, now: number, schemas: SchemaChoice | null): ProduceResult {
+function ruleNew(sql: SqlStorage, record: StationRecord, producer: string, message: PreparedMessage, now: number, schemas: SchemaChoice | null): ProduceRuling {
   const seq = message.seq!;
   const refusal = refusalOf(record, message);
   if (refusal) {
@@ -108,7 +108,7 @@ function refusalOf(record: StationRecord, message: PreparedMessage): Refusal | n
   return null;
 }
 
-function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number, schemas: SchemaChoice | null): Result<ProduceResponse> {
+function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: PreparedBatch, now: number, schemas: SchemaChoice | null): Result<{ results: ProduceRuling[] }> {
   const { config } = record;
   const oversized = batch.messages.findIndex((m) => m.bodyBytes > config.maxMessageBytes);
   if (oversized >= 0) {
@@ -133,7 +133,7 @@ function produceUnsequenced(sql: SqlStorage, record: StationRecord, batch: Prepa
   const failing = new Map(violations.map((violation) => [violation.index, violation]));
 
   const idsInBatch = new Map<string, number>();
-  const results: ProduceResult[] = [];
+  const results: ProduceRuling[] = [];
   batch.messages.forEach((message, index) => {
     const dedupById = message.id !== null && dedupWindowMs > 0;
     if (dedupById) {

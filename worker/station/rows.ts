@@ -24,8 +24,9 @@ export interface MessageRow extends MessageColumns {
 
 export const MESSAGE_COLUMNS = "msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes, visible_at, schema_version";
 
-export function toMessage(row: MessageRow, deliveries = 0): Message {
+export function toMessage(row: MessageRow, partition: number, deliveries = 0): Message {
   const message: Message = {
+    partition,
     offset: row.msg_offset,
     producer: row.producer,
     seq: row.seq,

@@ -5,7 +5,7 @@
 // or is read-only; none decides anything new.
 import { DeadLetterReason } from "../../shared/dead-letters";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceResult, Refusal } from "../../shared/messages";
+import type { ProduceRuling, Refusal } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
 import { utf8Length } from "../../shared/utf8";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
@@ -13,7 +13,7 @@ import type { ProducerSeqs } from "./producers";
 
 /** What was ruled on one seq, and the action id it was ruled for (null if none or unknown). */
 interface Ruling {
-  result: Omit<ProduceResult, "seq" | "duplicate">;
+  result: Omit<ProduceRuling, "seq" | "duplicate">;
   id: string | null;
 }
 
@@ -52,7 +52,7 @@ export function recordRefusal(sql: SqlStorage, producer: string, seq: number, id
  * Answers a batch whose seqs were all ruled before, or null when it holds new seqs (or none).
  * Read-only, and independent of the station's rate, quota, limits and schema of the moment.
  */
-export function answerRuledBatch(sql: SqlStorage, producers: ProducerSeqs, batch: PreparedBatch): Result<{ results: ProduceResult[] }> | null {
+export function answerRuledBatch(sql: SqlStorage, producers: ProducerSeqs, batch: PreparedBatch): Result<{ results: ProduceRuling[] }> | null {
   if (!isSequenced(batch)) return null;
   const last = producers.last(batch.producer);
   const plan = planSeqs(
@@ -71,10 +71,10 @@ export function answerRuledBatch(sql: SqlStorage, producers: ProducerSeqs, batch
  * A seq whose ruling is gone (trimmed by retention, its dead letter dropped) or was ruled with
  * no id is answered as a duplicate with no offset, as before ids were kept.
  */
-export function answerResent(sql: SqlStorage, producer: string, resent: readonly PreparedMessage[], lastSeq: number): Result<ProduceResult[]> {
+export function answerResent(sql: SqlStorage, producer: string, resent: readonly PreparedMessage[], lastSeq: number): Result<ProduceRuling[]> {
   if (resent.length === 0) return ok([]);
   const rulings = readRulings(sql, producer, resent[0]!.seq!, resent.at(-1)!.seq!);
-  const results: ProduceResult[] = [];
+  const results: ProduceRuling[] = [];
   for (const message of resent) {
     const ruling = rulings.get(message.seq!);
     if (ruling?.id != null && message.id !== null && ruling.id !== message.id) {

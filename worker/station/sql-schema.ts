@@ -226,6 +226,8 @@ const MIGRATIONS: Migrations = {
   ],
   // The version of the station's schema each message was checked against (NULL: no schema then),
   // read back as `schemaVersion`. Kept copies of messages (groups) share the log's columns.
+  // Which partition of its station this object is (0 unless the station is partitioned).
+  partition: [`ALTER TABLE station ADD COLUMN partition INTEGER NOT NULL DEFAULT 0;`],
   message_schema: [
     `ALTER TABLE messages ADD COLUMN schema_version INTEGER;
     ALTER TABLE kept_messages ADD COLUMN schema_version INTEGER;`,

@@ -16,6 +16,7 @@ interface StationRow {
   message_count: number;
   byte_count: number;
   produced_count: number;
+  partition: number;
   [column: string]: SqlStorageValue;
 }
 
@@ -31,6 +32,8 @@ export class StationRecord {
   messageCount: number;
   byteCount: number;
   producedCount: number;
+  /** Which partition of the station this object holds (0 unless partitioned); fixed at creation. */
+  readonly partition: number;
 
   private constructor(
     private readonly sql: SqlStorage,
@@ -45,6 +48,7 @@ export class StationRecord {
     this.messageCount = row.message_count;
     this.byteCount = row.byte_count;
     this.producedCount = row.produced_count;
+    this.partition = row.partition;
   }
 
   static load(sql: SqlStorage): StationRecord | null {
@@ -52,14 +56,15 @@ export class StationRecord {
     return row ? new StationRecord(sql, row) : null;
   }
 
-  static create(sql: SqlStorage, name: string, config: StationConfig, now: number): StationRecord {
+  static create(sql: SqlStorage, name: string, config: StationConfig, now: number, partition = 0): StationRecord {
     sql.exec(
-      `INSERT INTO station (id, name, config, created_at, updated_at, next_offset, first_offset, message_count, byte_count, produced_count)
-       VALUES (1, ?, ?, ?, ?, 1, 1, 0, 0, 0)`,
+      `INSERT INTO station (id, name, config, created_at, updated_at, next_offset, first_offset, message_count, byte_count, produced_count, partition)
+       VALUES (1, ?, ?, ?, ?, 1, 1, 0, 0, 0, ?)`,
       name,
       JSON.stringify(config),
       now,
       now,
+      partition,
     );
     return StationRecord.load(sql)!;
   }

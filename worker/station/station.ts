@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { StationConfig } from "../../shared/config";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { DEFAULT_READ_LIMIT, MAX_READ_BYTES } from "../../shared/limits";
-import type { ProduceResponse, ReadResponse } from "../../shared/messages";
+import type { ProduceResponse, ProduceRuling, ReadResponse } from "../../shared/messages";
 import type { DeadLetterQuery, DeadLettersResponse, DropResponse, ResendRequest, ResendResponse } from "../../shared/dead-letters";
 import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, GroupInfo, NackResponse, SeekResponse, SeekTarget } from "../../shared/groups";
 import type { StationInfo } from "../../shared/stations";
@@ -180,7 +180,7 @@ export class Station extends DurableObject<StationEnv> {
     // Invariant 2: a batch whose seqs were all ruled before gets those rulings, whatever the
     // rate, quota, limits or schema say now. Before any await, so no other produce interleaves.
     const ruled = answerRuledBatch(this.sql, this.producers, batch);
-    if (ruled) return ruled;
+    if (ruled) return this.stamped(ruled);
     const admitted = this.admission.admitBatch(this.record.config, batch, now);
     if (!admitted.ok) return admitted;
     const schema = await this.schemas.schemasForBatch(() => this.record?.config.schema ?? null, now, batch);
@@ -196,7 +196,14 @@ export class Station extends DurableObject<StationEnv> {
     if (result.ok) await this.afterAppend(now, batch);
     if (result.ok) await this.groups.onAvailable();
     if (result.ok) this.webhooks.afterAppend();
-    return result;
+    return this.stamped(result);
+  }
+
+  /** Rulings as the wire has them: each names the partition that made it (this object's). */
+  private stamped(result: Result<{ results: ProduceRuling[] }>): Result<ProduceResponse> {
+    if (!result.ok) return result;
+    const partition = this.record?.partition ?? 0;
+    return ok({ results: result.value.results.map((ruling) => ({ ...ruling, partition })) });
   }
 
   async read(fromOffset: number | undefined, limit: number = DEFAULT_READ_LIMIT): Promise<Result<ReadResponse>> {
@@ -208,7 +215,7 @@ export class Station extends DurableObject<StationEnv> {
     // Offsets below the head come from the R2 archive when the station archived them.
     try {
       const page = await readReplay(this.sql, this.archiveReader, () => this.record ?? record, fromOffset, limit, MAX_READ_BYTES);
-      return ok({ messages: page.rows.map((row) => toMessage(row)), nextOffset: page.nextOffset });
+      return ok({ messages: page.rows.map((row) => toMessage(row, record.partition)), nextOffset: page.nextOffset });
     } catch (error) {
       if (error instanceof ArchiveMissing) return fail(ErrorCode.ArchiveUnavailable, error.message);
       throw error;

@@ -206,7 +206,7 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
       timeoutMs: endpoint.options.timeoutMs,
       leaseUntil,
       webhookId: webhookMessageId(record, row.msg_offset),
-      payload: payloadJson(record.name, row.msg_offset, content, attempt, logged?.visible_at ?? null),
+      payload: payloadJson(record.name, record.partition, row.msg_offset, content, attempt, logged?.visible_at ?? null),
       content,
     });
   }
@@ -231,7 +231,7 @@ function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: nu
 }
 
 /** The delivery body: exactly the Message shape of shared/messages.ts, plus `station`. */
-function payloadJson(station: string, offset: number, content: DeadLetterContent, attempt: number, visibleAt: number | null): string {
+function payloadJson(station: string, partition: number, offset: number, content: DeadLetterContent, attempt: number, visibleAt: number | null): string {
   const message = messageJson(
     {
       msg_offset: offset,
@@ -246,6 +246,7 @@ function payloadJson(station: string, offset: number, content: DeadLetterContent
       schema_version: null,
       visible_at: visibleAt,
     },
+    partition,
     attempt,
   );
   return `${message.slice(0, -1)},"station":${JSON.stringify(station)}}`;

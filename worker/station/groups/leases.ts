@@ -29,7 +29,7 @@ export function leaseMessages(
 ): LeasedBatch {
   const leaseUntil = now + settingsOf(group, record.config).ackTimeoutMs;
   const budget = { count: max, bytes: maxBytes };
-  const messages = leaseRedeliveries(sql, group, consumer, leaseUntil, budget, now);
+  const messages = leaseRedeliveries(sql, record.partition, group, consumer, leaseUntil, budget, now);
   const fresh = budget.count > 0 && budget.bytes > 0 ? leaseNew(sql, record, group, consumer, leaseUntil, budget, now) : null;
   const total = messages.length + (fresh?.messages.length ?? 0);
   if (total > 0 || fresh !== null) {
@@ -54,7 +54,7 @@ interface Budget {
 }
 
 /** Messages handed out before and due again (nacked, or their lease ran out), and delayed ones whose time came. */
-function leaseRedeliveries(sql: SqlStorage, groupRow: GroupRow, consumer: string, leaseUntil: number, budget: Budget, now: number): string[] {
+function leaseRedeliveries(sql: SqlStorage, partition: number, groupRow: GroupRow, consumer: string, leaseUntil: number, budget: Budget, now: number): string[] {
   const group = groupRow.name;
   const due = sql
     .exec<{ msg_offset: number; deliveries: number }>(
@@ -82,7 +82,7 @@ function leaseRedeliveries(sql: SqlStorage, groupRow: GroupRow, consumer: string
     }
     if (!spend(budget, row, messages.length)) break;
     taken.push(delivery.msg_offset);
-    messages.push(messageJson(row, delivery.deliveries + 1, groupRow.epoch));
+    messages.push(messageJson(row, partition, delivery.deliveries + 1, groupRow.epoch));
   }
   if (taken.length > 0) {
     sql.exec(
@@ -148,7 +148,7 @@ function leaseNew(
   const taken: number[] = [];
   for (const row of rows) {
     if (!spend(budget, row, messages.length)) break;
-    messages.push(messageJson(row, 1, group.epoch));
+    messages.push(messageJson(row, record.partition, 1, group.epoch));
     taken.push(row.msg_offset);
   }
   // Every offset from the cursor to here is now taken or parked (the log is dense from its head).

@@ -4,9 +4,10 @@
 import type { MessageRow } from "../rows";
 
 /** `epoch`: the handing-out group's, written only once it was moved (above 0). */
-export function messageJson(row: MessageRow, deliveries: number, epoch = 0): string {
+/** `partition`: the station object's own (StationRecord.partition). */
+export function messageJson(row: MessageRow, partition: number, deliveries: number, epoch = 0): string {
   return (
-    `{"offset":${row.msg_offset},"producer":${jsonOrNull(row.producer)},"seq":${row.seq ?? "null"},` +
+    `{"partition":${partition},"offset":${row.msg_offset},"producer":${jsonOrNull(row.producer)},"seq":${row.seq ?? "null"},` +
     `"id":${jsonOrNull(row.msg_id)},"key":${jsonOrNull(row.msg_key)},"headers":${row.headers ?? "{}"},` +
     `"body":${row.body},"producedAt":${row.produced_at},"deliveries":${deliveries}` +
     `${row.visible_at === null ? "" : `,"visibleAt":${row.visible_at}`}${epoch > 0 ? `,"epoch":${epoch}` : ""}` +

@@ -81,6 +81,7 @@ export class GroupService {
         });
       },
       ack: (group, offsets, epoch) => this.ack(group, offsets, epoch),
+      partition: () => host.record()?.partition ?? 0,
       nack: (group, offsets, delayMs, epoch) => this.nack(group, offsets, delayMs, epoch),
       extend: (group, consumer, offsets, epoch) => this.extend(group, consumer, offsets, epoch),
       deadLetter: (group, offsets, reason, epoch) => this.deadLetter(group, offsets, reason, epoch),
@@ -304,7 +305,7 @@ export class GroupService {
     const now = Date.now();
     return this.transact((record) => {
       this.prepare(record, now);
-      return ok(listDeadLetters(this.sql, query));
+      return ok(listDeadLetters(this.sql, record.partition, query));
     });
   }
 

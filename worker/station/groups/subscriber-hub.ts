@@ -3,6 +3,7 @@
 // Leases come from the group service; leases are written and the alarm set before any frame
 // carrying them goes out. Every frame and push first asks the socket guard: a socket whose
 // token expired or was revoked is closed, and frames over the rate are not obeyed.
+import { ownOffsets } from "./own-refs";
 import { ErrorCode, type Result, wireError } from "../../../shared/errors";
 import type { AckResponse, DeadLetterResponse, ExtendResponse, NackResponse } from "../../../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_PUSH_FRAME_BYTES } from "../../../shared/limits";
@@ -34,6 +35,8 @@ export interface LeaseSource {
   extend(group: string, consumer: string, offsets: readonly number[], epoch: number | null): Result<ExtendResponse>;
   deadLetter(group: string, offsets: readonly number[], reason: string, epoch: number | null): Result<DeadLetterResponse>;
   wakeBy(at: number): Promise<void>;
+  /** This object's partition of the station (frames naming another are refused). */
+  partition(): number;
 }
 
 export class SubscriberHub {
@@ -83,25 +86,45 @@ export class SubscriberHub {
         await this.push([socket]);
         return true;
       case "ack": {
-        const result = this.groups.ack(subscriber.group, frame.value.offsets, frame.value.epoch ?? null);
+        const own = ownOffsets(frame.value, this.groups.partition());
+        if (!own.ok) {
+          sendError(socket, own.error, ref);
+          return true;
+        }
+        const result = this.groups.ack(subscriber.group, own.value.offsets, own.value.epoch);
         if (result.ok) sendFrame(socket, withRef({ type: "acked" as const, acked: result.value.acked }));
         else sendError(socket, result.error, ref);
         return true;
       }
       case "nack": {
-        const result = await this.groups.nack(subscriber.group, frame.value.offsets, frame.value.delayMs, frame.value.epoch ?? null);
+        const own = ownOffsets(frame.value, this.groups.partition());
+        if (!own.ok) {
+          sendError(socket, own.error, ref);
+          return true;
+        }
+        const result = await this.groups.nack(subscriber.group, own.value.offsets, frame.value.delayMs, own.value.epoch);
         if (result.ok) sendFrame(socket, withRef({ type: "nacked" as const, nacked: result.value.nacked }));
         else sendError(socket, result.error, ref);
         return true;
       }
       case "extend": {
-        const result = this.groups.extend(subscriber.group, subscriber.consumer, frame.value.offsets, frame.value.epoch ?? null);
+        const own = ownOffsets(frame.value, this.groups.partition());
+        if (!own.ok) {
+          sendError(socket, own.error, ref);
+          return true;
+        }
+        const result = this.groups.extend(subscriber.group, subscriber.consumer, own.value.offsets, own.value.epoch);
         if (result.ok) sendFrame(socket, withRef({ type: "extended" as const, ...result.value }));
         else sendError(socket, result.error, ref);
         return true;
       }
       case "dead-letter": {
-        const result = this.groups.deadLetter(subscriber.group, frame.value.offsets, frame.value.reason, frame.value.epoch ?? null);
+        const own = ownOffsets(frame.value, this.groups.partition());
+        if (!own.ok) {
+          sendError(socket, own.error, ref);
+          return true;
+        }
+        const result = this.groups.deadLetter(subscriber.group, own.value.offsets, frame.value.reason, own.value.epoch);
         if (result.ok) sendFrame(socket, withRef({ type: "dead-lettered" as const, deadLettered: result.value.deadLettered }));
         else sendError(socket, result.error, ref);
         return true;
