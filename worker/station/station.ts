@@ -148,8 +148,8 @@ export class Station extends DurableObject<StationEnv> {
     ]);
   }
 
-  /** Creates the station, or replaces its config. `created` tells which. */
-  async configure(name: string, config: StationConfig): Promise<Result<{ created: boolean; info: StationInfo }>> {
+  /** Creates the station (this object as its `partition`), or replaces its config. `created` tells which. */
+  async configure(name: string, config: StationConfig, partition = 0): Promise<Result<{ created: boolean; info: StationInfo }>> {
     const now = Date.now();
     if (config.retention.archive && !this.env.ARCHIVE) {
       return fail(ErrorCode.ArchiveUnavailable, "retention.archive needs an R2 bucket bound as ARCHIVE (wrangler.toml [[r2_buckets]])");
@@ -159,7 +159,7 @@ export class Station extends DurableObject<StationEnv> {
     }
     const created = this.record === null;
     if (this.record === null) {
-      this.record = StationRecord.create(this.sql, name, config, now);
+      this.record = StationRecord.create(this.sql, name, config, now, partition);
     } else {
       this.record.config = config;
       this.record.updatedAt = now;
@@ -167,6 +167,12 @@ export class Station extends DurableObject<StationEnv> {
     }
     await this.scheduler.reschedule(now);
     return ok({ created, info: this.describe(this.record) });
+  }
+
+  /** How many partitions the station has (partition 0's config is the one the Worker routes by). */
+  async partitionCount(): Promise<Result<number>> {
+    if (!this.record) return this.notFound();
+    return ok(this.record.config.partitions ?? 1);
   }
 
   async info(): Promise<Result<StationInfo>> {
