@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { describeFailure } from "../../shared/schemas";
 import type { StoredSchema } from "../../worker/catalog/schema-store";
-import { LATEST_RECHECK_MS, SchemaCache } from "../../worker/station/schema-cache";
+import { LATEST_RECHECK_MS, SchemaCache } from "../../worker/station/schema";
 
 const V1 = { type: "object", required: ["todo"] };
 const V2 = { type: "object", required: ["todo", "done"] };

@@ -4,7 +4,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Catalog } from "../../worker/catalog/catalog";
-import { LATEST_RECHECK_MS } from "../../worker/station/schema-cache";
+import { LATEST_RECHECK_MS } from "../../worker/station/schema";
 import { api, createStation, produce, seqBatch, uniqueStation } from "./helpers";
 import { addVersion, bindings, inStation, stationStub, stationWithSchema, TODO_V1, TODO_V2, uniqueSchema } from "./schemas-helpers";
 

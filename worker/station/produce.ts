@@ -7,13 +7,11 @@ import type { ProduceRuling, Refusal } from "../../shared/messages";
 import { planSeqs } from "../../shared/producers";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
-import { isDocStation } from "./doc-compaction";
-import { checkDocBatch, docDelayProblem, docUpdateProblem } from "./doc-updates";
+import { checkDocBatch, docDelayProblem, docUpdateProblem, isDocStation } from "./documents";
 import { appendMessage } from "./log";
 import type { ProducerSeqs } from "./producers";
 import { answerResent, recordRefusal } from "./rulings";
-import type { SchemaChoice } from "./schema-cache";
-import { deadLetterViolation, refuseBatch, schemaRefusal, screenBatch } from "./schema-screen";
+import { deadLetterViolation, refuseBatch, type SchemaChoice, schemaRefusal, screenBatch } from "./schema";
 import type { StationRecord } from "./station-record";
 
 /** `schemas`: the station's schema versions for this batch (see schema-cache), or null. Each stored message records the version it was checked against. */

@@ -1,7 +1,7 @@
 // The stored snapshot of a doc station: one merged yjs update and the offset it covers, split
 // into chunks under SQLite's 2 MB row limit. Replaced whole inside the caller's transaction,
 // so a reader sees the old snapshot or the new one, never a mix.
-import { DOC_SNAPSHOT_CHUNK_BYTES } from "../../shared/docs";
+import { DOC_SNAPSHOT_CHUNK_BYTES } from "../../../shared/docs";
 
 export interface SnapshotMeta {
   /** Every update at or below this offset is in the snapshot; 0 when there is none. */

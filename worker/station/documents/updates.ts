@@ -4,9 +4,9 @@
 // station became a doc (a kind change) is skipped, never merged. A doc update takes no
 // `delayMs`: doc sockets and doc reads see every update at once, so a delay could not hold.
 import * as Y from "yjs";
-import { decodeBinaryBody } from "../../shared/binary";
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { PreparedBatch, PreparedMessage } from "./batch";
+import { decodeBinaryBody } from "../../../shared/binary";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import type { PreparedBatch, PreparedMessage } from "../batch";
 
 /** Refuses the batch unless every body is `{"$binary": …}` holding a yjs (v1) update, none delayed. */
 export function checkDocBatch(batch: PreparedBatch): Result<void> {

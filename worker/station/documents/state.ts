@@ -2,9 +2,9 @@
 // The last merge is kept in memory (per station record) so a catch-up merges only what came
 // since; offsets are never reused, so "everything up to offset N" stays true until a restart.
 import * as Y from "yjs";
-import { readSnapshot, readSnapshotMeta } from "./doc-snapshot";
-import { updatesOf } from "./doc-updates";
-import type { StationRecord } from "./station-record";
+import { readSnapshot, readSnapshotMeta } from "./snapshot";
+import { updatesOf } from "./updates";
+import type { StationRecord } from "../station-record";
 
 export interface DocStateValue {
   /** The whole document, or only what the asked state vector lacks. */

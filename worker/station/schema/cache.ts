@@ -3,13 +3,13 @@
 // (learnLatest), and it re-asks the catalog at most every LATEST_RECHECK_MS in case a notice
 // was lost. So produce calls the catalog only on a cache miss, never on the hot path. A message
 // stamped with the version its producer checked is judged by that version (schemasForBatch).
-import type { SchemaRefSchema } from "../../shared/config";
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import { MAX_SCHEMA_VERSIONS, type SchemaDraft, SchemaFormat } from "../../shared/schemas";
+import type { SchemaRefSchema } from "../../../shared/config";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import { MAX_SCHEMA_VERSIONS, type SchemaDraft, SchemaFormat } from "../../../shared/schemas";
 import type { InferOutput } from "valibot";
-import type { StoredSchema } from "../catalog/schema-store";
-import { type CompiledSchema, compileSchema } from "../schemas/compile-schema";
-import type { PreparedBatch, PreparedMessage } from "./batch";
+import type { StoredSchema } from "../../catalog/schema-store";
+import { type CompiledSchema, compileSchema } from "../../schemas/compile-schema";
+import type { PreparedBatch, PreparedMessage } from "../batch";
 
 type SchemaRef = InferOutput<typeof SchemaRefSchema>;
 

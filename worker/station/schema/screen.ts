@@ -2,15 +2,15 @@
 // stored or ruled (resent seqs, ids inside the dedup window) are not checked again: they are
 // answered as duplicates whatever the schema says now. A batch without seq is refused whole;
 // a sequenced message that fails is ruled refused on its own (or dead-lettered, if asked).
-import { DeadLetterReason } from "../../shared/dead-letters";
-import { ErrorCode, fail, type Result } from "../../shared/errors";
-import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../shared/schemas";
-import type { Refusal } from "../../shared/messages";
-import type { BodyFailure, CompiledSchema } from "../schemas/compile-schema";
-import type { PreparedBatch, PreparedMessage } from "./batch";
-import { addDeadLetter, contentOfPrepared } from "./dead-letters";
-import { offsetOfId } from "./dedup";
-import type { SchemaChoice } from "./schema-cache";
+import { DeadLetterReason } from "../../../shared/dead-letters";
+import { ErrorCode, fail, type Result } from "../../../shared/errors";
+import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../../shared/schemas";
+import type { Refusal } from "../../../shared/messages";
+import type { BodyFailure, CompiledSchema } from "../../schemas/compile-schema";
+import type { PreparedBatch, PreparedMessage } from "../batch";
+import { addDeadLetter, contentOfPrepared } from "../dead-letters";
+import { offsetOfId } from "../dedup";
+import type { SchemaChoice } from "./cache";
 
 /** Every failing new message of a batch without seq, in batch order. */
 export function screenBatch(sql: SqlStorage, schemas: SchemaChoice, batch: PreparedBatch, dedupWindowMs: number, now: number): SchemaViolation[] {

@@ -3,14 +3,14 @@
 // storage transaction: nothing can arrive between the read and the write, and an update is
 // trimmed only in the transaction that makes the snapshot holding it durable.
 import * as Y from "yjs";
-import { StationKind } from "../../shared/config";
-import { DEFAULT_DOC_COMPACT_AFTER_BYTES, DEFAULT_DOC_COMPACT_AFTER_UPDATES } from "../../shared/docs";
-import { type Result, ok } from "../../shared/errors";
-import { readSnapshot, readSnapshotMeta, type SnapshotMeta, writeSnapshot } from "./doc-snapshot";
-import { cachedState, rememberState } from "./doc-state";
-import { updatesOf } from "./doc-updates";
-import { trimBelow } from "./log";
-import type { StationRecord } from "./station-record";
+import { StationKind } from "../../../shared/config";
+import { DEFAULT_DOC_COMPACT_AFTER_BYTES, DEFAULT_DOC_COMPACT_AFTER_UPDATES } from "../../../shared/docs";
+import { type Result, ok } from "../../../shared/errors";
+import { readSnapshot, readSnapshotMeta, type SnapshotMeta, writeSnapshot } from "./snapshot";
+import { cachedState, rememberState } from "./state";
+import { updatesOf } from "./updates";
+import { trimBelow } from "../log";
+import type { StationRecord } from "../station-record";
 
 /** Bounds of one compaction run; a longer tail is merged over several runs (the next is due at once). */
 const MAX_UPDATES_PER_RUN = 20_000;

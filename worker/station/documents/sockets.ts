@@ -3,7 +3,7 @@
 // the other sockets. Awareness is kept in memory only, keyed by the socket that sent it, bounded
 // (per socket, per station, per state) and dropped with its socket or when not renewed in time.
 import * as Y from "yjs";
-import { encodeBinaryBody } from "../../shared/binary";
+import { encodeBinaryBody } from "../../../shared/binary";
 import {
   AWARENESS_BYTES_PER_SECOND,
   AWARENESS_EXPIRE_MS,
@@ -17,17 +17,17 @@ import {
   MAX_DOC_CLIENT_FRAME_BYTES,
   MAX_DOC_PUSH_BYTES,
   MAX_STATION_AWARENESS_STATES,
-} from "../../shared/doc-socket";
-import { ErrorCode, wireError } from "../../shared/errors";
-import { validate } from "../../shared/validate";
-import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websocket-auth";
-import { type SocketCredential, socketCredentialFrom } from "../auth/socket-credential";
-import { jsonError } from "../http/error-response";
-import { isDocStation } from "./doc-compaction";
-import { updatesOf } from "./doc-updates";
-import { RateGate } from "../limits/rate-gate";
-import { type FrameRate, refusal, type SocketGuard } from "./socket-guard";
-import type { StationRecord } from "./station-record";
+} from "../../../shared/doc-socket";
+import { ErrorCode, wireError } from "../../../shared/errors";
+import { validate } from "../../../shared/validate";
+import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../../shared/websocket-auth";
+import { type SocketCredential, socketCredentialFrom } from "../../auth/socket-credential";
+import { jsonError } from "../../http/error-response";
+import { isDocStation } from "./compaction";
+import { updatesOf } from "./updates";
+import { RateGate } from "../../limits/rate-gate";
+import { type FrameRate, refusal, type SocketGuard } from "../socket-guard";
+import type { StationRecord } from "../station-record";
 
 const TAG = "doc";
 const AWARENESS_RATE: FrameRate = {
