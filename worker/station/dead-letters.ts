@@ -13,7 +13,7 @@
 import type { DeadLetter, DeadLetterQuery, DeadLetterReason, DeadLettersResponse, ResendRefusal } from "../../shared/dead-letters";
 import { DEFAULT_DLS_LIMIT, MAX_DEAD_LETTER_BYTES, MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
 import type { PreparedMessage } from "./batch";
-import type { MessageColumns } from "./rows";
+import { type MessageColumns, toMessage } from "./rows";
 import { countEvicted, readStorageUsage } from "./storage-usage";
 
 /** A message as a dead letter keeps it: the log's columns, JSON kept as text. */
@@ -322,18 +322,8 @@ export function toDeadLetter(row: DeadLetterRow, partition: number): DeadLetter 
     group: row.group_name,
     reason: row.reason as DeadLetterReason,
     deliveries: row.deliveries,
-    message: {
-      partition,
-      offset: row.msg_offset,
-      producer: row.producer,
-      seq: row.seq,
-      id: row.msg_id,
-      key: row.msg_key,
-      headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
-      body: JSON.parse(row.body) as unknown,
-      producedAt: row.produced_at,
-      deliveries: row.deliveries,
-    },
+    // The log's one conversion; a dead letter keeps neither visibility nor schema stamp.
+    message: { ...toMessage({ ...row, msg_offset: 0, visible_at: null, schema_version: null }, partition, row.deliveries), offset: row.msg_offset },
     detail: row.detail ? (JSON.parse(row.detail) as Record<string, unknown>) : null,
     deadAt: row.dead_at,
   };

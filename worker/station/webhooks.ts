@@ -12,7 +12,7 @@ import {
   webhookOfGroup,
 } from "../../shared/webhooks";
 import { DeadLetterReason } from "../../shared/dead-letters";
-import { countDeadLettersByGroup, type DeadLetterRow } from "./dead-letters";
+import { contentOfRow, countDeadLettersByGroup, type DeadLetterRow } from "./dead-letters";
 import type { ResendRoute } from "./groups/service";
 import type { ScheduledTask, Scheduler } from "./scheduler";
 import type { StationRecord } from "./station-record";
@@ -224,16 +224,7 @@ export class StationWebhooks {
       this.host.sql,
       endpoint,
       letter.msg_offset,
-      {
-        producer: letter.producer,
-        seq: letter.seq,
-        id: letter.msg_id,
-        key: letter.msg_key,
-        headers: letter.headers,
-        body: letter.body,
-        producedAt: letter.produced_at,
-        bytes: letter.bytes,
-      },
+      contentOfRow(letter),
       Date.now(),
     );
     if (outcome.ok) this.wake(Date.now());
