@@ -44,7 +44,7 @@ describe("the OpenAPI document", () => {
     expect(result.valid).toBe(false);
   });
 
-  it("describes every /v1 route of the README's table, and the signed webhook delivery", () => {
+  it("describes every /v1 route of the table in docs/http-api.md, and the signed webhook delivery", () => {
     const operations = Object.entries(document.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
       Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`),
     );

@@ -1,6 +1,6 @@
-// The station log against the wire contract (README.md, "The wire contract"): produce,
-// exactly-once per producer, replay, stats, limits and every error code, retention by alarm,
-// durability across restarts.
+// The station log against the wire contract (docs/http-api.md, "Produce"; docs/errors.md):
+// produce, exactly-once per producer, replay, stats, limits and every error code, retention by
+// alarm, durability across restarts.
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
