@@ -3,8 +3,11 @@
 // over the inspector wrangler dev exposes. Prints self time by source module and function, and
 // writes a .cpuprofile (open it in Chrome DevTools). Workloads: produce100, produce100seq,
 // produce1, produce1seq, read100, hello (all under the bench's autocannon load, 16 connections),
-// fetch100, fetch100carried, socket (Waystation only). With `ceiling` last, the bare Durable
-// Object of test/bench/ceiling instead.
+// fetch100, fetch100carried, socket, and partitioned stations of 1 and 8 partitions:
+// partitions1 / partitions8 (produce of 100 keyed messages), partitions1single /
+// partitions8single (of 1), partitions1fetch / partitions8fetch
+// (group fetch(100) + ack) (Waystation only). With `ceiling` last, the bare Durable Object of
+// test/bench/ceiling instead.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeConnections } from "./lib/http.mjs";
@@ -13,6 +16,7 @@ import { waystationAdapter } from "./suites/waystation-api.mjs";
 import { groupMeasurements } from "./suites/waystation-groups.mjs";
 import { ceilingAdapter, startCeiling } from "./suites/ceiling.mjs";
 import { httpMeasurements } from "./suites/http-workloads.mjs";
+import { partitionMeasurements, skipReasons } from "./suites/waystation-partitions.mjs";
 import { startWaystation } from "./suites/waystation.mjs";
 
 const workload = process.argv[2] ?? "produce100";
@@ -108,7 +112,7 @@ function summarizeProfile(profile, modules, messages) {
   return { totalUs, modules: top(byModule, 25), functions: top(inclusive, 45) };
 }
 
-/** The same measurements as `npm run bench`, by short name. */
+/** The same measurements as `npm run bench`, by short name (ids without the system). */
 const WORKLOADS = {
   produce100: "produce.b100",
   produce100seq: "produce.b100.seq",
@@ -119,7 +123,15 @@ const WORKLOADS = {
   fetch100: "group.fetch100",
   fetch100carried: "group.fetch100.carried",
   socket: "group.socket",
+  partitions1: "partitions.produce.p1",
+  partitions8: "partitions.produce.p8",
+  partitions1single: "partitions.produce1.p1",
+  partitions8single: "partitions.produce1.p8",
+  partitions1fetch: "partitions.fetch100.p1",
+  partitions8fetch: "partitions.fetch100.p8",
 };
+/** Workloads that fill a station before the timed part: the profiler starts after the fill. */
+const FILLING = new Set(["fetch100", "fetch100carried", "socket", "partitions1fetch", "partitions8fetch"]);
 
 let round = 0;
 let measurement = null;
@@ -128,8 +140,11 @@ async function runWorkload(worker, hooks) {
   if (!measurement) {
     const profile = { connections: 16, seconds, readFill: 10_000, fetchFill: 100_000, latencySamples: 10 };
     const adapter = system === "waystation" ? waystationAdapter(worker) : ceilingAdapter(worker);
-    const all = [...httpMeasurements(system, adapter, profile), ...(system === "waystation" ? groupMeasurements(worker, profile) : [])];
-    measurement = all.find((m) => m.workload === WORKLOADS[workload]);
+    const ours = system === "waystation" ? [...groupMeasurements(worker, profile), ...(await partitionMeasurements(worker, profile))] : [];
+    const all = [...httpMeasurements(system, adapter, profile), ...ours];
+    measurement = all.find((m) => m.id === `${system}.${WORKLOADS[workload]}`);
+    const skipped = Object.entries(skipReasons).find(([w]) => WORKLOADS[workload]?.startsWith(`${w}.`));
+    if (!measurement && skipped) throw new Error(`${workload}: ${skipped[1]}`);
     if (!measurement) throw new Error(`unknown workload ${workload} for ${system} (${Object.keys(WORKLOADS).join(", ")})`);
   }
   return measurement.run(++round, hooks);
@@ -149,7 +164,7 @@ try {
     if (!started) await inspector.send("Profiler.start");
     started = true;
   };
-  if (!["fetch100", "fetch100carried", "socket"].includes(workload)) await start();
+  if (!FILLING.has(workload)) await start();
   const result = await runWorkload(worker, { filled: start });
   if (!started) throw new Error("the profiler never started");
   const { profile } = await inspector.send("Profiler.stop");

@@ -17,6 +17,7 @@ import { ROOT } from "./lib/wrangler-dev.mjs";
 import { ceilingMeasurements, startCeiling } from "./suites/ceiling.mjs";
 import { HTTP_WORKLOADS } from "./suites/http-workloads.mjs";
 import { natsMeasurements, natsUnavailableReason, startNats } from "./suites/nats.mjs";
+import { skipReasons as partitionSkipReasons } from "./suites/waystation-partitions.mjs";
 import { startWaystation, waystationMeasurements } from "./suites/waystation.mjs";
 
 const { values: args } = parseArgs({
@@ -51,31 +52,49 @@ const SYSTEMS = {
   ceiling: [startCeiling, ceilingMeasurements],
   nats: [startNats, natsMeasurements],
 };
+/**
+ * Suites `--only` can name on their own: a system's workloads whose names start with the suite's
+ * (`--only partitions` runs Waystation's partitioned stations and nothing else of it).
+ */
+const SUITES = { partitions: "waystation" };
 const log = (line) => console.error(`[bench] ${line}`);
 /** Peers that cannot run on this machine, with why: left out of the run and named in the report. */
 const skipped = {};
-const requested = args.only ? args.only.split(",").filter((s) => s in SYSTEMS) : Object.keys(SYSTEMS);
+const named = args.only ? args.only.split(",") : Object.keys(SYSTEMS);
+const unknown = named.filter((s) => !(s in SYSTEMS) && !(s in SUITES));
+if (unknown.length > 0) throw new Error(`--only: unknown ${unknown.join(", ")} (systems: ${Object.keys(SYSTEMS).join(", ")}; suites: ${Object.keys(SUITES).join(", ")})`);
+const requested = [...new Set(named.map((s) => SUITES[s] ?? s))];
+/** Per system named only through its suites: the workload prefixes it runs. */
+const onlySuites = {};
+for (const suite of named.filter((s) => s in SUITES)) if (!named.includes(SUITES[suite])) (onlySuites[SUITES[suite]] ??= []).push(`${suite}.`);
 if (requested.includes("nats") && natsUnavailableReason()) skipped.nats = natsUnavailableReason();
 const selected = requested.filter((s) => !(s in skipped));
 for (const [system, why] of Object.entries(skipped)) log(`skipping ${system}: ${why}`);
 if (profile.outboxActions === 0 && selected.includes("waystation")) log("--quick: the browser (SDK) figure is left out");
 
 /** The order of workloads in a round: the same workload of every system back to back. */
-const WORKLOAD_ORDER = [...HTTP_WORKLOADS.map(([w]) => w), "group.fetch100", "group.fetch100.carried", "group.socket", "e2e", "webhooks.ordered", "webhooks.unordered", "outbox"];
+const WORKLOAD_ORDER = [...HTTP_WORKLOADS.map(([w]) => w), "group.fetch100", "group.fetch100.carried", "group.socket", "e2e", "webhooks.ordered", "webhooks.unordered", "partitions.produce", "partitions.produce1", "partitions.fetch100", "outbox"];
 
 /**
  * One round: workload by workload, every system's measurement of it back to back, the systems'
- * order reversed every other round so neither always runs first on a warmer or busier machine.
+ * order reversed every other round so neither always runs first on a warmer or busier machine;
+ * so is the order of a workload's variants within a system (1 and 8 partitions).
  */
 function roundOrder(measurements, round) {
+  const sign = round % 2 === 0 ? -1 : 1;
   const rank = (m) => WORKLOAD_ORDER.indexOf(m.workload);
-  const systemRank = (m) => selected.indexOf(m.id.split(".")[0]) * (round % 2 === 0 ? -1 : 1);
-  return [...measurements].sort((a, b) => rank(a) - rank(b) || systemRank(a) - systemRank(b));
+  const systemRank = (m) => selected.indexOf(m.id.split(".")[0]) * sign;
+  const variantRank = (m) => (m.variant ?? 0) * sign;
+  return [...measurements].sort((a, b) => rank(a) - rank(b) || systemRank(a) - systemRank(b) || variantRank(a) - variantRank(b));
 }
 
 async function measurementsOf(runtimes, runProfile) {
   const all = [];
-  for (const [system, runtime] of Object.entries(runtimes)) all.push(...(await SYSTEMS[system][1](runtime, runProfile)));
+  for (const [system, runtime] of Object.entries(runtimes)) {
+    const prefixes = onlySuites[system];
+    const ofSystem = await SYSTEMS[system][1](runtime, runProfile);
+    all.push(...(prefixes ? ofSystem.filter((m) => prefixes.some((p) => m.workload.startsWith(p))) : ofSystem));
+  }
   return all;
 }
 
@@ -101,6 +120,7 @@ async function measureAll() {
       for (const m of warm) await m.close?.();
     }
     measurements = await measurementsOf(runtimes, profile);
+    for (const [workload, why] of Object.entries(partitionSkipReasons)) log(`leaving out ${workload}: ${why}`);
     const results = {};
     for (let round = 1; round <= profile.rounds; round++) {
       for (const m of roundOrder(measurements, round)) {
@@ -133,7 +153,8 @@ function machine() {
 
 async function main() {
   const meta = { ...profile, observability: args.observability, bodyBytes: bodyBytes(), when: new Date().toISOString(), machine: machine(), args: process.argv.slice(2) };
-  const wantFsync = args["fsync-check"] || (profile.fsyncWrites > 0 && !args["no-fsync"]);
+  // A run of suites only (`--only partitions`) leaves the fsync check out: it checks systems.
+  const wantFsync = args["fsync-check"] || (profile.fsyncWrites > 0 && !args["no-fsync"] && selected.some((system) => !onlySuites[system]));
   let fsync = null;
   if (args["fsync-check"] && !straceAvailable()) throw new Error("strace is not installed (apt-get install -y strace)");
 
@@ -146,7 +167,8 @@ async function main() {
 
   const report = [`Machine: ${meta.machine}`, ""];
   for (const [system, why] of Object.entries(skipped)) report.push(`Skipped ${system}: ${why}.`, "");
-  meta.skipped = skipped;
+  meta.skipped = { ...skipped, ...partitionSkipReasons };
+  for (const [workload, why] of Object.entries(partitionSkipReasons)) report.push(`Left out ${workload}: ${why}.`, "");
   if (!args["fsync-check"]) report.push(renderReport({ results, fsync, memory, meta }), "");
   if (fsync) report.push("fsync check (strace -f -e trace=fsync,fdatasync,sync_file_range,syncfs,msync):", "", renderFsync(fsync), "");
   console.log(report.join("\n"));

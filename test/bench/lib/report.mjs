@@ -28,6 +28,12 @@ const ROWS = [
   ["nats.e2e", "publish→consume latency, consume(), 1 at a time", "JetStream"],
   ["waystation.webhooks.ordered", "webhook deliveries, ordered (1 in flight)", "Waystation"],
   ["waystation.webhooks.unordered", "webhook deliveries, unordered (6 in flight)", "Waystation"],
+  ["waystation.partitions.produce.p1", "partitions: produce, 100 keyed msg/request", "Waystation, 1 partition"],
+  ["waystation.partitions.produce.p8", "partitions: produce, 100 keyed msg/request", "Waystation, 8 partitions"],
+  ["waystation.partitions.produce1.p1", "partitions: produce, 1 keyed msg/request", "Waystation, 1 partition"],
+  ["waystation.partitions.produce1.p8", "partitions: produce, 1 keyed msg/request", "Waystation, 8 partitions"],
+  ["waystation.partitions.fetch100.p1", "partitions: group fetch(100) + ack by {partition, offset}", "Waystation, 1 partition"],
+  ["waystation.partitions.fetch100.p8", "partitions: group fetch(100) + ack by {partition, offset}", "Waystation, 8 partitions"],
   ["waystation.outbox:idbPutPerSecond", "browser: bare IndexedDB put, 1 at a time (strict)", "Chromium"],
   ["waystation.outbox:enqueuePerSecond", "browser: SDK enqueue offline, 1 at a time (strict)", "Waystation SDK, Chromium"],
   ["waystation.outbox", "browser: drain the queued actions once online", "Waystation SDK, Chromium"],
@@ -50,6 +56,9 @@ const RATIOS = [
   ["group over the socket vs JetStream fetch(100)+ack", "waystation.group.socket", "nats.fetch100", 1.5, "rate"],
   ["produce→consume p50 (WebSocket) vs /healthz p50 (1 connection)", "waystation.e2e.websocket", "waystation.hello.c1", 2, "p50"],
   ["SDK enqueue (strict) vs a bare IndexedDB put", "waystation.outbox:enqueuePerSecond", "waystation.outbox:idbPutPerSecond", 0.8, "rate"],
+  ["8 partitions vs 1: produce(100) keyed, same workerd (routing overhead)", "waystation.partitions.produce.p8", "waystation.partitions.produce.p1", 0.9, "rate"],
+  ["8 partitions vs 1: produce(1) keyed, same workerd (routing overhead)", "waystation.partitions.produce1.p8", "waystation.partitions.produce1.p1", 0.9, "rate"],
+  ["8 partitions vs 1: group fetch(100)+ack, same workerd (fan-out overhead)", "waystation.partitions.fetch100.p8", "waystation.partitions.fetch100.p1", 0.9, "rate"],
 ];
 
 /** Where the fsync check's answer for a row comes from. */
@@ -145,6 +154,8 @@ export function renderReport({ results, fsync, memory, meta }) {
   out.push("");
   out.push("p50/p99 ms: autocannon's per-request latency under the load (median over rounds); latency rows: one message at a time.");
   out.push("");
+  const shares = renderPartitionShares(results);
+  if (shares) out.push(shares, "");
   out.push("| runtime | peak RSS (VmHWM) per process, MiB |");
   out.push("|---|---|");
   for (const [name, byProcess] of Object.entries(memory)) {
@@ -152,6 +163,31 @@ export function renderReport({ results, fsync, memory, meta }) {
     out.push(`| ${name} | ${parts.join(" · ")} |`);
   }
   return out.join("\n");
+}
+
+/**
+ * How the partitioned figures spread over their partitions, round by round: each partition's
+ * share of the messages stored (produce) or handed out (fetch), and max/min of those counts.
+ */
+export function renderPartitionShares(results) {
+  const out = [];
+  for (const [id, runs] of Object.entries(results)) {
+    for (const [i, r] of runs.entries()) {
+      if (!Array.isArray(r.partitionMessages) || r.partitionMessages.length < 2) continue;
+      const counts = r.partitionMessages;
+      const total = counts.reduce((a, b) => a + b, 0);
+      const shares = counts.map((n, p) => `p${p} ${((n / total) * 100).toFixed(1)}%`).join(" · ");
+      const skew = Math.min(...counts) > 0 ? `${(Math.max(...counts) / Math.min(...counts)).toFixed(3)}` : "∞";
+      const perMessage = r.storedBytes > 0 ? (r.storedBytes / total).toFixed(0) : "–";
+      out.push(`| ${id.replace(/^waystation\./, "")} | ${i + 1} | ${total.toLocaleString("en-US")} | ${shares} | ${skew} | ${perMessage} |`);
+    }
+  }
+  if (out.length === 0) return "";
+  const head = [
+    "| partitioned figure | round | messages | share per partition (even: 1/N each) | max/min count | stored B/msg (stats.bytes) |",
+    "|---|---:|---:|---|---:|---:|",
+  ];
+  return [...head, ...out].join("\n");
 }
 
 export function renderFsync(fsync) {

@@ -1,5 +1,6 @@
 // Waystation under `wrangler dev`: the shared HTTP workloads (produce, read, hello world),
-// consumer groups over HTTP and the WebSocket, webhook deliveries, and the SDK in Chromium.
+// consumer groups over HTTP and the WebSocket, webhook deliveries, partitioned stations, and the
+// SDK in Chromium.
 import { request, requestJson } from "../lib/http.mjs";
 import { produceRequestJson } from "../lib/payload.mjs";
 import { epochMs } from "../lib/strace.mjs";
@@ -9,6 +10,7 @@ import { httpMeasurements } from "./http-workloads.mjs";
 import { createStation, waystationAdapter } from "./waystation-api.mjs";
 import { groupMeasurements } from "./waystation-groups.mjs";
 import { outboxMeasurements } from "./waystation-outbox.mjs";
+import { partitionMeasurements } from "./waystation-partitions.mjs";
 import { webhookMeasurements } from "./waystation-webhooks.mjs";
 
 /**
@@ -43,7 +45,12 @@ export async function startWaystation(options = {}) {
 
 /** Every Waystation measurement of one round of the benchmark. */
 export async function waystationMeasurements(worker, profile) {
-  const measurements = [...httpMeasurements("waystation", waystationAdapter(worker), profile), ...groupMeasurements(worker, profile), ...webhookMeasurements(worker, profile)];
+  const measurements = [
+    ...httpMeasurements("waystation", waystationAdapter(worker), profile),
+    ...groupMeasurements(worker, profile),
+    ...webhookMeasurements(worker, profile),
+    ...(await partitionMeasurements(worker, profile)),
+  ];
   if (profile.outboxActions > 0 && (await request("GET", `${worker.url}/waystation.js`)).status === 200) {
     measurements.push(...outboxMeasurements(worker, profile));
   }
