@@ -2,9 +2,10 @@
 // valid whole or refused whole (413/422, nothing stored). With seq only the envelope is checked
 // whole (producer, seqs, count); each message's content is checked on its own, and one that
 // fails travels on as refused, so the station rules its seq (consuming it) with the rest.
+// The request's `partition` and each message's key travel beside the batch, for routing.
 import * as v from "valibot";
 import { ErrorCode } from "../../shared/errors";
-import { MAX_JSON_DEPTH } from "../../shared/limits";
+import { MAX_JSON_DEPTH, MAX_KEY_LENGTH } from "../../shared/limits";
 import { lostInParsing, MessageIdSchema, type OutgoingMessage, OutgoingMessageSchema, ProduceRequestSchema, type Refusal, SequencedEnvelopeSchema } from "../../shared/messages";
 import { type ValidationIssue, validate } from "../../shared/validate";
 import { encodeMessage, type PreparedBatch, type PreparedMessage, refusedMessage } from "../station/batch";
@@ -16,8 +17,18 @@ import { unwrapValidation } from "./read-json";
 /** Levels above a body in a request: the request, its `messages` array, the message. */
 const ENVELOPE_DEPTH = 3;
 
+/** A produce request ready to route: the batch, and what decides where its messages go. */
+export interface ProduceRequestParts {
+  batch: PreparedBatch;
+  /** The request's `partition`: the whole batch goes there. Null: each message by its key. */
+  partition: number | null;
+  /** Each message's key, in batch order; a message refused at the edge keeps its key when it is
+   *  readable, so its seq is ruled in the partition its key (and its stream) belongs to. */
+  keys: Array<string | null>;
+}
+
 /** `parsed`: the request body as JSON.parse gave it, nesting not yet bounded. */
-export function parseProduceRequest(parsed: unknown): PreparedBatch {
+export function parseProduceRequest(parsed: unknown): ProduceRequestParts {
   return carriesSeqs(parsed) ? parseSequenced(parsed) : parseUnsequenced(parsed);
 }
 
@@ -27,17 +38,18 @@ function carriesSeqs(parsed: unknown): boolean {
   return Array.isArray(messages) && messages.some((message) => typeof message === "object" && message !== null && (message as { seq?: unknown }).seq !== undefined);
 }
 
-function parseUnsequenced(parsed: unknown): PreparedBatch {
+function parseUnsequenced(parsed: unknown): ProduceRequestParts {
   assertJsonDepth(parsed);
   checkProduceSizes(parsed);
   const request = unwrapValidation(ProduceRequestSchema, parsed);
   const raw = (parsed as { messages: unknown[] }).messages;
   const issues = raw.flatMap((message, index) => lostInParsing(message).map((issue) => ({ ...issue, path: `messages.${index}.${issue.path}` })));
   if (issues.length > 0) throw new ApiError(ErrorCode.InvalidRequest, describeIssues(issues), { issues });
-  return { producer: request.producer ?? null, messages: request.messages.map(encodeMessage) };
+  const messages = request.messages.map(encodeMessage);
+  return { batch: { producer: request.producer ?? null, messages }, partition: request.partition ?? null, keys: messages.map((message) => message.key) };
 }
 
-function parseSequenced(parsed: unknown): PreparedBatch {
+function parseSequenced(parsed: unknown): ProduceRequestParts {
   checkBatchCount(parsed);
   const raw = parsed as { producer?: unknown; messages: unknown[] };
   if (raw.producer === undefined) {
@@ -50,10 +62,18 @@ function parseSequenced(parsed: unknown): PreparedBatch {
     });
   }
   const envelope = unwrapValidation(SequencedEnvelopeSchema, parsed);
+  const messages = raw.messages.map((message, index) => prepareSequenced(message as Record<string, unknown>, envelope.messages[index]!.seq));
   return {
-    producer: envelope.producer,
-    messages: raw.messages.map((message, index) => prepareSequenced(message as Record<string, unknown>, envelope.messages[index]!.seq)),
+    batch: { producer: envelope.producer, messages },
+    partition: envelope.partition ?? null,
+    keys: raw.messages.map((message, index) => messages[index]!.key ?? readableKey(message)),
   };
+}
+
+/** The key of a message refused at the edge, if it is one a valid message could carry. */
+function readableKey(message: unknown): string | null {
+  const key = (message as { key?: unknown }).key;
+  return typeof key === "string" && key.length <= MAX_KEY_LENGTH ? key : null;
 }
 
 /** One message of a sequenced batch: encoded, or refused with what breaks the contract. */

@@ -52,3 +52,19 @@ export function checkPartition(partition: number, partitions: number): Result<nu
   if (partition < partitions) return ok(partition);
   return fail(ErrorCode.PartitionOutOfRange, `Station has ${partitions} partition${partitions === 1 ? "" : "s"} (0 to ${partitions - 1}); there is no partition ${partition}`, { partitions });
 }
+
+/**
+ * `partition` checked against the station's count. A partition beyond a cached count is
+ * checked again against a fresh one before it is refused: the caller (an SDK routing by the
+ * count a produce answered) may have seen the station grow before this isolate did.
+ */
+export async function partitionInRange(env: Env, station: string, partition: number): Promise<Result<number>> {
+  let counted = await partitionCount(env, station);
+  if (counted.ok && partition >= counted.value) {
+    forgetPartitionCount(station);
+    counted = await partitionCount(env, station);
+  }
+  if (!counted.ok) return counted;
+  const inRange = checkPartition(partition, counted.value);
+  return inRange.ok ? counted : inRange;
+}

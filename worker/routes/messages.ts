@@ -1,4 +1,5 @@
-// Produce a batch and replay the log (`?decode=json`: protobuf bodies as JSON).
+// Produce a batch (spread over the station's partitions) and replay one partition's log
+// (`?partition=P`, 0 by default; `?decode=json`: protobuf bodies as JSON).
 import { Hono } from "hono";
 import * as v from "valibot";
 import { Action } from "../../shared/auth";
@@ -10,8 +11,10 @@ import { unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
 import { parseProduceRequest } from "../http/produce-request";
 import { readJson, unwrapValidation } from "../http/read-json";
+import { partitionInRange, partitionStub } from "../partitions/objects";
+import { produceToStation } from "../partitions/produce";
 import { decodeProtobufBodies } from "../schemas/decode-bodies";
-import { catalogStub, stationStub } from "../stubs";
+import { catalogStub } from "../stubs";
 
 export const messages = new Hono<AppBindings>()
   .post("/:station/messages", async (c) => {
@@ -19,16 +22,20 @@ export const messages = new Hono<AppBindings>()
     requireAccess(c, Action.Produce, name);
     // Parsed only here: a sequenced batch's messages are checked one by one (produce-request.ts).
     const parsed = await readJson(c, v.unknown(), { maxBytes: MAX_PRODUCE_REQUEST_BYTES, ownDepthCheck: true });
-    return c.json(unwrap(await stationStub(c.env, name).produce(parseProduceRequest(parsed))));
+    return c.json(unwrap(await produceToStation(c.env, name, parseProduceRequest(parsed))));
   })
   .get("/:station/messages", async (c) => {
     const name = stationParam(c);
     requireAccess(c, Action.Consume, name);
     const query = unwrapValidation(ReadQuerySchema, c.req.query());
-    const page: ReadResponse = unwrap(await stationStub(c.env, name).read(query.from, query.limit));
+    // Partition 0 needs no count: it is the station's own object (and answers 404 for no station).
+    const partition = query.partition ?? 0;
+    if (partition > 0) unwrap(await partitionInRange(c.env, name, partition));
+    const stub = partitionStub(c.env, name, partition);
+    const page: ReadResponse = unwrap(await stub.read(query.from, query.limit));
     if (query.decode !== "json") return c.json(page);
     // Versions are those of the station's schema now (a changed schema name leaves old bodies as stored).
-    const current = unwrap(await stationStub(c.env, name).currentSchema());
+    const current = unwrap(await stub.currentSchema());
     if (!current) return c.json(page);
     const catalog = catalogStub(c.env);
     return c.json({ ...page, messages: await decodeProtobufBodies(page.messages, (version) => catalog.getSchema(current.name, version)) });
