@@ -73,7 +73,7 @@ describe("the storage quota counts every table", () => {
     expect(await snapshot(station)).toEqual(before);
     // A resent id inside the window adds nothing and is still answered with its offset.
     const again = await produce(station, { messages: [{ body: 1, id: id(1) }] });
-    expect(again.body.results).toEqual([{ seq: null, offset: 1, duplicate: true }]);
+    expect(again.body.results).toEqual([{ seq: null, partition: 0, offset: 1, duplicate: true }]);
   });
 
   it("counts copies kept for a group after retention trimmed the log: 507, nothing written", async () => {

@@ -29,6 +29,7 @@ describe("fetch", () => {
     expect(res.headers.get("content-type")).toContain("application/json");
     expect(res.body.messages).toHaveLength(3);
     expect(res.body.messages[0]).toEqual({
+      partition: 0,
       offset: 1,
       producer: null,
       seq: null,

@@ -34,8 +34,8 @@ describe("a seq is ruled once: resends get the same ruling whatever changed sinc
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
     expect(resent.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: true },
-      { seq: 2, offset: 2, duplicate: true },
+      { seq: 1, partition: 0, offset: 1, duplicate: true },
+      { seq: 2, partition: 0, offset: 2, duplicate: true },
     ]);
     expect(await readLog(station)).toHaveLength(2);
   });
@@ -47,8 +47,8 @@ describe("a seq is ruled once: resends get the same ruling whatever changed sinc
     const batch = { producer: "p", messages: [{ seq: 1, body: { todo: "milk" } }, { seq: 2, body: { todo: "eggs", done: true } }] };
     const first = await produce(station, batch);
     expect(first.status).toBe(200);
-    expect(first.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
-    expect(first.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "schema_violation" } });
+    expect(first.body.results[0]).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
+    expect(first.body.results[1]).toMatchObject({ seq: 2, partition: 0, offset: null, duplicate: false, refused: { code: "schema_violation" } });
     // v2 would refuse seq 1 and take seq 2: the resend still gets the first rulings.
     await addVersion(schema, TODO_V2, "none"); // a stricter v2: only the "none" rule lets it in
     const resent = await produce(station, batch);
@@ -63,9 +63,9 @@ describe("a seq is ruled once: resends get the same ruling whatever changed sinc
     const station = await stationWithSchema(schema, 1, { dls: { onSchemaFailure: true } });
     const batch = { producer: "p", messages: [{ seq: 1, body: { todo: 1 } }] };
     const first = await produce(station, batch);
-    expect(first.body.results).toEqual([{ seq: 1, offset: null, duplicate: false, deadLettered: true }]);
+    expect(first.body.results).toEqual([{ seq: 1, partition: 0, offset: null, duplicate: false, deadLettered: true }]);
     expect((await api("PUT", `/v1/stations/${station}`, { schema: { name: schema, version: 1 } })).status).toBe(200);
-    expect((await produce(station, batch)).body.results).toEqual([{ seq: 1, offset: null, duplicate: true, deadLettered: true }]);
+    expect((await produce(station, batch)).body.results).toEqual([{ seq: 1, partition: 0, offset: null, duplicate: true, deadLettered: true }]);
   });
 
   it("answers a refused seq resent after the object restarts with the same refusal and duplicate: true", async () => {
@@ -95,8 +95,8 @@ describe("a seq is ruled once: resends get the same ruling whatever changed sinc
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
     expect(resent.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: true },
-      { seq: 2, offset: 2, duplicate: true },
+      { seq: 1, partition: 0, offset: 1, duplicate: true },
+      { seq: 2, partition: 0, offset: 2, duplicate: true },
     ]);
     // A batch with a new seq is not a resend: 429, not a ruling, and nothing stored.
     const overlapping = await produce(station, { producer: "p", messages: seqBatch(2, 2) });
@@ -130,14 +130,15 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     });
     expect(res.status).toBe(200);
     expect(res.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: false },
+      { seq: 1, partition: 0, offset: 1, duplicate: false },
       {
         seq: 2,
+        partition: 0,
         offset: null,
         duplicate: false,
         refused: { code: "message_too_large", message: expect.stringMatching(/202 bytes.*100/), bytes: 202, maxMessageBytes: 100 },
       },
-      { seq: 3, offset: 2, duplicate: false },
+      { seq: 3, partition: 0, offset: 2, duplicate: false },
     ]);
     expect((await readLog(station)).map((m) => [m.seq, m.body])).toEqual([
       [1, "ok"],
@@ -145,7 +146,7 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     ]);
     // The refused seq is consumed: the producer goes on at 4, and 2 is never stored later.
     const next = await produce(station, { producer: "p", messages: seqBatch(4, 1) });
-    expect(next.body.results).toEqual([{ seq: 4, offset: 3, duplicate: false }]);
+    expect(next.body.results).toEqual([{ seq: 4, partition: 0, offset: 3, duplicate: false }]);
   });
 
   it("counts refusals in the station's stored bytes (the storage quota), not in the log's", async () => {
@@ -168,6 +169,7 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     expect(res.status).toBe(200);
     expect(res.body.results[1]).toEqual({
       seq: 2,
+      partition: 0,
       offset: null,
       duplicate: false,
       refused: {
@@ -270,7 +272,7 @@ describe("a sequenced batch is ruled message by message, in one transaction", ()
     expect((await produce(station, { producer: "bad id!", messages: [{ seq: 1, body: 1 }] })).status).toBe(422);
     expect((await produce(station, { producer: "p", messages: seqBatch(1, 1001) })).status).toBe(413);
     expect(await readLog(station)).toEqual([]);
-    expect((await produce(station, { producer: "p", messages: seqBatch(1, 1) })).body.results).toEqual([{ seq: 1, offset: 1, duplicate: false }]);
+    expect((await produce(station, { producer: "p", messages: seqBatch(1, 1) })).body.results).toEqual([{ seq: 1, partition: 0, offset: 1, duplicate: false }]);
   });
 });
 
@@ -306,8 +308,8 @@ describe("producer identity", () => {
     expect(conflict.body.error).toMatchObject({ code: "seq_conflict", seq: 1 });
     const noId = await produce(station, { producer: "p", messages: [{ seq: 1, body: { todo: 1 } }, { seq: 2, id: "new", body: { todo: "b" } }] });
     expect(noId.body.results).toEqual([
-      { seq: 1, offset: null, duplicate: true, deadLettered: true },
-      { seq: 2, offset: 1, duplicate: true },
+      { seq: 1, partition: 0, offset: null, duplicate: true, deadLettered: true },
+      { seq: 2, partition: 0, offset: 1, duplicate: true },
     ]);
   });
 
@@ -315,7 +317,7 @@ describe("producer identity", () => {
     const station = await createStation();
     await produce(station, { producer: "p", messages: [{ seq: 1, id: "shared", body: 1 }] });
     const unsequenced = await produce(station, { messages: [{ id: "shared", body: 2 }] });
-    expect(unsequenced.body.results).toEqual([{ seq: null, offset: 2, duplicate: false }]);
+    expect(unsequenced.body.results).toEqual([{ seq: null, partition: 0, offset: 2, duplicate: false }]);
   });
 
   it("answers seq_gap with expectedSeq 1 once the station was deleted and created again", async () => {

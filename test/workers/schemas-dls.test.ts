@@ -28,10 +28,10 @@ describe("dls.onSchemaFailure", () => {
     const res = await produce(station, { producer: "p", messages: bodies.map((body, i) => ({ seq: i + 1, body, key: `k${i}` })) });
     expect(res.status).toBe(200);
     expect(res.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: false },
-      { seq: 2, offset: null, duplicate: false, deadLettered: true },
-      { seq: 3, offset: 2, duplicate: false },
-      { seq: 4, offset: null, duplicate: false, deadLettered: true },
+      { seq: 1, partition: 0, offset: 1, duplicate: false },
+      { seq: 2, partition: 0, offset: null, duplicate: false, deadLettered: true },
+      { seq: 3, partition: 0, offset: 2, duplicate: false },
+      { seq: 4, partition: 0, offset: null, duplicate: false, deadLettered: true },
     ]);
     expect((await readLog(station)).map((m) => m.body)).toEqual([{ todo: "a" }, { todo: "c" }]);
 
@@ -57,8 +57,8 @@ describe("dls.onSchemaFailure", () => {
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
     expect(resent.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: true },
-      { seq: 2, offset: null, duplicate: true, deadLettered: true },
+      { seq: 1, partition: 0, offset: 1, duplicate: true },
+      { seq: 2, partition: 0, offset: null, duplicate: true, deadLettered: true },
     ]);
     expect(await schemaDeadLetters(station)).toHaveLength(1);
 
@@ -67,7 +67,7 @@ describe("dls.onSchemaFailure", () => {
     const skip = await produce(station, { producer: "p", messages: [{ seq: 4, body: { todo: "d" } }] });
     expect(skip.body.error).toMatchObject({ code: "seq_gap", expectedSeq: 3 });
     const next = await produce(station, { producer: "p", messages: [{ seq: 3, body: { todo: "c" } }] });
-    expect(next.body.results).toEqual([{ seq: 3, offset: 2, duplicate: false }]);
+    expect(next.body.results).toEqual([{ seq: 3, partition: 0, offset: 2, duplicate: false }]);
   });
 
   it("files a batch that fails whole and still moves the producer's seq past it", async () => {
@@ -76,15 +76,15 @@ describe("dls.onSchemaFailure", () => {
     expect(res.body.results.every((r: any) => r.deadLettered === true && r.offset === null)).toBe(true);
     expect(await readLog(station)).toEqual([]);
     const next = await produce(station, { producer: "p", messages: [{ seq: 3, body: { todo: "ok" } }] });
-    expect(next.body.results).toEqual([{ seq: 3, offset: 1, duplicate: false }]);
+    expect(next.body.results).toEqual([{ seq: 3, partition: 0, offset: 1, duplicate: false }]);
   });
 
   it("files failing messages of producers without seq, and never half-writes on another refusal", async () => {
     const { station } = await dlsStation();
     const res = await produce(station, { messages: [{ body: { todo: "a" } }, { body: { todo: [] }, id: "x1" }] });
     expect(res.body.results).toEqual([
-      { seq: null, offset: 1, duplicate: false },
-      { seq: null, offset: null, duplicate: false, deadLettered: true },
+      { seq: null, partition: 0, offset: 1, duplicate: false },
+      { seq: null, partition: 0, offset: null, duplicate: false, deadLettered: true },
     ]);
     // A batch refused for another reason (a body over maxMessageBytes) files nothing.
     await api("PUT", `/v1/stations/${station}`, {

@@ -62,14 +62,14 @@ describe("refusing a batch", () => {
 
     const ruled = await produce(station, { producer: "p", messages: [{ seq: 4, body: todo(4) }, { seq: 5, body: { todo: 5 } }] });
     expect(ruled.status).toBe(200);
-    expect(ruled.body.results[0]).toEqual({ seq: 4, offset: 4, duplicate: false });
-    expect(ruled.body.results[1]).toMatchObject({ seq: 5, offset: null, duplicate: false, refused: { code: "schema_violation" } });
+    expect(ruled.body.results[0]).toEqual({ seq: 4, partition: 0, offset: 4, duplicate: false });
+    expect(ruled.body.results[1]).toMatchObject({ seq: 5, partition: 0, offset: null, duplicate: false, refused: { code: "schema_violation" } });
     // Seq 5 is consumed: the station expects 6, and a fixed copy of 5 is a duplicate of the refusal.
     const gap = await produce(station, { producer: "p", messages: [{ seq: 7, body: todo(7) }] });
     expect(gap.body.error).toMatchObject({ code: "seq_gap", expectedSeq: 6 });
     const again = await produce(station, { producer: "p", messages: seqBatch(5, 2, todo) });
     expect(again.status).toBe(200);
-    expect(again.body.results).toEqual([{ ...ruled.body.results[1], duplicate: true }, { seq: 6, offset: 5, duplicate: false }]);
+    expect(again.body.results).toEqual([{ ...ruled.body.results[1], duplicate: true }, { seq: 6, partition: 0, offset: 5, duplicate: false }]);
   });
 
   it("answers a resent batch as duplicates even if the schema changed since", async () => {
@@ -81,7 +81,7 @@ describe("refusing a batch", () => {
     await addVersion(schema, TODO_V2, "none");
     const resent = await produce(station, batch);
     expect(resent.status).toBe(200);
-    expect(resent.body.results).toEqual([{ seq: 1, offset: 1, duplicate: true }]);
+    expect(resent.body.results).toEqual([{ seq: 1, partition: 0, offset: 1, duplicate: true }]);
     // A new message must meet v2.
     const next = await produce(station, { producer: "p", messages: [{ seq: 2, body: { todo: "eggs" } }] });
     expect(next.body.results[0].refused).toMatchObject({ code: "schema_violation", schema: { version: 2 } });

@@ -60,8 +60,8 @@ describe("protobuf schemas", () => {
     const sent = binaryTodo("milk", true);
     const res = await produce(station, { producer: "svc", messages: [{ seq: 1, body: sent }, { seq: 2, body: { title: "eggs", done: false } }] });
     expect(res.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: false },
-      { seq: 2, offset: 2, duplicate: false },
+      { seq: 1, partition: 0, offset: 1, duplicate: false },
+      { seq: 2, partition: 0, offset: 2, duplicate: false },
     ]);
     const read = await api("GET", `/v1/stations/${station}/messages`);
     expect(read.body.messages.map((m: any) => [m.body, m.schemaVersion])).toEqual([[sent], [{ title: "eggs", done: false }]].map(([b]) => [b, 1]));

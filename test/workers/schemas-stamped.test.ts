@@ -36,10 +36,10 @@ describe("stamped schema versions", () => {
     });
     expect(res.status).toBe(200);
     const [first, second, third, fourth] = res.body.results;
-    expect(first).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(first).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
     expect(second.refused).toMatchObject({ code: "schema_violation", schema: { name: schema, version: 2 } });
     expect(third.refused).toMatchObject({ code: "schema_violation", schema: { name: schema, version: 2 } });
-    expect(fourth).toEqual({ seq: 4, offset: 2, duplicate: false });
+    expect(fourth).toEqual({ seq: 4, partition: 0, offset: 2, duplicate: false });
 
     const read = await api("GET", `/v1/stations/${station}/messages`);
     expect(read.body.messages.map((m: any) => [m.offset, m.schemaVersion])).toEqual([[1, 1], [2, 2]]);
@@ -53,7 +53,7 @@ describe("stamped schema versions", () => {
     const schema = await forwardSchema();
     const station = await stationWithSchema(schema, "latest");
     const stamped = await produce(station, { messages: [{ body: { todo: "a" }, schemaVersion: 1 }] });
-    expect(stamped.body.results).toEqual([{ seq: null, offset: 1, duplicate: false }]);
+    expect(stamped.body.results).toEqual([{ seq: null, partition: 0, offset: 1, duplicate: false }]);
     const unstamped = await produce(station, { messages: [{ body: { todo: "a" }, schemaVersion: 1 }, { body: { todo: "b" } }] });
     expect(unstamped.status).toBe(422);
     expect(unstamped.body.error).toMatchObject({ code: "schema_violation", index: 1, schema: { name: schema, version: 2 } });

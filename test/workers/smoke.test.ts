@@ -10,6 +10,6 @@ describe("smoke", () => {
   it("produces and reads back", async () => {
     const station = await createStation();
     const res = await produce(station, { producer: "p1", messages: [{ seq: 1, body: { a: 1 } }] });
-    expect(res.body).toEqual({ results: [{ seq: 1, offset: 1, duplicate: false }] });
+    expect(res.body).toEqual({ results: [{ seq: 1, partition: 0, offset: 1, duplicate: false }], partitions: 1 });
   });
 });

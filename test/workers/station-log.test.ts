@@ -56,7 +56,7 @@ describe("stations", () => {
     await createStation({}, name);
     expect(await readAll(name)).toEqual([]);
     const res = await produce(name, { producer: "p", messages: seqBatch(1, 1) });
-    expect(res.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(res.body.results[0]).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
   });
 
   it("refuses invalid config with 422 and a path", async () => {
@@ -86,10 +86,11 @@ describe("produce", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       results: [
-        { seq: 1, offset: 1, duplicate: false },
-        { seq: 2, offset: 2, duplicate: false },
-        { seq: 3, offset: 3, duplicate: false },
+        { seq: 1, partition: 0, offset: 1, duplicate: false },
+        { seq: 2, partition: 0, offset: 2, duplicate: false },
+        { seq: 3, partition: 0, offset: 3, duplicate: false },
       ],
+      partitions: 1,
     });
     const messages = await readAll(station);
     expect(messages[0]).toMatchObject({
@@ -119,9 +120,9 @@ describe("produce", () => {
     await produce(station, { producer: "p", messages: seqBatch(1, 2) });
     const res = await produce(station, { producer: "p", messages: seqBatch(2, 3) });
     expect(res.body.results).toEqual([
-      { seq: 2, offset: 2, duplicate: true },
-      { seq: 3, offset: 3, duplicate: false },
-      { seq: 4, offset: 4, duplicate: false },
+      { seq: 2, partition: 0, offset: 2, duplicate: true },
+      { seq: 3, partition: 0, offset: 3, duplicate: false },
+      { seq: 4, partition: 0, offset: 4, duplicate: false },
     ]);
   });
 
@@ -133,7 +134,7 @@ describe("produce", () => {
     expect(res.body.error).toMatchObject({ code: "seq_gap", expectedSeq: 4, receivedSeq: 6, producer: "p" });
     expect(await readAll(station)).toHaveLength(3);
     const resumed = await produce(station, { producer: "p", messages: seqBatch(4, 1) });
-    expect(resumed.body.results[0]).toEqual({ seq: 4, offset: 4, duplicate: false });
+    expect(resumed.body.results[0]).toEqual({ seq: 4, partition: 0, offset: 4, duplicate: false });
   });
 
   it("expects seq 1 from a new producer", async () => {
@@ -170,12 +171,12 @@ describe("produce", () => {
     const station = await createStation();
     const first = await produce(station, { messages: [{ id: "order-1", body: 1 }, { id: "order-1", body: 1 }, { body: 2 }] });
     expect(first.body.results).toEqual([
-      { seq: null, offset: 1, duplicate: false },
-      { seq: null, offset: 1, duplicate: true },
-      { seq: null, offset: 2, duplicate: false },
+      { seq: null, partition: 0, offset: 1, duplicate: false },
+      { seq: null, partition: 0, offset: 1, duplicate: true },
+      { seq: null, partition: 0, offset: 2, duplicate: false },
     ]);
     const again = await produce(station, { messages: [{ id: "order-1", body: 1 }] });
-    expect(again.body.results).toEqual([{ seq: null, offset: 1, duplicate: true }]);
+    expect(again.body.results).toEqual([{ seq: null, partition: 0, offset: 1, duplicate: true }]);
     expect(await readAll(station)).toHaveLength(2);
   });
 
@@ -185,7 +186,7 @@ describe("produce", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     await runDurableObjectAlarm(stationStub(station));
     const again = await produce(station, { messages: [{ id: "x", body: 1 }] });
-    expect(again.body.results).toEqual([{ seq: null, offset: 2, duplicate: false }]);
+    expect(again.body.results).toEqual([{ seq: null, partition: 0, offset: 2, duplicate: false }]);
     const rows = await runInDurableObject(stationStub(station), (_instance, state) =>
       state.storage.sql.exec("SELECT count(*) AS n FROM dedup_ids").one(),
     );
@@ -217,11 +218,11 @@ describe("limits and malformed input", () => {
     const station = await createStation({ maxMessageBytes: 100 });
     const res = await produce(station, { producer: "p", messages: [{ seq: 1, body: "ok" }, { seq: 2, body: "x".repeat(200) }] });
     expect(res.status).toBe(200);
-    expect(res.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
-    expect(res.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "message_too_large", maxMessageBytes: 100 } });
+    expect(res.body.results[0]).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
+    expect(res.body.results[1]).toMatchObject({ seq: 2, partition: 0, offset: null, duplicate: false, refused: { code: "message_too_large", maxMessageBytes: 100 } });
     expect(await readAll(station)).toHaveLength(1);
     const next = await produce(station, { producer: "p", messages: seqBatch(3, 1) });
-    expect(next.body.results[0]).toEqual({ seq: 3, offset: 2, duplicate: false });
+    expect(next.body.results[0]).toEqual({ seq: 3, partition: 0, offset: 2, duplicate: false });
   });
 
   it("counts body bytes as UTF-8 of the encoded JSON", async () => {
@@ -254,7 +255,7 @@ describe("limits and malformed input", () => {
     expect((await produce(station, { messages: [{}] })).status).toBe(422);
     const sequenced = await produce(station, { messages: [{ seq: 1 }], producer: "p" });
     expect(sequenced.status).toBe(200);
-    expect(sequenced.body.results).toEqual([{ seq: 1, offset: null, duplicate: false, refused: expect.objectContaining({ code: "invalid_request" }) }]);
+    expect(sequenced.body.results).toEqual([{ seq: 1, partition: 0, offset: null, duplicate: false, refused: expect.objectContaining({ code: "invalid_request" }) }]);
     expect(await readAll(station)).toHaveLength(0);
   });
 
@@ -378,9 +379,9 @@ describe("retention", () => {
     await runDurableObjectAlarm(stationStub(station));
     const again = await produce(station, { producer: "p", messages: seqBatch(1, 3) });
     expect(again.body.results).toEqual([
-      { seq: 1, offset: null, duplicate: true },
-      { seq: 2, offset: null, duplicate: true },
-      { seq: 3, offset: 3, duplicate: true },
+      { seq: 1, partition: 0, offset: null, duplicate: true },
+      { seq: 2, partition: 0, offset: null, duplicate: true },
+      { seq: 3, partition: 0, offset: 3, duplicate: true },
     ]);
     expect((await readAll(station)).map((m) => m.offset)).toEqual([3]);
   });
@@ -393,9 +394,9 @@ describe("durability", () => {
     await evictDurableObject(stationStub(station));
     const resent = await produce(station, { producer: "p", messages: seqBatch(4, 3) });
     expect(resent.body.results).toEqual([
-      { seq: 4, offset: 4, duplicate: true },
-      { seq: 5, offset: 5, duplicate: true },
-      { seq: 6, offset: 6, duplicate: false },
+      { seq: 4, partition: 0, offset: 4, duplicate: true },
+      { seq: 5, partition: 0, offset: 5, duplicate: true },
+      { seq: 6, partition: 0, offset: 6, duplicate: false },
     ]);
     const info = await api("GET", `/v1/stations/${station}`);
     expect(info.body.stats).toMatchObject({ firstOffset: 1, lastOffset: 6, messages: 6 });

@@ -28,6 +28,7 @@ describe("webhook delivery", () => {
     expect(first.headers["content-type"]).toBe("application/json");
     const payload = verifier.verify(first.body, headersOf(first)) as any;
     expect(payload).toEqual({
+      partition: 0,
       offset: 1,
       producer: "p",
       seq: 1,
