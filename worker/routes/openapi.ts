@@ -1,5 +1,5 @@
 // `GET /openapi.json`: the OpenAPI 3.1 description of this API, generated from the shared/
-// schemas (shared/openapi/document.ts). No token: it says only what the README says.
+// schemas (shared/openapi/document.ts). No token: it says only what docs/http-api.md says.
 import { Hono } from "hono";
 import { buildOpenApiDocument, OPENAPI_PATH } from "../../shared/openapi/document";
 import type { AppBindings } from "../env";

@@ -1,6 +1,6 @@
 // `POST /v1/tokens` (admin only): mints a scoped token (its grants may name schemas and groups;
 // `iss`/`aud` are set from TOKEN_ISSUER/TOKEN_AUDIENCE). An app's backend may instead mint its
-// own with the same secret and claims (README, docs/security.md); this route is the shortcut.
+// own with the same secret and claims (docs/security.md); this route is the shortcut.
 import { Hono } from "hono";
 import { ErrorCode } from "../../shared/errors";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
