@@ -47,11 +47,11 @@ export class FakeDocStation {
       this.rulings.set(key, ruling);
       const duplicate = index < plan.duplicates;
       return "refused" in ruling
-        ? { seq: message.seq, offset: null, duplicate, refused: ruling.refused }
-        : { seq: message.seq, offset: ruling.offset, duplicate };
+        ? { seq: message.seq, partition: 0, offset: null, duplicate, refused: ruling.refused }
+        : { seq: message.seq, partition: 0, offset: ruling.offset, duplicate };
     });
     if (request.messages.length > plan.duplicates) this.lastSeqs.set(producer, request.messages.at(-1)!.seq);
-    return [200, { results }];
+    return [200, { results, partitions: 1 }];
   }
 
   private merged: { length: number; state: Uint8Array; vector: Uint8Array } = { length: 0, state: Y.mergeUpdates([]), vector: new Uint8Array([0]) };

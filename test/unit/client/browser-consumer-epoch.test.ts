@@ -7,6 +7,7 @@ import { runConsumer } from "../../../client/consumer-loop";
 import { Transport } from "../../../client/transport";
 
 const message = (offset: number, epoch?: number) => ({
+  partition: 0,
   offset,
   producer: null,
   seq: null,

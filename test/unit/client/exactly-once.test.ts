@@ -202,7 +202,7 @@ describe("a proxy's error page is not the station's ruling (issue 13, item 4)", 
 
   it("takes no 200 without the protocol header as a ruling (a proxy answering for the station)", async () => {
     const c = client();
-    server.faults.push({ kind: "foreign", status: 200, body: JSON.stringify({ results: [{ seq: 1, offset: 1, duplicate: false }] }), contentType: "application/json" });
+    server.faults.push({ kind: "foreign", status: 200, body: JSON.stringify({ results: [{ seq: 1, partition: 0, offset: 1, duplicate: false }], partitions: 1 }), contentType: "application/json" });
     await c.station("fake-200").enqueue("x");
     await drained(c);
     expect(bodies("fake-200")).toEqual(["x"]);

@@ -1,4 +1,4 @@
-// An in-memory model of a Waystation station's produce route under protocol 2: it rules on each
+// An in-memory model of a Waystation station's produce route under protocol 3 (one partition): it rules on each
 // (producer, seq) once — stored at an offset, held in its DLS, or refused with a code that
 // consumes the seq — and answers every resend with the same ruling; seq_gap for a batch that
 // skips ahead; seq_conflict for a resent seq carrying another action id. Every answer is
@@ -24,7 +24,7 @@ interface IncomingMessage {
   id?: string;
 }
 
-type Result = { seq: number; offset: number | null; duplicate: boolean; deadLettered?: boolean; refused?: { code: string; message: string } };
+type Result = { seq: number; partition: number; offset: number | null; duplicate: boolean; deadLettered?: boolean; refused?: { code: string; message: string } };
 
 interface Ruled {
   id: string | null;
@@ -86,7 +86,7 @@ export class FakeStation {
       return { ...result, duplicate: false };
     });
     if (seqs.length > plan.duplicates) state.last = seqs[seqs.length - 1]!;
-    return [200, { results }];
+    return [200, { results, partitions: 1 }];
   }
 
   private rule(producer: string, message: IncomingMessage): Omit<Result, "duplicate"> {
@@ -97,17 +97,17 @@ export class FakeStation {
     const violation = this.config.schema?.(message.body) ?? null;
     if (violation !== null && this.config.deadLetterSchemaFailures) {
       this.dls.push(stored);
-      return { seq, offset: null, deadLettered: true };
+      return { seq, partition: 0, offset: null, deadLettered: true };
     }
     if (violation !== null) return this.refuse(producer, seq, "schema_violation", violation);
     stored.offset = this.log.length + 1;
     this.log.push(stored);
-    return { seq, offset: stored.offset };
+    return { seq, partition: 0, offset: stored.offset };
   }
 
   private refuse(producer: string, seq: number, code: string, message: string): Omit<Result, "duplicate"> {
     this.refusals.set(`${producer}:${seq}`, code);
-    return { seq, offset: null, refused: { code, message } };
+    return { seq, partition: 0, offset: null, refused: { code, message } };
   }
 }
 

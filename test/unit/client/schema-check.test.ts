@@ -152,11 +152,12 @@ describe("schema check before enqueue", () => {
 
     // v2 arrives at the station; this page still holds v1 and lets {todo} through.
     schemas.set("todos-e", { name: "todo", version: 2, schema: TODO_V2 });
-    // The station's ruling on the seq (protocol 2): refused in a 200, naming the schema version.
+    // The station's ruling on the seq: refused in a 200, naming the schema version.
     server.state.refuse = (_station, body) =>
       json(200, {
         results: body.messages.map((m) => ({
           seq: m.seq,
+          partition: 0,
           offset: null,
           duplicate: false,
           refused: { code: "schema_violation", message: "fails v2", schema: { name: "todo", version: 2 }, violations: [{ path: "", keyword: "required", schemaPath: "/required", reason: "done" }] },

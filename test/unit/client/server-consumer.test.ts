@@ -46,7 +46,7 @@ class FakeSocket {
   }
 }
 
-const message = (offset: number) => ({ offset, producer: null, seq: null, id: null, key: null, headers: {}, body: { offset }, producedAt: 1, deliveries: 1 });
+const message = (offset: number) => ({ partition: 0, offset, producer: null, seq: null, id: null, key: null, headers: {}, body: { offset }, producedAt: 1, deliveries: 1 });
 const until = async (check: () => boolean) => {
   for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(check(), `${check} with ${FakeSocket.all.length} sockets: ${JSON.stringify(FakeSocket.all.map((s) => [s.readyState, s.sent]))}`).toBe(true);

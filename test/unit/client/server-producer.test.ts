@@ -28,11 +28,11 @@ function fakeStation(options: { loseAnswers?: number; expectedSeq?: number; refu
     }
     const results = body.messages.map((m) => {
       const known = m.id !== undefined ? ids.get(m.id) : undefined;
-      if (known !== undefined) return { seq: m.seq ?? null, offset: known, duplicate: true };
+      if (known !== undefined) return { seq: m.seq ?? null, partition: 0, offset: known, duplicate: true };
       stored.push(m.body);
       if (m.id !== undefined) ids.set(m.id, stored.length);
       if (m.seq !== undefined) next = m.seq + 1;
-      return { seq: m.seq ?? null, offset: stored.length, duplicate: false };
+      return { seq: m.seq ?? null, partition: 0, offset: stored.length, duplicate: false };
     });
     if (lose > 0) {
       lose--;
