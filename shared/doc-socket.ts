@@ -47,13 +47,26 @@ export const DocClientFrameSchema = v.variant("type", [
 ]);
 export type DocClientFrame = v.InferOutput<typeof DocClientFrameSchema>;
 
-/** Server → client. */
-export type DocServerFrame =
+/** A `$binary` value (shared/binary.ts) inside a frame. */
+const BinaryValueSchema = v.strictObject({ $binary: v.string() });
+
+/** An error a frame reports: a code of shared/errors.ts, a message, maybe details. */
+const FrameErrorSchema = v.looseObject({ code: v.string(), message: v.string() });
+
+/** Server → client, validated on receipt (the SDK drops a frame that does not match). */
+export const DocServerFrameSchema = v.variant("type", [
   /** Sent once on connect: the offset the log stood at; catch up over HTTP from here. */
-  | { type: "hello"; offset: number }
+  v.object({ type: v.literal("hello"), offset: nonNegativeInt }),
   /** Updates produced at offsets `from`…`offset`, merged into one. */
-  | { type: "update"; update: BinaryBody; from: number; offset: number }
+  v.object({ type: v.literal("update"), update: BinaryValueSchema, from: nonNegativeInt, offset: nonNegativeInt }),
   /** Updates up to `offset` were too large to push: fetch them with `POST …/doc`. */
+  v.object({ type: v.literal("stale"), offset: nonNegativeInt }),
+  v.object({ type: v.literal("awareness"), states: v.array(AwarenessStateSchema) }),
+  v.object({ type: v.literal("error"), error: FrameErrorSchema }),
+]);
+export type DocServerFrame =
+  | { type: "hello"; offset: number }
+  | { type: "update"; update: BinaryBody; from: number; offset: number }
   | { type: "stale"; offset: number }
   | { type: "awareness"; states: AwarenessState[] }
   | { type: "error"; error: { code: string; message: string; [detail: string]: unknown } };

@@ -3,8 +3,9 @@
 // opens, a push is too large, or (without a socket) every `pollIntervalMs`. Reconnects with
 // backoff; every answer is applied as a yjs update, so order and repeats do not matter. Each
 // catch-up also hands the station's state vector to the doc, to find what the station lacks.
+import * as v from "valibot";
 import { decodeBinaryBody, encodeBinaryBody } from "../../shared/binary";
-import { AWARENESS_SEND_INTERVAL_MS, type AwarenessState, type DocServerFrame } from "../../shared/doc-socket";
+import { AWARENESS_SEND_INTERVAL_MS, type AwarenessState, type DocServerFrame, DocServerFrameSchema } from "../../shared/doc-socket";
 import { DocStateSchema } from "../../shared/docs";
 import { closeNeedsFreshToken, webSocketProtocols } from "../../shared/websocket-auth";
 import { backoffDelayMs } from "../backoff";
@@ -215,12 +216,17 @@ export class DocLink {
   }
 
   private onFrame(data: string): void {
-    let frame: DocServerFrame;
+    let parsed: unknown;
     try {
-      frame = JSON.parse(data) as DocServerFrame;
+      parsed = JSON.parse(data);
     } catch {
       return;
     }
+    // A frame the contract does not describe (a proxy's text, a newer server's kind) is dropped:
+    // the socket only speeds things up, and the next catch-up over HTTP covers what it missed.
+    const checked = v.safeParse(DocServerFrameSchema, parsed);
+    if (!checked.success) return;
+    const frame = checked.output as DocServerFrame;
     if (frame.type === "update") {
       const update = decodeBinaryBody(frame.update);
       if (update) this.hooks.remote(update, frame.offset);
