@@ -103,6 +103,8 @@ async function produceRoutingMissing(worker) {
   const res = await request("PUT", `${worker.url}/v1/stations/${station}`, { body: JSON.stringify({ partitions: 2 }), token: worker.token });
   if (res.status !== 201 && res.status !== 200) return `this build refuses a partitioned station (PUT {partitions: 2}: ${res.status})`;
   const produced = await request("POST", `${worker.url}/v1/stations/${station}/messages`, { body: keyedBodies[0], token: worker.token });
+  const missing = produced.status === 200 ? JSON.parse(produced.text).results?.find((r) => r.unruled?.code === "station_not_found") : undefined;
+  if (missing) return `this build routes produce but its PUT does not create the partitions' objects yet (partition ${missing.partition} answered station_not_found)`;
   const counts = producedByPartition(produced.status, produced.text, 2);
   return counts.every((n) => n > 0) ? null : "this build does not route produce by key yet (100 keyed messages into a 2-partition station all went to one partition)";
 }
