@@ -33,7 +33,7 @@ import { migrate } from "./sql-schema";
 import { StationRecord } from "./station-record";
 import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
 import { countDeadLetters } from "./dead-letters";
-import { type FetchAnswer, GroupService } from "./groups/service";
+import { type FetchAnswer, GroupService, type LeasedShare } from "./groups/service";
 import { StationWebhooks } from "./webhooks";
 
 /** Thrown inside a transaction to roll it back and hand a refusal to the caller. */
@@ -334,6 +334,29 @@ export class Station extends DurableObject<StationEnv> {
 
   async deleteGroup(group: string): Promise<Result<{ deleted: true }>> {
     return this.groups.remove(group);
+  }
+
+  /** A partitioned station's share of a fetch (worker/partitions/groups-fetch.ts): acks `ack`, leases up to `max` and about `maxBytes`; never waits. */
+  async groupLease(group: string, consumer: string, max: number, maxBytes: number, ack: number[] = [], ackEpoch: number | null = null): Promise<Result<LeasedShare>> {
+    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    if (!admitted.ok) return admitted;
+    return this.groups.leaseShare(group, consumer, max, maxBytes, ack, ackEpoch);
+  }
+
+  /** Waits up to `waitMs` until `group` has something to hand out, leasing nothing; `id` names the wait for `groupUnwatch`. */
+  async groupWatch(group: string, id: string, waitMs: number): Promise<Result<{ ready: boolean }>> {
+    return this.groups.watch(group, id, waitMs);
+  }
+
+  /** Ends the wait `id` early: the caller found messages on another partition. */
+  async groupUnwatch(group: string, id: string): Promise<void> {
+    this.groups.unwatch(group, id);
+  }
+
+  /** This partition joins a group the station has: made from the log's head, `config.start` recorded as given. */
+  async adoptGroup(group: string, config: GroupConfig): Promise<Result<{ created: boolean; info: GroupInfo }>> {
+    if (!this.record) return this.notFound();
+    return this.groups.adopt(group, config);
   }
 
   async listDeadLetters(query: DeadLetterQuery): Promise<Result<DeadLettersResponse>> {

@@ -56,13 +56,17 @@ export function countGroups(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM groups").one().n;
 }
 
-export function createGroup(sql: SqlStorage, record: StationRecord, name: string, config: GroupConfig, now: number): GroupRow {
+/**
+ * `atHead`: start at the log's head whatever `start` says (it is still recorded): a partition
+ * that joins a group after the group was made (worker/partitions/groups-config.ts).
+ */
+export function createGroup(sql: SqlStorage, record: StationRecord, name: string, config: GroupConfig, now: number, atHead = false): GroupRow {
   const start = config.start ?? "earliest";
   sql.exec(
     `INSERT INTO groups (name, next_offset, start, ack_timeout_ms, max_deliveries, delivered, acked, dead_lettered, discarded, skipped, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, ?)`,
     name,
-    startOffset(start, record),
+    atHead ? record.firstOffset : startOffset(start, record),
     JSON.stringify(start),
     config.ackTimeoutMs ?? null,
     config.maxDeliveries ?? null,

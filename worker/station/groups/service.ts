@@ -29,7 +29,8 @@ import { ackOffsets, expireLeases, hasExpiredLeases, nackOffsets, nextDeliveryDu
 import { describeGroup, describeGroups } from "./stats";
 import type { SocketGuard } from "../socket-guard";
 import { SubscriberHub } from "./subscriber-hub";
-import { type Waiter, Waiters } from "./waiters";
+import { type Waiter, Waiters, type Watcher } from "./waiters";
+import { hasMessagesToHandOut } from "./availability";
 
 /** What the Station object lends the groups: its storage, its record and its transaction. */
 export interface GroupHost {
@@ -52,6 +53,12 @@ export interface FetchAnswer {
   count: number;
 }
 
+/** One partition's share of a partitioned fetch: wire JSON of each leased message, and how many of `ack` counted. */
+export interface LeasedShare {
+  messages: string[];
+  acked: number;
+}
+
 /** A part of the station that takes back its own dead letters (e.g. webhooks). */
 export interface ResendRoute {
   matches(letter: DeadLetterRow): boolean;
@@ -60,6 +67,8 @@ export interface ResendRoute {
 
 export class GroupService {
   private readonly waiters = new Waiters();
+  /** Waits that lease nothing (`watch`); they count against MAX_WAITING_FETCHES with the waiters. */
+  private readonly watchers = new Waiters<Watcher>();
   private readonly resendRoutes: ResendRoute[] = [];
   /** The log head groups were last brought up to (retention may have moved it since). Set
    *  inside a transaction: `transact` forgets it when that transaction rolls back. */
@@ -154,8 +163,64 @@ export class GroupService {
       return ok(answer(leased.value.messages, acked));
     }
     // Waiters live in memory: past the bound a long-poll answers at once, and the caller polls again.
-    if (waitMs === 0 || this.waiters.size >= MAX_WAITING_FETCHES) return ok(answer([], acked));
+    if (waitMs === 0 || this.waitingCount() >= MAX_WAITING_FETCHES) return ok(answer([], acked));
     return this.wait(group, consumer, max, waitMs, acked);
+  }
+
+  /**
+   * A partitioned station's share of one fetch: acks `ackFirst`, then leases up to `max`
+   * messages and about `maxBytes` (the Worker splits one fetch's budget over the partitions).
+   * Never waits: the Worker waits with `watch` on every partition instead, so no lease is ever
+   * taken for a caller that stopped listening.
+   */
+  async leaseShare(group: string, consumer: string, max: number, maxBytes: number, ackFirst: readonly number[] = [], ackEpoch: number | null = null): Promise<Result<LeasedShare>> {
+    const leased = this.lease(group, consumer, max, maxBytes, Date.now(), true, [...new Set(ackFirst)], ackEpoch);
+    if (!leased.ok) return leased;
+    if (leased.value.missing) return groupNotFound(this.host.record(), group);
+    if (leased.value.messages.length > 0) await this.host.wakeBy(leased.value.leaseUntil);
+    return ok({ messages: leased.value.messages, acked: leased.value.acked });
+  }
+
+  /**
+   * Waits up to `waitMs` until the group has something to hand out, leasing nothing: `ready`
+   * says whether it has. A wait of the same `id` replaces the one before (answered not ready).
+   */
+  async watch(group: string, id: string, waitMs: number): Promise<Result<{ ready: boolean }>> {
+    const now = Date.now();
+    const checked = this.transact((record) => {
+      this.prepare(record, now);
+      const row = loadGroup(this.sql, group);
+      if (!row) return groupNotFound(record, group);
+      return ok(hasMessagesToHandOut(this.sql, record, row, now));
+    });
+    if (!checked.ok) return checked;
+    this.unwatch(group, id);
+    if (checked.value || waitMs === 0 || this.waitingCount() >= MAX_WAITING_FETCHES) return ok({ ready: checked.value });
+    return new Promise((resolve) => {
+      const watcher: Watcher = {
+        group,
+        id,
+        settle: (ready) => {
+          clearTimeout(timer);
+          resolve(ok({ ready }));
+        },
+      };
+      const timer = setTimeout(() => {
+        if (this.watchers.remove(watcher)) resolve(ok({ ready: false }));
+      }, waitMs);
+      this.watchers.add(watcher);
+    });
+  }
+
+  /** Ends the wait `id` early (answered not ready); nothing if it already ended. */
+  unwatch(group: string, id: string): void {
+    for (const watcher of this.watchers.of(group)) {
+      if (watcher.id === id && this.watchers.remove(watcher)) watcher.settle(false);
+    }
+  }
+
+  private waitingCount(): number {
+    return this.waiters.size + this.watchers.size;
   }
 
   /** `epoch`: the one the messages carried, if the consumer sent it (a lease a seek dropped then counts for nothing). */
@@ -263,6 +328,28 @@ export class GroupService {
     });
   }
 
+  /**
+   * A partition joins a group the station already has (created before the partition was, or
+   * with a start that names another partition): the group is made here from the log's head,
+   * recording `config.start` as given so the partitions agree on it. An existing group only
+   * takes the overrides.
+   */
+  adopt(group: string, config: GroupConfig): Result<{ created: boolean; info: GroupInfo }> {
+    const now = Date.now();
+    return this.transact((record) => {
+      this.prepare(record, now);
+      const existing = loadGroup(this.sql, group);
+      if (!existing && countGroups(this.sql) >= MAX_GROUPS_PER_STATION) {
+        return fail(ErrorCode.TooManyGroups, `Station ${record.name} has ${MAX_GROUPS_PER_STATION} consumer groups, the most it may have: delete one first`, {
+          max: MAX_GROUPS_PER_STATION,
+        });
+      }
+      if (existing) updateOverrides(this.sql, existing, config, now);
+      else createGroup(this.sql, record, group, config, now, true);
+      return ok({ created: !existing, info: describeGroup(this.sql, record, group, now)! });
+    });
+  }
+
   describe(group: string): Result<GroupInfo> {
     const now = Date.now();
     return this.transact((record) => {
@@ -296,6 +383,7 @@ export class GroupService {
     });
     if (result.ok) {
       for (const waiter of this.waiters.of(group)) if (this.waiters.remove(waiter)) waiter.settle([]);
+      for (const watcher of this.watchers.of(group)) if (this.watchers.remove(watcher)) watcher.settle(false);
       this.hub.close(1000, "group deleted", group);
     }
     return result;
@@ -348,7 +436,8 @@ export class GroupService {
   async onAvailable(): Promise<void> {
     const groups = this.waiters.groups();
     const sockets = this.hub.open();
-    if (groups.length === 0 && sockets.length === 0) return;
+    const watched = this.watchers.groups();
+    if (groups.length === 0 && sockets.length === 0 && watched.length === 0) return;
     const now = Date.now();
     const settles: Array<() => void> = [];
     let leaseUntil: number | null = null;
@@ -364,12 +453,25 @@ export class GroupService {
     }
     if (leaseUntil !== null) await this.host.wakeBy(leaseUntil);
     for (const settle of settles) settle();
+    this.tellWatchers(watched, now);
     await this.hub.push(sockets);
+  }
+
+  /** Watchers of a group with something to hand out (after the waiters here took theirs) are told so. */
+  private tellWatchers(groups: readonly string[], now: number): void {
+    for (const group of groups) {
+      const row = loadGroup(this.sql, group);
+      const record = this.host.record();
+      if (row && record && !hasMessagesToHandOut(this.sql, record, row, now)) continue;
+      // A group gone: told "ready", the Worker leases and learns group_not_found at once.
+      for (const watcher of this.watchers.of(group)) if (this.watchers.remove(watcher)) watcher.settle(true);
+    }
   }
 
   /** The station is being deleted: answer every waiter and close every subscriber. */
   reset(): void {
     for (const waiter of this.waiters.drain()) waiter.settle([]);
+    for (const watcher of this.watchers.drain()) watcher.settle(true);
     this.hub.close(1001, "station deleted");
     this.syncedHead = 0;
   }

@@ -1,6 +1,8 @@
 // Long-poll fetches waiting for messages, kept in memory only: a waiter lives as long as its
 // request does, and is woken by whatever makes messages available (produce, nack, expiry,
 // resend) — never by a polling loop. FIFO per group, so the first to wait is served first.
+// The same list holds watchers: waits that lease nothing (a partitioned station's Worker waits
+// on every partition at once, then leases from the one that has something: worker/partitions/).
 
 export interface Waiter {
   readonly group: string;
@@ -10,17 +12,25 @@ export interface Waiter {
   settle(messages: string[]): void;
 }
 
-export class Waiters {
-  private readonly byGroup = new Map<string, Waiter[]>();
+/** A wait that leases nothing: told once the group has something to hand out (or not, when it ends). */
+export interface Watcher {
+  readonly group: string;
+  /** The caller's name for this wait, so it can end it early (it found messages elsewhere). */
+  readonly id: string;
+  settle(ready: boolean): void;
+}
 
-  add(waiter: Waiter): void {
+export class Waiters<W extends { readonly group: string } = Waiter> {
+  private readonly byGroup = new Map<string, W[]>();
+
+  add(waiter: W): void {
     const list = this.byGroup.get(waiter.group);
     if (list) list.push(waiter);
     else this.byGroup.set(waiter.group, [waiter]);
   }
 
   /** Forgets a waiter (its time ran out, or it was served); false if it was gone already. */
-  remove(waiter: Waiter): boolean {
+  remove(waiter: W): boolean {
     const list = this.byGroup.get(waiter.group);
     const index = list?.indexOf(waiter) ?? -1;
     if (!list || index < 0) return false;
@@ -35,7 +45,7 @@ export class Waiters {
   }
 
   /** The waiters of a group, oldest first (a copy: serving one removes it). */
-  of(group: string): Waiter[] {
+  of(group: string): W[] {
     return [...(this.byGroup.get(group) ?? [])];
   }
 
@@ -46,7 +56,7 @@ export class Waiters {
   }
 
   /** Removes and returns every waiter (the station is going away). */
-  drain(): Waiter[] {
+  drain(): W[] {
     const all = [...this.byGroup.values()].flat();
     this.byGroup.clear();
     return all;
