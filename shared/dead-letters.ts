@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { MAX_DLS_LIMIT, MAX_RESEND_IDS } from "./limits";
 import { MessageSchema } from "./messages";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
-import { PartitionSchema } from "./partitions";
+import { MAX_PARTITIONS, PartitionSchema } from "./partitions";
 
 /** Why a message is a dead letter. */
 export const DeadLetterReason = {
@@ -49,11 +49,16 @@ export type DeadLetter = v.InferOutput<typeof DeadLetterSchema>;
  * (at least one letter); `next` is the `after` of the following page, null at the end.
  * `evicted`: dead letters ever dropped, oldest first, to keep the DLS within its bound
  * (MAX_DEAD_LETTERS, MAX_DEAD_LETTER_BYTES).
+ *
+ * On a partitioned station read without `partition`, the page merges every partition's
+ * letters (oldest `deadAt` first): ids count per partition, so `next` is null and `cursor`
+ * (the `cursor` of the following page, null at the end) pages on.
  */
 export const DeadLettersResponseSchema = v.object({
   deadLetters: v.array(DeadLetterSchema),
   next: v.nullable(positiveInt),
   evicted: v.optional(nonNegativeInt),
+  cursor: v.optional(v.nullable(v.string())),
 });
 export type DeadLettersResponse = v.InferOutput<typeof DeadLettersResponseSchema>;
 
@@ -64,22 +69,35 @@ const GroupFilterSchema = v.pipe(v.string(), v.regex(DEAD_LETTER_GROUP_PATTERN, 
 const countParam = (max: number, what: string) =>
   v.pipe(v.string(), v.regex(/^\d{1,16}$/, `${what} must be a number`), v.transform(Number), intInRange(1, max));
 
-/** `GET …/dls?group=&reason=&limit=&after=` */
+/** A partition index as a query parameter. */
+const partitionParam = v.pipe(v.string(), v.regex(/^\d{1,2}$/, "partition must be a partition index"), v.transform(Number), PartitionSchema);
+
+/** A merged DLS page's cursor: the `after` of each partition, in partition order, dot-separated ("12.0.7"). */
+export const DLS_CURSOR_PATTERN = new RegExp(`^\\d{1,16}(\\.\\d{1,16}){0,${MAX_PARTITIONS - 1}}$`);
+
+/** `GET …/dls?group=&reason=&limit=&after=&partition=&cursor=` */
 export const DeadLetterQuerySchema = v.strictObject({
   group: v.optional(GroupFilterSchema),
   reason: v.optional(v.picklist(DEAD_LETTER_REASONS, `reason must be one of ${DEAD_LETTER_REASONS.join(", ")}`)),
   limit: v.optional(countParam(MAX_DLS_LIMIT, "limit")),
-  /** Only dead letters with a greater id. */
+  /** Only dead letters with a greater id (ids count per partition: with `partition`, or on an unpartitioned station). */
   after: v.optional(countParam(Number.MAX_SAFE_INTEGER, "after")),
+  /** Read this partition only (0 to partitions - 1). Without it a partitioned station's every partition is read and merged. */
+  partition: v.optional(partitionParam),
+  /** Where a merged page (no `partition`) goes on: the `cursor` the previous page answered. */
+  cursor: v.optional(v.pipe(v.string(), v.regex(DLS_CURSOR_PATTERN, "cursor must be the cursor a previous page answered"))),
 });
 export type DeadLetterQuery = v.InferOutput<typeof DeadLetterQuerySchema>;
+
+/** `DELETE …/dls/{id}?partition=P`: the partition the id counts in (0 by default). */
+export const DropQuerySchema = v.object({ partition: v.optional(partitionParam) });
 
 /** A dead letter id as a path segment. */
 export const DeadLetterIdParamSchema = countParam(Number.MAX_SAFE_INTEGER, "id");
 
 /**
  * `POST …/dls/resend`: put dead letters back. `{ids: [..]}` names them; `{all: true}` takes
- * every dead letter (of `group` / `reason` if given). A resent letter leaves the DLS.
+ * every dead letter (of `group` / `reason` if given), on every partition. A resent letter leaves the DLS.
  */
 export const ResendRequestSchema = v.union([
   v.strictObject({
@@ -88,6 +106,8 @@ export const ResendRequestSchema = v.union([
       v.minLength(1, "Name at least one id"),
       v.maxLength(MAX_RESEND_IDS, `At most ${MAX_RESEND_IDS} ids per request`),
     ),
+    /** The partition the ids count in (0 by default). */
+    partition: v.optional(PartitionSchema),
   }),
   v.strictObject({
     all: v.literal(true),

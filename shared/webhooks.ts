@@ -4,6 +4,7 @@
 import * as v from "valibot";
 import type { Message } from "./messages";
 import { intInRange, positiveInt } from "./numbers";
+import { PartitionSchema } from "./partitions";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -158,9 +159,14 @@ export interface WebhookOptions {
   rotationGraceMs: number;
 }
 
-/** `POST /v1/stations/{station}/webhooks/{name}/replay`: deliver again from an offset. */
+/**
+ * `POST /v1/stations/{station}/webhooks/{name}/replay`: deliver again from an offset. On a
+ * partitioned station `earliest` replays every partition; an offset counts in `partition` (0
+ * by default) and replays that partition only.
+ */
 export const ReplayWebhookRequestSchema = v.strictObject({
   from: v.union([v.literal("earliest"), positiveInt]),
+  partition: v.optional(PartitionSchema),
 });
 export type ReplayWebhookRequest = v.InferOutput<typeof ReplayWebhookRequestSchema>;
 
@@ -270,6 +276,16 @@ export interface WebhookInfo extends WebhookOptions {
   };
   /** The last attempts, newest first (at most WEBHOOK_LOG_SIZE). */
   recent: DeliveryAttempt[];
+  /** On a partitioned station, each partition's delivery (each delivers its own messages, in
+   *  its own order); the fields above are partition 0's. Absent on an unpartitioned station. */
+  partitions?: WebhookPartitionInfo[];
+}
+
+/** One partition's delivery to an endpoint: its cursor (offsets within the partition) and health. */
+export interface WebhookPartitionInfo {
+  partition: number;
+  cursor: WebhookInfo["cursor"];
+  health: WebhookInfo["health"];
 }
 
 /** The PUT answer: the endpoint, plus its secret when this PUT generated it (shown once). */

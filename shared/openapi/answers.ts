@@ -134,6 +134,25 @@ const DeliveryAttemptSchema = v.object({
   outcome: v.picklist(Object.values(DeliveryOutcome)),
 });
 
+const WebhookCursorSchema = v.object({
+  nextOffset: positiveInt,
+  ackFloor: nonNegativeInt,
+  pending: nonNegativeInt,
+  inFlight: nonNegativeInt,
+  lag: nonNegativeInt,
+  nextAttemptAt: nullableTimestamp,
+});
+const WebhookHealthSchema = v.object({
+  lastStatus: v.nullable(nonNegativeInt),
+  lastError: v.nullable(v.string()),
+  lastAttemptAt: nullableTimestamp,
+  lastSuccessAt: nullableTimestamp,
+  consecutiveFailures: nonNegativeInt,
+  failingSince: nullableTimestamp,
+  delivered: nonNegativeInt,
+  deadLettered: nonNegativeInt,
+});
+
 const webhookInfoEntries = {
   url: v.string(),
   ordered: v.boolean(),
@@ -152,25 +171,11 @@ const webhookInfoEntries = {
   previousSecretsExpireAt: v.array(timestamp),
   createdAt: timestamp,
   updatedAt: timestamp,
-  cursor: v.object({
-    nextOffset: positiveInt,
-    ackFloor: nonNegativeInt,
-    pending: nonNegativeInt,
-    inFlight: nonNegativeInt,
-    lag: nonNegativeInt,
-    nextAttemptAt: nullableTimestamp,
-  }),
-  health: v.object({
-    lastStatus: v.nullable(nonNegativeInt),
-    lastError: v.nullable(v.string()),
-    lastAttemptAt: nullableTimestamp,
-    lastSuccessAt: nullableTimestamp,
-    consecutiveFailures: nonNegativeInt,
-    failingSince: nullableTimestamp,
-    delivered: nonNegativeInt,
-    deadLettered: nonNegativeInt,
-  }),
+  cursor: WebhookCursorSchema,
+  health: WebhookHealthSchema,
   recent: v.array(DeliveryAttemptSchema),
+  /** On a partitioned station, each partition's delivery (the fields above are partition 0's). */
+  partitions: v.optional(v.array(v.object({ partition: nonNegativeInt, cursor: WebhookCursorSchema, health: WebhookHealthSchema }))),
 };
 export const WebhookInfoSchema = v.object(webhookInfoEntries);
 /** The PUT answer: the endpoint, plus its secret when this PUT generated it (shown once). */
@@ -232,6 +237,8 @@ const ERROR_DETAILS: Partial<Record<ErrorCode, v.ObjectEntries>> = {
   [ErrorCode.RateLimited]: { scope: v.optional(v.string()), retryAfterSeconds: v.optional(nonNegativeInt) },
   [ErrorCode.Unavailable]: { retryAfterSeconds: v.optional(nonNegativeInt) },
   [ErrorCode.InvalidWebhookUrl]: { reason: v.string() },
+  [ErrorCode.PartitionsShrink]: { partitions: positiveInt },
+  [ErrorCode.PartitionOutOfRange]: { partitions: positiveInt },
   [ErrorCode.IncompatibleSchema]: {
     schema: v.string(),
     compatibility: CompatibilitySchema,

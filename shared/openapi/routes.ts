@@ -3,7 +3,7 @@
 // answer with. Codes every route shares (auth, body, names) are added by document.ts.
 import type * as v from "valibot";
 import { StationConfigSchema } from "../config";
-import { DeadLetterQuerySchema, DeadLettersResponseSchema, ResendRequestSchema } from "../dead-letters";
+import { DeadLetterQuerySchema, DeadLettersResponseSchema, DropQuerySchema, ResendRequestSchema } from "../dead-letters";
 import { DocQuerySchema, DocRequestSchema, DocStateSchema } from "../docs";
 import { ErrorCode } from "../errors";
 import {
@@ -103,36 +103,36 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "put", path: station, operationId: "putStation", tag: "stations", right: "manage",
-    summary: "Create a station (201) or change its config (200); an empty body takes every default",
+    summary: "Create a station (201) or change its config (200); an empty body takes every default. `partitions` may grow, never shrink (409 `partitions_shrink`); a doc station has 1",
     body: { schema: StationConfigSchema, required: false },
     answers: { 200: { description: "Updated", schema: StationInfoSchema }, 201: { description: "Created", schema: StationInfoSchema } },
-    errors: [ErrorCode.SchemaNotFound, ErrorCode.TooManyStations, ErrorCode.Conflict, ErrorCode.ArchiveUnavailable],
+    errors: [ErrorCode.SchemaNotFound, ErrorCode.TooManyStations, ErrorCode.Conflict, ErrorCode.ArchiveUnavailable, ErrorCode.PartitionsShrink],
   },
   {
     method: "get", path: station, operationId: "getStation", tag: "stations", right: "manage",
-    summary: "A station's config, stats, groups and recent throughput",
+    summary: "A station's config, stats, groups and recent throughput, summed over its partitions, and each partition in `partitions`",
     answers: { 200: { description: "The station", schema: StationInfoSchema } }, errors: [ErrorCode.StationNotFound],
   },
   {
     method: "delete", path: station, operationId: "deleteStation", tag: "stations", right: "manage",
-    summary: "Delete a station with its log, groups, dead letters and webhook endpoints",
+    summary: "Delete a station with its log, groups, dead letters and webhook endpoints, on every partition",
     answers: { 200: { description: "Deleted", schema: DeletedSchema } }, errors: [ErrorCode.StationNotFound],
   },
   {
     method: "post", path: `${station}/messages`, operationId: "produce", tag: "messages", right: "produce",
-    summary: "Produce a batch; a sequenced producer gets one ruling per message (offset, dead-lettered or refused)",
+    summary: "Produce a batch, each message to its partition (`partition`, else by key, else by producer); a sequenced producer gets one ruling per message (offset, dead-lettered or refused); a part whose partition refused it whole is `unruled` when another part was ruled",
     body: { schema: ProduceRequestSchema, required: true },
-    answers: { 200: { description: "Every message ruled, in batch order", schema: ProduceResponseSchema } },
+    answers: { 200: { description: "Every message ruled (or unruled), in batch order, each with its partition; `partitions`: the count now", schema: ProduceResponseSchema } },
     errors: [
       ErrorCode.StationNotFound, ErrorCode.SeqGap, ErrorCode.SeqConflict, ErrorCode.MessageTooLarge, ErrorCode.SchemaViolation,
-      ErrorCode.InvalidDocUpdate, ErrorCode.QuotaExceeded,
+      ErrorCode.InvalidDocUpdate, ErrorCode.QuotaExceeded, ErrorCode.PartitionOutOfRange,
     ],
   },
   {
     method: "get", path: `${station}/messages`, operationId: "readMessages", tag: "messages", right: "consume",
-    summary: "Read the log from an offset (replay); offsets archived to R2 (retention.archive) are read back from it", query: ReadQuerySchema,
+    summary: "Read one partition's log (`partition`, 0 by default) from an offset (replay); offsets archived to R2 (retention.archive) are read back from it", query: ReadQuerySchema,
     answers: { 200: { description: "Messages in offset order, and where to read next", schema: ReadResponseSchema } },
-    errors: [ErrorCode.StationNotFound, ErrorCode.ArchiveUnavailable],
+    errors: [ErrorCode.StationNotFound, ErrorCode.ArchiveUnavailable, ErrorCode.PartitionOutOfRange],
   },
   {
     method: "get", path: `${station}/schema`, operationId: "getStationSchema", tag: "schemas", right: "produce",
@@ -205,20 +205,20 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "get", path: `${station}/dls`, operationId: "listDeadLetters", tag: "dead letters", right: "manage",
-    summary: "Browse the dead-letter station, oldest first", query: DeadLetterQuerySchema,
-    answers: { 200: { description: "A page of dead letters", schema: DeadLettersResponseSchema } }, errors: [ErrorCode.StationNotFound],
+    summary: "Browse the dead-letter station, oldest first: one partition (`partition`) or every partition merged (paged by `cursor`)", query: DeadLetterQuerySchema,
+    answers: { 200: { description: "A page of dead letters", schema: DeadLettersResponseSchema } }, errors: [ErrorCode.StationNotFound, ErrorCode.PartitionOutOfRange],
   },
   {
     method: "post", path: `${station}/dls/resend`, operationId: "resendDeadLetters", tag: "dead letters", right: "manage",
-    summary: "Put dead letters back to their group, by id or all (of a group or reason)",
+    summary: "Put dead letters back to their group, by id (on `partition`, 0 by default) or all (of a group or reason, on every partition)",
     body: { schema: ResendRequestSchema, required: true },
     answers: { 200: { description: "What was resent, missing or refused", schema: ResendResponseSchema } },
-    errors: [ErrorCode.StationNotFound],
+    errors: [ErrorCode.StationNotFound, ErrorCode.PartitionOutOfRange],
   },
   {
     method: "delete", path: `${station}/dls/{id}`, operationId: "dropDeadLetter", tag: "dead letters", right: "manage",
-    summary: "Drop one dead letter",
-    answers: { 200: { description: "Dropped", schema: DropResponseSchema } }, errors: [ErrorCode.StationNotFound, ErrorCode.DeadLetterNotFound],
+    summary: "Drop one dead letter (of `partition`, 0 by default)", query: DropQuerySchema,
+    answers: { 200: { description: "Dropped", schema: DropResponseSchema } }, errors: [ErrorCode.StationNotFound, ErrorCode.DeadLetterNotFound, ErrorCode.PartitionOutOfRange],
   },
   {
     method: "get", path: `${station}/doc`, operationId: "getDoc", tag: "documents", right: "consume",
@@ -262,8 +262,8 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: "post", path: `${webhook}/replay`, operationId: "replayWebhook", tag: "webhooks", right: "manage",
-    summary: "Deliver again from an offset (or the earliest kept)", body: { schema: ReplayWebhookRequestSchema, required: true },
-    answers: { 200: { description: "The endpoint, moved", schema: WebhookInfoSchema } }, errors: [ErrorCode.StationNotFound, ErrorCode.WebhookNotFound],
+    summary: "Deliver again from an offset of `partition` (0 by default), or from the earliest kept on every partition", body: { schema: ReplayWebhookRequestSchema, required: true },
+    answers: { 200: { description: "The endpoint, moved", schema: WebhookInfoSchema } }, errors: [ErrorCode.StationNotFound, ErrorCode.WebhookNotFound, ErrorCode.PartitionOutOfRange],
   },
   {
     method: "get", path: "/v1/schemas", operationId: "listSchemas", tag: "schemas", right: "manage everywhere",

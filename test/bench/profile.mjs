@@ -3,11 +3,11 @@
 // over the inspector wrangler dev exposes. Prints self time by source module and function, and
 // writes a .cpuprofile (open it in Chrome DevTools). Workloads: produce100, produce100seq,
 // produce1, produce1seq, read100, hello (all under the bench's autocannon load, 16 connections),
-// fetch100, fetch100carried, socket, and partitioned stations of 1 and 8 partitions:
-// partitions1 / partitions8 (produce of 100 keyed messages), partitions1single /
-// partitions8single (of 1), partitions1fetch / partitions8fetch
-// (group fetch(100) + ack) (Waystation only). With `ceiling` last, the bare Durable Object of
-// test/bench/ceiling instead.
+// fetch100, fetch100carried, socket, and on stations of 1 and 8 partitions: partitions1 /
+// partitions8 (produce of 100 keyed messages, keys mixed), partitions1grouped /
+// partitions8grouped (each batch's keys on one partition), partitions1single /
+// partitions8single (1 per request), partitions1fetch / partitions8fetch (group fetch(100) +
+// ack) (Waystation only). With `ceiling` last, the bare Durable Object of test/bench/ceiling instead.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { closeConnections } from "./lib/http.mjs";
@@ -125,6 +125,8 @@ const WORKLOADS = {
   socket: "group.socket",
   partitions1: "partitions.produce.p1",
   partitions8: "partitions.produce.p8",
+  partitions1grouped: "partitions.produce.grouped.p1",
+  partitions8grouped: "partitions.produce.grouped.p8",
   partitions1single: "partitions.produce1.p1",
   partitions8single: "partitions.produce1.p8",
   partitions1fetch: "partitions.fetch100.p1",

@@ -73,7 +73,7 @@ for (const [system, why] of Object.entries(skipped)) log(`skipping ${system}: ${
 if (profile.outboxActions === 0 && selected.includes("waystation")) log("--quick: the browser (SDK) figure is left out");
 
 /** The order of workloads in a round: the same workload of every system back to back. */
-const WORKLOAD_ORDER = [...HTTP_WORKLOADS.map(([w]) => w), "group.fetch100", "group.fetch100.carried", "group.socket", "e2e", "webhooks.ordered", "webhooks.unordered", "partitions.produce", "partitions.produce1", "partitions.fetch100", "outbox"];
+const WORKLOAD_ORDER = [...HTTP_WORKLOADS.map(([w]) => w), "group.fetch100", "group.fetch100.carried", "group.socket", "e2e", "webhooks.ordered", "webhooks.unordered", "partitions.produce", "partitions.produce.grouped", "partitions.produce1", "partitions.fetch100", "outbox"];
 
 /**
  * One round: workload by workload, every system's measurement of it back to back, the systems'

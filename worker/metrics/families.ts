@@ -1,5 +1,5 @@
 // Turns station snapshots into Prometheus metric families: one family per metric name, each
-// sample labelled by station (and group or webhook). Counters end in `_total`.
+// sample labelled by station (and group, webhook or partition). Counters end in `_total`.
 import type { StationSnapshot } from "./gather";
 import type { MetricFamily, MetricType, Sample } from "./exposition";
 
@@ -39,6 +39,23 @@ export function buildFamilies(snapshots: readonly StationSnapshot[], omittedStat
   family("waystation_group_pending", "gauge", "Messages leased to the group's consumers now.", perGroup((g) => g.pending));
   family("waystation_group_ack_floor", "gauge", "Every offset at or below it is acked by the group.", perGroup((g) => g.ackFloor));
   family("waystation_group_dead_letters", "gauge", "Dead letters the group gave up on, stored now.", perGroup((g) => g.deadLetters));
+
+  // Partitioned stations only (an unpartitioned one is its station series): each partition and its share of what the station produced.
+  const parts = live.flatMap((info) =>
+    info.partitions && info.partitions.length > 1 ? info.partitions.map((part) => ({ station: info.name, total: info.stats.produced, part })) : [],
+  );
+  const perPartition = (pick: (entry: (typeof parts)[number]) => number): Sample[] =>
+    parts.map((entry) => ({ labels: { station: entry.station, partition: String(entry.part.partition) }, value: pick(entry) }));
+  family("waystation_partition_messages", "gauge", "Messages stored in the partition now.", perPartition(({ part }) => part.stats.messages));
+  family("waystation_partition_bytes", "gauge", "Bytes stored in the partition now (bodies, headers, keys).", perPartition(({ part }) => part.stats.bytes));
+  family("waystation_partition_last_offset", "gauge", "Highest offset the partition ever assigned.", perPartition(({ part }) => part.stats.lastOffset));
+  family("waystation_partition_produced_total", "counter", "Messages ever appended to the partition's log.", perPartition(({ part }) => part.stats.produced));
+  family(
+    "waystation_partition_share",
+    "gauge",
+    "The partition's share of the messages ever produced to its station (0 to 1; 1/partitions when keys spread evenly): the skew.",
+    perPartition(({ part, total }) => (total === 0 ? 0 : part.stats.produced / total)),
+  );
 
   const endpoints = snapshots.flatMap((s) => (s.info ? s.webhooks.map((w) => ({ station: s.name, w })) : []));
   const perEndpoint = (pick: (w: (typeof endpoints)[number]["w"]) => number): Sample[] =>

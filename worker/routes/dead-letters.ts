@@ -1,32 +1,34 @@
-// The dead-letter station of a station: browse (filters: group, reason, limit, after), resend
-// (by ids, or all of a group/reason) and drop. All need the manage right on the station.
+// The dead-letter station of a station: browse (filters: group, reason, limit, after; one
+// partition or all merged), resend (by ids on a partition, or all of a group/reason on every
+// partition) and drop. All need the manage right on the station.
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
-import { DeadLetterIdParamSchema, DeadLetterQuerySchema, ResendRequestSchema } from "../../shared/dead-letters";
+import { DeadLetterIdParamSchema, DeadLetterQuerySchema, DropQuerySchema, ResendRequestSchema } from "../../shared/dead-letters";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
-import { stationStub } from "../stubs";
+import { dropStationDeadLetter, listStationDeadLetters, resendStationDeadLetters } from "../partitions/dead-letters";
 
 export const deadLetters = new Hono<AppBindings>()
   .get("/:station/dls", async (c) => {
     const station = stationParam(c);
     requireAccess(c, Action.Manage, station);
     const query = unwrapValidation(DeadLetterQuerySchema, c.req.query());
-    return c.json(unwrap(await stationStub(c.env, station).listDeadLetters(query)));
+    return c.json(unwrap(await listStationDeadLetters(c.env, station, query)));
   })
   .post("/:station/dls/resend", async (c) => {
     const station = stationParam(c);
     requireAccess(c, Action.Manage, station);
     const request = await readJson(c, ResendRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).resendDeadLetters(request)));
+    return c.json(unwrap(await resendStationDeadLetters(c.env, station, request)));
   })
   .delete("/:station/dls/:id", async (c) => {
     const station = stationParam(c);
     requireAccess(c, Action.Manage, station);
     const id = unwrapValidation(DeadLetterIdParamSchema, c.req.param("id"));
-    return c.json(unwrap(await stationStub(c.env, station).dropDeadLetter(id)));
+    const { partition = 0 } = unwrapValidation(DropQuerySchema, c.req.query());
+    return c.json(unwrap(await dropStationDeadLetter(c.env, station, id, partition)));
   });

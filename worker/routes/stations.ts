@@ -1,4 +1,5 @@
-// Station management: create or update (PUT), list, describe, delete.
+// Station management: create or update (PUT), list, describe, delete — each over every
+// partition of the station (worker/partitions/station-lifecycle.ts).
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { StationConfigSchema } from "../../shared/config";
@@ -10,7 +11,8 @@ import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { stationParam } from "../http/params";
 import { readJson } from "../http/read-json";
-import { catalogStub, stationStub } from "../stubs";
+import { checkPartitionChange, configureStation, describeStation, destroyStation } from "../partitions/station-lifecycle";
+import { catalogStub } from "../stubs";
 
 export const stations = new Hono<AppBindings>()
   .get("/", async (c) => {
@@ -22,6 +24,7 @@ export const stations = new Hono<AppBindings>()
     const name = stationParam(c);
     requireAccess(c, Action.Manage, name);
     const config = await readJson(c, StationConfigSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
+    const previousPartitions = unwrap(await checkPartitionChange(c.env, name, config));
     // Binding a schema needs a grant on it (403 before any lookup), and the version must exist (404).
     if (config.schema) await requireSchemaBinding(c, name, config.schema.name);
     if (config.schema) unwrap(await catalogStub(c.env).getSchema(config.schema.name, config.schema.version));
@@ -35,7 +38,7 @@ export const stations = new Hono<AppBindings>()
     }
     let configured;
     try {
-      configured = unwrap(await stationStub(c.env, name).configure(name, config));
+      configured = unwrap(await configureStation(c.env, name, config, previousPartitions));
     } catch (error) {
       if (reserved) await catalogStub(c.env).forgetStation(name);
       throw error;
@@ -47,12 +50,12 @@ export const stations = new Hono<AppBindings>()
   .get("/:station", async (c) => {
     const name = stationParam(c);
     requireAccess(c, Action.Manage, name);
-    return c.json(unwrap(await stationStub(c.env, name).info()));
+    return c.json(unwrap(await describeStation(c.env, name)));
   })
   .delete("/:station", async (c) => {
     const name = stationParam(c);
     requireAccess(c, Action.Manage, name);
-    const result = unwrap(await stationStub(c.env, name).destroy());
+    const result = unwrap(await destroyStation(c.env, name));
     await catalogStub(c.env).forgetStation(name);
     return c.json({ name, ...result });
   });

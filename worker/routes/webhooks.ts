@@ -1,6 +1,7 @@
 // Webhook endpoints of a station: create or update (PUT), list and describe with delivery health
 // (GET), delete, and replay from an offset. All need the manage right on the station. URLs pass
-// the SSRF guard here (names resolved too), before the station object sees them.
+// the SSRF guard here (names resolved too), before the station object sees them. Every
+// partition of the station delivers its own messages (worker/partitions/webhooks.ts).
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
@@ -15,7 +16,7 @@ import { readJson } from "../http/read-json";
 import { guardWebhookUrl, resolverFor } from "../station/webhook-dns";
 import { secretKeyProblem } from "../station/webhook-secrets";
 import { allowsPrivateWebhooks } from "../station/webhook-url";
-import { stationStub } from "../stubs";
+import { deleteStationWebhook, getStationWebhook, listStationWebhooks, putStationWebhook, replayStationWebhook } from "../partitions/webhooks";
 
 /** Endpoint names follow the group rule (an endpoint is a group whose member is the endpoint). */
 const webhookParam = (c: Parameters<typeof stationParam>[0]) => nameParam(c, "webhook", GROUP_NAME_PATTERN);
@@ -24,7 +25,7 @@ export const webhooks = new Hono<AppBindings>()
   .get("/:station/webhooks", async (c) => {
     const station = stationParam(c);
     requireAccess(c, Action.Manage, station);
-    return c.json(unwrap(await stationStub(c.env, station).listWebhooks()));
+    return c.json(unwrap(await listStationWebhooks(c.env, station)));
   })
   .put("/:station/webhooks/:webhook", async (c) => {
     const station = stationParam(c);
@@ -38,20 +39,20 @@ export const webhooks = new Hono<AppBindings>()
     if (!checked.ok) {
       throw new ApiError(ErrorCode.InvalidWebhookUrl, checked.message, { reason: checked.reason, url: request.url.slice(0, 200) });
     }
-    const { created, webhook } = unwrap(await stationStub(c.env, station).putWebhook(name, request, checked.url));
+    const { created, webhook } = unwrap(await putStationWebhook(c.env, station, name, request, checked.url));
     return c.json(webhook, created ? 201 : 200);
   })
   .get("/:station/webhooks/:webhook", async (c) => {
     const station = stationParam(c);
     const name = webhookParam(c);
     requireAccess(c, Action.Manage, station);
-    return c.json(unwrap(await stationStub(c.env, station).getWebhook(name)));
+    return c.json(unwrap(await getStationWebhook(c.env, station, name)));
   })
   .delete("/:station/webhooks/:webhook", async (c) => {
     const station = stationParam(c);
     const name = webhookParam(c);
     requireAccess(c, Action.Manage, station);
-    const result = unwrap(await stationStub(c.env, station).deleteWebhook(name));
+    const result = unwrap(await deleteStationWebhook(c.env, station, name));
     return c.json({ name, ...result });
   })
   .post("/:station/webhooks/:webhook/replay", async (c) => {
@@ -59,5 +60,5 @@ export const webhooks = new Hono<AppBindings>()
     const name = webhookParam(c);
     requireAccess(c, Action.Manage, station);
     const request = await readJson(c, ReplayWebhookRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await stationStub(c.env, station).replayWebhook(name, request)));
+    return c.json(unwrap(await replayStationWebhook(c.env, station, name, request)));
   });

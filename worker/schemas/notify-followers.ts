@@ -1,8 +1,9 @@
 // After a new schema version: tells every station following the schema's `latest` to use it
-// from its next produce on. Best effort with bounded fan-out: a station that misses the notice
-// re-asks the catalog within LATEST_RECHECK_MS (worker/station/schema-cache.ts).
+// from its next produce on — every partition of it, since each checks its own produce. Best
+// effort with bounded fan-out: a partition that misses the notice re-asks the catalog within
+// LATEST_RECHECK_MS (worker/station/schema/cache.ts).
 import type { Env } from "../env";
-import { stationStub } from "../stubs";
+import { partitionCount, partitionStub } from "../partitions/objects";
 
 /** Stations told at once. */
 const NOTIFY_CONCURRENCY = 8;
@@ -13,7 +14,9 @@ export async function notifyFollowers(env: Env, stations: readonly string[], nam
     while (next < stations.length) {
       const station = stations[next++]!;
       try {
-        await stationStub(env, station).learnSchemaVersion(name, version);
+        const counted = await partitionCount(env, station);
+        const partitions = counted.ok ? counted.value : 1;
+        await Promise.all(Array.from({ length: partitions }, (_, partition) => partitionStub(env, station, partition).learnSchemaVersion(name, version)));
       } catch (error) {
         console.warn(`schema ${name} v${version}: could not notify station ${station}`, error);
       }

@@ -267,6 +267,12 @@ export class Station extends DurableObject<StationEnv> {
     return this.webhooks.put(name, request, url);
   }
 
+  /** An endpoint's current secret, for the station's other partitions (never answered over HTTP). */
+  async webhookSecret(name: string): Promise<Result<string>> {
+    if (!this.record) return this.notFound();
+    return this.webhooks.currentSecret(name);
+  }
+
   async getWebhook(name: string): Promise<Result<WebhookInfo>> {
     if (!this.record) return this.notFound();
     return this.webhooks.get(name);

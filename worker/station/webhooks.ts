@@ -172,6 +172,20 @@ export class StationWebhooks {
     return ok({ secrets: { basis, sealed: await sealEndpointSecrets(ring, name, secrets, now) }, generatedSecret: null });
   }
 
+  /**
+   * The endpoint's current secret, opened: the Worker gives it to the station's other
+   * partitions, so that every partition's deliveries verify with the one secret.
+   */
+  async currentSecret(name: string): Promise<Result<string>> {
+    const endpoint = loadEndpoint(this.host.sql, name);
+    if (!endpoint) return notFound(name);
+    const ring = await loadKeyRing(this.host.env);
+    if (ring === null) return fail(ErrorCode.NotConfigured, secretKeyProblem(this.host.env) ?? "WEBHOOK_SECRET_KEY is not set");
+    const opened = await openEndpointSecrets(ring, name, secretColumns(endpoint.row), Date.now());
+    if (!opened.ok) return fail(ErrorCode.NotConfigured, `The secret of webhook ${name} cannot be opened with WEBHOOK_SECRET_KEY or WEBHOOK_SECRET_KEY_PREVIOUS; PUT a new secret`, { webhook: name });
+    return ok(opened.secrets.current);
+  }
+
   get(name: string): Result<WebhookInfo> {
     const endpoint = loadEndpoint(this.host.sql, name);
     return endpoint ? ok(this.describe(endpoint)) : notFound(name);
