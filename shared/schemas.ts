@@ -8,10 +8,10 @@ import { positiveInt } from "./numbers";
 export const SchemaDraft = { Draft2019_09: "2019-09", Draft2020_12: "2020-12" } as const;
 export type SchemaDraft = (typeof SchemaDraft)[keyof typeof SchemaDraft];
 
-/** What a schema version is written in: a JSON Schema (the default) or a protobuf message type (server-side producers). */
-export const SchemaFormat = { JsonSchema: "json-schema", Protobuf: "protobuf" } as const;
+/** What a schema version is written in: a JSON Schema (the default), or a protobuf message type or an Avro schema (server-side producers). */
+export const SchemaFormat = { JsonSchema: "json-schema", Protobuf: "protobuf", Avro: "avro" } as const;
 export type SchemaFormat = (typeof SchemaFormat)[keyof typeof SchemaFormat];
-export const SchemaFormatSchema = v.picklist([SchemaFormat.JsonSchema, SchemaFormat.Protobuf], "format must be json-schema or protobuf");
+export const SchemaFormatSchema = v.picklist([SchemaFormat.JsonSchema, SchemaFormat.Protobuf, SchemaFormat.Avro], "format must be json-schema, protobuf or avro");
 
 /** The draft of a schema without `$schema`. */
 export const DEFAULT_SCHEMA_DRAFT: SchemaDraft = SchemaDraft.Draft2020_12;
@@ -103,7 +103,7 @@ export const PutSchemaRequestSchema = v.strictObject({
   draft: v.optional(v.picklist([SchemaDraft.Draft2019_09, SchemaDraft.Draft2020_12], "draft must be 2019-09 or 2020-12")),
   /** Sets the schema's rule from this version on (this version is judged by it). Absent: unchanged (`backward` for a new name). */
   compatibility: v.optional(CompatibilitySchema),
-  /** `protobuf`: `schema` is `{fileDescriptorSet: "<base64>", messageType: "pkg.Name"}` (docs/schemas.md). Default `json-schema`. */
+  /** `protobuf`: `schema` is `{fileDescriptorSet: "<base64>", messageType: "pkg.Name"}`; `avro`: an Avro schema object (docs/schemas.md). Default `json-schema`. */
   format: v.optional(SchemaFormatSchema),
 });
 export type PutSchemaRequest = v.InferOutput<typeof PutSchemaRequestSchema>;
@@ -134,10 +134,10 @@ export interface SchemaVersion {
   name: string;
   version: number;
   format: SchemaFormat;
-  /** The JSON Schema draft (meaningless for protobuf). */
+  /** The JSON Schema draft (meaningless for protobuf and avro). */
   draft: SchemaDraft;
   description: string | null;
-  /** The JSON Schema as it was stored (protobuf: `{fileDescriptorSet, messageType}`). */
+  /** The JSON Schema as it was stored (protobuf: `{fileDescriptorSet, messageType}`; avro: the Avro schema). */
   schema: unknown;
   /** Milliseconds since the Unix epoch. */
   createdAt: number;
@@ -189,7 +189,7 @@ export const StationSchemaResponseSchema = v.object({
       version: positiveInt,
       /** Whether the station follows new versions (`latest`) or stays on this one. */
       follows: v.union([v.literal("latest"), v.literal("fixed")]),
-      /** Absent from answers before protobuf existed: json-schema. The browser checks json-schema only. */
+      /** Absent from answers before protobuf existed: json-schema. The browser checks json-schema only (protobuf and avro are the station's). */
       format: v.optional(SchemaFormatSchema),
       draft: v.picklist([SchemaDraft.Draft2019_09, SchemaDraft.Draft2020_12]),
       schema: v.unknown(),

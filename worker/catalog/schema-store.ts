@@ -81,7 +81,7 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
     const breaks =
       latest.format === SchemaFormat.JsonSchema && format === SchemaFormat.JsonSchema
         ? compatibilityBreaks(JSON.parse(latest.body), JSON.parse(input.text), compatibility)
-        : [{ path: "", rule: CompatibilityRule.Undecidable, message: "protobuf versions are not compared (nor a change of format): add it with \"compatibility\": \"none\"" }];
+        : [{ path: "", rule: CompatibilityRule.Undecidable, message: "protobuf and avro versions are not compared (nor a change of format): add it with \"compatibility\": \"none\"" }];
     if (breaks.length > 0) {
       const details: IncompatibleSchemaDetails = { schema: name, compatibility, latestVersion: latest.version, breaks };
       const first = breaks[0]!;

@@ -26,7 +26,7 @@ const MIGRATIONS: Migrations = {
       name TEXT PRIMARY KEY,
       compatibility TEXT NOT NULL
     ) WITHOUT ROWID;`,
-    // What each version is written in: json-schema, or protobuf (worker/schemas/protobuf.ts).
+    // What each version is written in: json-schema, protobuf (worker/schemas/protobuf.ts) or avro (worker/schemas/avro/).
     `ALTER TABLE schemas ADD COLUMN format TEXT NOT NULL DEFAULT 'json-schema';`,
   ],
 };

@@ -1,5 +1,5 @@
 // Produce a batch (spread over the station's partitions) and replay one partition's log
-// (`?partition=P`, 0 by default; `?decode=json`: protobuf bodies as JSON).
+// (`?partition=P`, 0 by default; `?decode=json`: protobuf and Avro bodies as JSON).
 import { Hono } from "hono";
 import * as v from "valibot";
 import { Action } from "../../shared/auth";
@@ -13,7 +13,7 @@ import { parseProduceRequest } from "../http/produce-request";
 import { readJson, unwrapValidation } from "../http/read-json";
 import { partitionInRange, partitionStub } from "../partitions/objects";
 import { produceToStation } from "../partitions/produce";
-import { decodeProtobufBodies } from "../schemas/decode-bodies";
+import { decodeBinaryBodies } from "../schemas/decode-bodies";
 import { catalogStub } from "../stubs";
 
 export const messages = new Hono<AppBindings>()
@@ -38,5 +38,5 @@ export const messages = new Hono<AppBindings>()
     const current = unwrap(await stub.currentSchema());
     if (!current) return c.json(page);
     const catalog = catalogStub(c.env);
-    return c.json({ ...page, messages: await decodeProtobufBodies(page.messages, (version) => catalog.getSchema(current.name, version)) });
+    return c.json({ ...page, messages: await decodeBinaryBodies(page.messages, (version) => catalog.getSchema(current.name, version)) });
   });

@@ -8,7 +8,6 @@ import { Action } from "../../shared/auth";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
 import { STATION_NAME_PATTERN } from "../../shared/names";
 import {
-  DEFAULT_SCHEMA_DRAFT,
   PutSchemaRequestSchema,
   SchemaFormat,
   putSchemaRequestOf,
@@ -24,8 +23,7 @@ import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
 import { nameParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
-import { checkSchema } from "../schemas/check-schema";
-import { checkProtobufSchema } from "../schemas/protobuf";
+import { checkSchemaVersion } from "../schemas/check-version";
 import { notifyFollowers } from "../schemas/notify-followers";
 import { toSchemaVersion } from "../schemas/to-wire";
 import { catalogStub } from "../stubs";
@@ -46,8 +44,7 @@ export const schemas = new Hono<AppBindings>()
     const raw = await readJson(c, v.unknown(), { maxBytes: MAX_REQUEST_BYTES });
     const request = unwrapValidation(PutSchemaRequestSchema, putSchemaRequestOf(raw));
     const format = request.format ?? SchemaFormat.JsonSchema;
-    const checked =
-      format === SchemaFormat.Protobuf ? { draft: DEFAULT_SCHEMA_DRAFT, ...unwrap(checkProtobufSchema(request.schema)) } : unwrap(checkSchema(request.schema, request.draft));
+    const checked = unwrap(checkSchemaVersion(format, request.schema, request.draft));
     const added = unwrap(
       await catalogStub(c.env).addSchema(name, {
         format,

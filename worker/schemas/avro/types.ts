@@ -1,0 +1,47 @@
+// The Avro types a parsed schema is made of (worker/schemas/avro/parse-schema.ts builds them).
+// Named types are shared objects, so a recursive schema is a graph with cycles, never a copy.
+
+export type AvroPrimitive = "null" | "boolean" | "int" | "long" | "float" | "double" | "bytes" | "string";
+
+export interface AvroField {
+  name: string;
+  type: AvroType;
+}
+
+export type AvroType =
+  | { kind: AvroPrimitive }
+  | { kind: "record"; name: string; fields: AvroField[] }
+  | { kind: "enum"; name: string; symbols: string[] }
+  | { kind: "fixed"; name: string; size: number }
+  | { kind: "array"; items: AvroType }
+  | { kind: "map"; values: AvroType }
+  | { kind: "union"; branches: AvroType[] };
+
+export const AVRO_PRIMITIVES: readonly AvroPrimitive[] = ["null", "boolean", "int", "long", "float", "double", "bytes", "string"];
+
+/** Deepest nesting a body is walked to: recursive types stay far from the stack's limit. */
+export const MAX_AVRO_DEPTH = 100;
+/** Most values one body may hold: a block count of zero-byte items (null, empty records) costs no input. */
+export const MAX_AVRO_VALUES = 1_000_000;
+
+/**
+ * The name a union branch goes by in Avro's JSON encoding (`{"<name>": value}`): the full name
+ * of a named type, else the type's own name.
+ */
+export function branchName(type: AvroType): string {
+  return "name" in type ? type.name : type.kind;
+}
+
+/** The int64 range, for longs given as decimal strings. */
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+
+/** A body that is not a value of the type: `path` is a JSON Pointer into the body's JSON form. */
+export class AvroValueError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(path ? `at ${path}: ${reason}` : reason);
+  }
+}
