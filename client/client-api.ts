@@ -27,13 +27,14 @@ export interface Client {
    * missing station, a proxy's error page or an outage leave actions pending, in order.
    */
   deadLetters(): Promise<DeadLetter[]>;
-  /** Enqueues a dead letter again, at the end of its station's queue with a new seq. */
-  retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number }>;
+  /** Enqueues a dead letter again, at the end of its stream (its station and partition) with a new seq. */
+  retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number; partition: number }>;
   /** Forgets a dead letter. */
   dropDeadLetter(deadLetterId: number): Promise<void>;
   /**
-   * Streams (stations of this server) whose last attempt got an answer that was not a ruling —
-   * 401/403, `station_not_found`, a proxy's page, 413/422 at the edge, a 5xx — with that error,
+   * Streams (stations of this server, a stream per partition) whose last attempt got an answer
+   * that was not a ruling — 401/403, `station_not_found`, `partition_out_of_range` (the station
+   * was made again with fewer partitions), a proxy's page, 413/422 at the edge, a 5xx — with that error,
    * since when and how many attempts in a row. Their actions stay pending and are retried with
    * backoff; a stream leaves this list by itself once the station rules again.
    *
@@ -42,22 +43,25 @@ export interface Client {
    */
   blockedStreams(): Promise<BlockedStream[]>;
   /**
-   * Gives up on a station's pending actions: deletes them from the outbox and resolves with them
-   * (so the app can keep or show them). Never done automatically. Actions already in flight may
-   * still be stored by the station. Later enqueues to the station start a new producer.
+   * Gives up on a station's pending actions (of every partition, or of `options.partition`
+   * only): deletes them from the outbox and resolves with them (so the app can keep or show
+   * them). Never done automatically. Actions already in flight may still be stored by the
+   * station. Later enqueues to those streams start a new producer.
    *
    * @example
    * const dropped = await client.discardStream("deleted-station");
+   * for (const b of await client.blockedStreams()) if (b.error.code === "partition_out_of_range") await client.discardStream(b.station, { partition: b.partition });
    */
-  discardStream(station: string): Promise<PendingAction[]>;
+  discardStream(station: string, options?: { partition?: number }): Promise<PendingAction[]>;
   /** Asks the browser not to evict the outbox (`navigator.storage.persist()`); resolves with its answer. */
   persist(): Promise<boolean>;
   /**
-   * The producer id new actions to `station` are sent under (each stream — server and station —
-   * has its own; it changes when the station forgot the producer or another writer used it).
+   * The producer id new actions to `station` are sent under (each stream — server, station and
+   * partition — has its own; it changes when the station forgot the producer or another writer
+   * used it). Partition 0's, unless `partition` is given.
    * Without a station: the database's own id, kept for compatibility (not a wire producer).
    */
-  producerId(station?: string): Promise<string>;
+  producerId(station?: string, partition?: number): Promise<string>;
   /**
    * A collaborative document: a `Y.Doc` bound to a doc station (`{"kind": "doc"}`), the same one
    * per station until closed. Local edits persist in IndexedDB and go through the outbox, merged

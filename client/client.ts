@@ -1,18 +1,19 @@
 // The client behind createClient(): wires the outbox, transport, sync engine and leader election,
 // relays events between tabs, and implements the calls of the public API.
 import { MAX_BATCH_MESSAGES, MAX_PRODUCE_REQUEST_BYTES } from "../shared/limits";
+import { MAX_PARTITIONS } from "../shared/partitions";
 import { isStationName } from "../shared/names";
 import { Emitter } from "./emitter";
 import { WaystationError } from "./errors";
 import type { Client } from "./client-api";
 import type { AckedEvent, BlockedStream, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./types";
 import { type ChannelMessage, Leader, syncLockName } from "./leader";
-import { appendActions } from "./outbox/append";
+import { type Appended, appendActions } from "./outbox/append";
 import { Connection } from "./outbox/connection";
 import { dropDeadLetter, listDeadLetters, retryDeadLetter } from "./outbox/dead-letters";
-import { discardStream } from "./outbox/batch";
+import { discardStreams } from "./outbox/batch";
 import { currentProducer, listPending } from "./outbox/queries";
-import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, serverRange, streamKey } from "./outbox/schema";
+import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, parseStreamKey, serverRange, streamKey } from "./outbox/schema";
 import { StationHandle } from "./station-handle";
 import { SyncEngine } from "./sync";
 import { Transport } from "./transport";
@@ -26,7 +27,7 @@ const MAX_GROUP_COMMIT = 500;
 
 interface AppendGroup {
   committing: boolean;
-  waiting: { actions: EncodedAction[]; resolve: (seqs: number[]) => void; reject: (error: unknown) => void }[];
+  waiting: { actions: EncodedAction[]; resolve: (appended: Appended[]) => void; reject: (error: unknown) => void }[];
 }
 
 export class WaystationClient implements Client {
@@ -85,7 +86,7 @@ export class WaystationClient implements Client {
         },
         rejected: (events) => {
           for (const event of events) this.emitter.emit("rejected", event);
-          this.leader.post({ t: "rejected", events: events.map(({ station, seq, deadLetterId, error }) => ({ station, seq, deadLetterId, error: plainError(error) })) });
+          this.leader.post({ t: "rejected", events: events.map(({ station, partition, seq, deadLetterId, error }) => ({ station, partition, seq, deadLetterId, error: plainError(error) })) });
         },
         changed: () => this.leaderChanged(),
       },
@@ -144,27 +145,28 @@ export class WaystationClient implements Client {
    * transaction of a station is committing, the enqueues that arrive wait and then share the next
    * one — each still resolves only once its own action is durable, in call order.
    */
-  append(station: string, actions: EncodedAction[]): Promise<number[]> {
+  append(station: string, actions: EncodedAction[]): Promise<Appended[]> {
     this.assertOpen();
     let group = this.appends.get(station);
     if (!group) this.appends.set(station, (group = { committing: false, waiting: [] }));
     const queued = group;
-    const done = new Promise<number[]>((resolve, reject) => queued.waiting.push({ actions, resolve, reject }));
+    const done = new Promise<Appended[]>((resolve, reject) => queued.waiting.push({ actions, resolve, reject }));
     if (!queued.committing) void this.commitAppends(station, queued);
     return done;
   }
 
   private async commitAppends(station: string, group: AppendGroup): Promise<void> {
     group.committing = true;
-    const ref = { stream: streamKey(this.url, station), url: this.url, station };
     while (group.waiting.length > 0) {
       const batch = group.waiting.splice(0, MAX_GROUP_COMMIT);
       const actions = batch.flatMap((w) => w.actions);
       try {
-        const seqs = await this.conn.run((db) => appendActions(db, ref, actions, Date.now()));
+        const appended = await this.conn.run((db) => appendActions(db, this.url, station, actions, Date.now()));
         let at = 0;
-        for (const w of batch) w.resolve(seqs.slice(at, (at += w.actions.length)));
-        this.noteEnqueued(ref.stream, station, actions.length);
+        for (const w of batch) w.resolve(appended.slice(at, (at += w.actions.length)));
+        const perPartition = new Map<number, number>();
+        for (const { partition } of appended) perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+        for (const [partition, count] of perPartition) this.noteEnqueued(streamKey(this.url, station, partition), station, partition, count);
       } catch (error) {
         // One transaction: nothing of the group was written, so each of its enqueues fails whole.
         for (const w of batch) w.reject(error);
@@ -176,21 +178,21 @@ export class WaystationClient implements Client {
   async pending(station?: string): Promise<PendingAction[]> {
     this.assertOpen();
     const names = station !== undefined ? [station] : await this.conn.run(async (db) => (await db.getAll("streams", serverRange(this.url))).map((r) => r.station));
-    const lists = await Promise.all(names.map((name) => this.conn.run((db) => listPending(db, streamKey(this.url, name)))));
-    return lists.flat().map((entry) => toPending(this.stationOf(entry), entry));
+    const lists = await Promise.all([...new Set(names)].map((name) => this.conn.run((db) => listPending(db, this.url, name))));
+    return lists.flat().map((entry) => toPending(this.streamOf(entry), entry));
   }
 
   async deadLetters(station?: string): Promise<DeadLetter[]> {
     this.assertOpen();
     const all = await this.conn.run((db) => listDeadLetters(db, this.url));
-    return all.filter((d) => station === undefined || this.stationOf(d) === station).map((d) => toDeadLetter(this.stationOf(d), d));
+    return all.filter((d) => station === undefined || this.streamOf(d).station === station).map((d) => toDeadLetter(this.streamOf(d), d));
   }
 
-  async retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number }> {
+  async retryDeadLetter(deadLetterId: number): Promise<{ station: string; seq: number; partition: number }> {
     this.assertOpen();
-    const retried = await this.conn.run((db) => retryDeadLetter(db, deadLetterId, Date.now()));
+    const retried = await this.conn.run((db) => retryDeadLetter(db, this.url, deadLetterId, Date.now()));
     if (!retried) throw new WaystationError("not_found", `No dead letter ${deadLetterId}`);
-    this.noteEnqueued(streamKey(this.url, retried.station), retried.station, 1, true);
+    this.noteEnqueued(streamKey(this.url, retried.station, retried.partition), retried.station, retried.partition, 1, true);
     return retried;
   }
 
@@ -205,14 +207,19 @@ export class WaystationClient implements Client {
     return this.current.blocked ?? [];
   }
 
-  async discardStream(station: string): Promise<PendingAction[]> {
+  async discardStream(station: string, options: { partition?: number } = {}): Promise<PendingAction[]> {
     this.assertOpen();
     if (!isStationName(station)) throw new WaystationError("invalid_name", `Invalid station name: ${station}`);
-    const ref = { stream: streamKey(this.url, station), url: this.url, station };
-    const entries = await this.conn.run((db) => discardStream(db, ref));
-    if (this.leader.isLeader) this.sync.forget(ref.stream);
+    const only = options.partition;
+    if (only !== undefined && !(Number.isInteger(only) && only >= 0 && only < MAX_PARTITIONS)) {
+      throw new WaystationError("invalid_request", `Not a partition: ${String(only)}`);
+    }
+    const partitions = only !== undefined ? [only] : Array.from({ length: MAX_PARTITIONS }, (_, p) => p);
+    const refs = partitions.map((partition) => ({ stream: streamKey(this.url, station, partition), url: this.url, station, partition }));
+    const entries = await this.conn.run((db) => discardStreams(db, refs));
+    if (this.leader.isLeader) for (const ref of refs) this.sync.forget(ref.stream);
     this.recount();
-    return entries.map((entry) => toPending(station, entry));
+    return entries.map((entry) => toPending(this.streamOf(entry), entry));
   }
 
   async persist(): Promise<boolean> {
@@ -221,15 +228,16 @@ export class WaystationClient implements Client {
     return (await storage.persisted?.()) || storage.persist();
   }
 
-  async producerId(station?: string): Promise<string> {
+  async producerId(station?: string, partition = 0): Promise<string> {
     if (station !== undefined) {
       if (!isStationName(station)) throw new WaystationError("invalid_name", `Invalid station name: ${station}`);
-      const ref = { stream: streamKey(this.url, station), url: this.url, station };
-      const current = await this.conn.run((db) => currentProducer(db, ref.stream));
+      if (!(Number.isInteger(partition) && partition >= 0 && partition < MAX_PARTITIONS)) throw new WaystationError("invalid_request", `Not a partition: ${partition}`);
+      const stream = streamKey(this.url, station, partition);
+      const current = await this.conn.run((db) => currentProducer(db, stream));
       if (current !== undefined) return current;
       // No action enqueued yet: make the stream now, so the answer is the producer it will use.
-      await this.conn.run((db) => appendActions(db, ref, [], Date.now()));
-      return (await this.conn.run((db) => currentProducer(db, ref.stream)))!;
+      await this.conn.run((db) => appendActions(db, this.url, station, [], Date.now(), partition));
+      return (await this.conn.run((db) => currentProducer(db, stream)))!;
     }
     return this.conn.run(async (db) => {
       const tx = db.transaction("meta", "readwrite");
@@ -271,19 +279,19 @@ export class WaystationClient implements Client {
     if (this.closed) throw new WaystationError("closed", "This client was closed");
   }
 
-  private stationOf(entry: OutboxEntry): string {
-    return entry.stream.slice(this.url.length + 1);
+  private streamOf(entry: OutboxEntry): { station: string; partition: number } {
+    return parseStreamKey(this.url, entry.stream);
   }
 
   /** Tells the syncing tab (maybe this one) of new actions; `recount` when dead letters changed too. */
-  private noteEnqueued(stream: string, station: string, count: number, recount = false): void {
+  private noteEnqueued(stream: string, station: string, partition: number, count: number, recount = false): void {
     if (this.leader.isLeader) {
-      this.sync.noteEnqueued(stream, station, count);
+      this.sync.noteEnqueued(stream, station, partition, count);
       if (recount) void this.sync.syncAll();
       else this.poke();
       return;
     }
-    this.leader.post({ t: "enqueued", stream, station, count, recount });
+    this.leader.post({ t: "enqueued", stream, station, partition, count, recount });
     const stations = { ...this.current.stations, [station]: (this.current.stations[station] ?? 0) + count };
     this.setStatus({ ...this.current, pending: this.current.pending + count, stations });
   }
@@ -339,7 +347,7 @@ export class WaystationClient implements Client {
     if (this.closed) return;
     if (this.leader.isLeader) {
       if (message.t === "enqueued") {
-        this.sync.noteEnqueued(message.stream, message.station, message.count);
+        this.sync.noteEnqueued(message.stream, message.station, message.partition, message.count);
         // A hidden syncing tab's timers are throttled (≥ 1 s, or a minute): sync from the message itself.
         if (message.recount) void this.sync.syncAll();
         else if (globalThis.document?.visibilityState === "hidden") void this.sync.syncAll(false);
@@ -358,7 +366,7 @@ export class WaystationClient implements Client {
     else if (message.t === "rejected") {
       for (const e of message.events) {
         const error = new WaystationError(e.error.code as WaystationError["code"], e.error.message, e.error.status, e.error.details);
-        const event: RejectedEvent = { station: e.station, seq: e.seq, code: e.error.code, error, deadLetterId: e.deadLetterId };
+        const event: RejectedEvent = { station: e.station, partition: e.partition, seq: e.seq, code: e.error.code, error, deadLetterId: e.deadLetterId };
         this.emitter.emit("rejected", event);
       }
     } else if (message.t === "flushed") {
@@ -380,15 +388,15 @@ function plainError(error: WaystationError) {
   return { code: error.code, message: error.message, status: error.status, details: error.details };
 }
 
-function toPending(station: string, entry: OutboxEntry): PendingAction {
-  const action: PendingAction = { station, seq: entry.seq, body: JSON.parse(entry.body), enqueuedAt: entry.enqueuedAt };
+function toPending({ station, partition }: { station: string; partition: number }, entry: OutboxEntry): PendingAction {
+  const action: PendingAction = { station, partition, seq: entry.seq, body: JSON.parse(entry.body), enqueuedAt: entry.enqueuedAt };
   if (entry.headers) action.headers = entry.headers;
   if (entry.key !== undefined) action.key = entry.key;
   if (entry.id !== undefined) action.id = entry.id;
   return action;
 }
 
-function toDeadLetter(station: string, entry: DeadEntry): DeadLetter {
+function toDeadLetter(station: { station: string; partition: number }, entry: DeadEntry): DeadLetter {
   const { code, message, status, details } = entry.error;
   const error = new WaystationError(code as WaystationError["code"], message, status, details ?? {});
   return { ...toPending(station, entry), deadLetterId: entry.deadId!, error, failedAt: entry.failedAt };

@@ -3,7 +3,8 @@
 // subscribe (credit = flow control) when it works, else long-poll fetch. The group keeps the
 // position on the server; a message whose ack is lost is handed out again (at least once).
 // Each ack or nack names the epoch its messages carried (0 when they carry none), so one that
-// arrives after the group was moved (`…/seek`) counts for nothing instead of settling a new lease.
+// arrives after the group was moved (`…/seek`) counts for nothing instead of settling a new lease,
+// and, on a partitioned station, each message's partition (client/settle-targets.ts).
 // Loaded on the first consume() only (client/consumer.ts), so producer-only apps never ship it.
 // The group must exist (only `PUT …/groups/{group}`, the manage right, creates one): a missing
 // group is reported to `onError` as `group_not_found` and retried with backoff.
@@ -15,6 +16,7 @@ import { closeNeedsFreshToken, webSocketProtocols } from "../shared/websocket-au
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
 import { randomId } from "./outbox/schema";
+import { settleTargets } from "./settle-targets";
 import type { ConsumeOptions, Consumer, MessageHandler } from "./types";
 import type { Transport } from "./transport";
 
@@ -46,9 +48,10 @@ export function runConsumer(
     });
 
   /** Acks or nacks over HTTP, a few times; then gives up and lets the leases run out. */
-  const settle = async (kind: "ack" | "nack", offsets: number[], epoch: number) => {
-    if (offsets.length === 0) return;
-    const body = JSON.stringify(kind === "ack" ? { offsets, epoch } : { offsets, delayMs: nackDelayMs, epoch });
+  const settle = async (kind: "ack" | "nack", messages: Message[], epoch: number) => {
+    if (messages.length === 0) return;
+    const targets = settleTargets(messages, epoch);
+    const body = JSON.stringify(kind === "ack" ? targets : { ...targets, delayMs: nackDelayMs });
     for (let attempt = 1; attempt <= ACK_ATTEMPTS; attempt++) {
       const outcome = await transport.send("POST", `${path}/${kind}`, body, kind === "ack" ? AckResponseSchema : NackResponseSchema);
       if (outcome.ok) return;
@@ -57,9 +60,9 @@ export function runConsumer(
     }
   };
 
-  /** Settles each epoch's offsets with one request (a batch normally holds a single epoch). */
+  /** Settles each epoch's messages with one request (a batch normally holds a single epoch). */
   const settleAll = (kind: "ack" | "nack", messages: Message[]) =>
-    Promise.all([...byEpoch(messages)].map(([epoch, offsets]) => settle(kind, offsets, epoch)));
+    Promise.all([...byEpoch(messages)].map(([epoch, group]) => settle(kind, group, epoch)));
 
   /** Runs the handler over a batch in order; which messages to ack and which to nack. */
   const handle = async (messages: Message[]) => {
@@ -131,9 +134,9 @@ export function runConsumer(
         work = work.then(async () => {
           const { acks, nacks } = await handle(parsed.output.messages);
           // On the socket when it is still open; over HTTP otherwise (acks are idempotent).
-          for (const [epoch, offsets] of byEpoch(acks)) if (!send({ type: "ack", offsets, epoch })) await settle("ack", offsets, epoch);
-          for (const [epoch, offsets] of byEpoch(nacks)) {
-            if (!send({ type: "nack", offsets, delayMs: nackDelayMs, epoch })) await settle("nack", offsets, epoch);
+          for (const [epoch, group] of byEpoch(acks)) if (!send({ type: "ack", ...settleTargets(group, epoch) })) await settle("ack", group, epoch);
+          for (const [epoch, group] of byEpoch(nacks)) {
+            if (!send({ type: "nack", ...settleTargets(group, epoch), delayMs: nackDelayMs })) await settle("nack", group, epoch);
           }
           send({ type: "credit", n: parsed.output.messages.length });
         });
@@ -180,14 +183,14 @@ export function runConsumer(
   };
 }
 
-/** Offsets by the epoch their messages carried; a message without one was handed out in epoch 0. */
-function byEpoch(messages: readonly Message[]): Map<number, number[]> {
-  const groups = new Map<number, number[]>();
+/** Messages by the epoch they carried; a message without one was handed out in epoch 0. */
+function byEpoch(messages: readonly Message[]): Map<number, Message[]> {
+  const groups = new Map<number, Message[]>();
   for (const message of messages) {
     const epoch = message.epoch ?? 0;
-    const offsets = groups.get(epoch) ?? [];
-    offsets.push(message.offset);
-    groups.set(epoch, offsets);
+    const group = groups.get(epoch) ?? [];
+    group.push(message);
+    groups.set(epoch, group);
   }
   return groups;
 }

@@ -7,8 +7,8 @@ import type { AckedEvent, Status } from "./types";
 export type ChannelMessage =
   | { t: "status"; status: Status }
   | { t: "acked"; events: AckedEvent[] }
-  | { t: "rejected"; events: { station: string; seq: number; deadLetterId: number; error: { code: string; message: string; status: number; details: Record<string, unknown> } }[] }
-  | { t: "enqueued"; stream: string; station: string; count: number; recount: boolean }
+  | { t: "rejected"; events: { station: string; partition: number; seq: number; deadLetterId: number; error: { code: string; message: string; status: number; details: Record<string, unknown> } }[] }
+  | { t: "enqueued"; stream: string; station: string; partition: number; count: number; recount: boolean }
   | { t: "recount" }
   | { t: "flush"; id: string }
   | { t: "flushed"; id: string; status: Status }

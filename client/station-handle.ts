@@ -16,13 +16,13 @@ export class StationHandle implements Station {
     prefetchSchema(client, name);
   }
 
-  async enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number }> {
+  async enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number; partition: number }> {
     const action = encodeAction(body, options);
     // Refuses at once, before anything is queued, a body the station's schema would refuse;
     // stamps one that passed with the schema version it was checked against.
     await checkBeforeEnqueue(this.client, this.name, action);
-    const [seq] = await this.client.append(this.name, [action]);
-    return { seq: seq! };
+    const [appended] = await this.client.append(this.name, [action]);
+    return { seq: appended!.seq, partition: appended!.partition };
   }
 
   pending(): Promise<PendingAction[]> {

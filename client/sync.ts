@@ -1,16 +1,19 @@
-// The sync state machine of the syncing tab: per stream, one batch in flight, read from the head
-// of the outbox, sent, and settled only by the station's rulings (stored → acked, refused → local
-// dead letter). Everything else — no answer, 401/403, 404, 413/422 at the edge, 429, 5xx, a proxy's
-// page — leaves the actions where they are, in order, retried with backoff, with the reason in
-// status.error. Nothing renumbers: seq_gap below what we sent and seq_conflict move the stream to a
-// new producer. "Online" means the last request got an answer; navigator.onLine is only a hint.
+// The sync state machine of the syncing tab: per stream (url, station, partition), one batch in
+// flight, read from the head of the outbox, sent to its partition, and settled only by the
+// station's rulings (stored → acked, refused → local dead letter). Everything else — no answer,
+// 401/403, 404, 413/422 at the edge (partition_out_of_range too), 429, 5xx, a proxy's page, an
+// `unruled` result — leaves the actions where they are, in order, retried with backoff, with the
+// reason in status.error. Nothing renumbers: seq_gap below what we sent and seq_conflict move the
+// stream to a new producer. The partition count the station answers with is noted for later
+// enqueues (outbox/append.ts adopts it). "Online" means the last request got an answer;
+// navigator.onLine is only a hint.
 import type { ErrorCode } from "../shared/errors";
-import { type ProduceResult, ProduceResponseSchema } from "../shared/messages";
+import { type ProduceResponse, type ProduceResult, ProduceResponseSchema } from "../shared/messages";
 import { backoffDelayMs, type BackoffOptions, monotonicNow } from "./backoff";
 import { entryFragment } from "./encode";
 import { WaystationError } from "./errors";
 import type { AckedEvent, BlockedStream, RejectedEvent, Status } from "./types";
-import type { StreamRef } from "./outbox/append";
+import { notePartitionCount, type StreamRef } from "./outbox/append";
 import { type Batch, type BatchLimits, moveRefused, moveToNewProducer, readBatch, type Ruling, settleBatch, wireSeq } from "./outbox/batch";
 import type { Connection } from "./outbox/connection";
 import { countDeadLetters } from "./outbox/dead-letters";
@@ -73,6 +76,8 @@ export class SyncEngine {
   private lastError: WaystationError | null = null;
   private offlineHint = false;
   private deadLetters = 0;
+  /** The partition count each station last answered with, as noted in the outbox. */
+  private readonly partitionCounts = new Map<string, number>();
   private interval?: ReturnType<typeof setInterval>;
 
   constructor(
@@ -123,8 +128,8 @@ export class SyncEngine {
         const [streams, dead] = await this.conn.run((db) => Promise.all([countPending(db, this.config.url), countDeadLetters(db, this.config.url)]));
         this.deadLetters = dead;
         this.lastError = null;
-        for (const { stream, station, pending } of streams) {
-          const state = this.stateOf(stream, station);
+        for (const { stream, station, partition, pending } of streams) {
+          const state = this.stateOf(stream, station, partition);
           state.pending = pending;
           if (pending === 0) this.clearError(state); // discarded, or drained by another tab
         }
@@ -137,8 +142,8 @@ export class SyncEngine {
   }
 
   /** An enqueue in some tab added `count` to a stream. */
-  noteEnqueued(stream: string, station: string, count: number): void {
-    this.stateOf(stream, station).pending += count;
+  noteEnqueued(stream: string, station: string, partition: number, count: number): void {
+    this.stateOf(stream, station, partition).pending += count;
     this.hooks.changed();
   }
 
@@ -163,13 +168,13 @@ export class SyncEngine {
     let errorSince = -Infinity;
     const now = monotonicNow();
     for (const state of this.streams.values()) {
-      stations[state.ref.station] = state.pending;
+      stations[state.ref.station] = (stations[state.ref.station] ?? 0) + state.pending;
       pending += state.pending;
       if (state.timer !== undefined && state.notBefore > now) retryAt = Math.min(retryAt ?? Infinity, Date.now() + Math.ceil(state.notBefore - now));
       if (!state.error) continue;
       if (state.errorSince! >= errorSince) [error, errorSince] = [state.error, state.errorSince!];
       if (state.error.code !== "network_error") {
-        blocked.push({ station: state.ref.station, pending: state.pending, error: plain(state.error), since: state.errorSince!, attempts: state.failures });
+        blocked.push({ station: state.ref.station, partition: state.ref.partition, pending: state.pending, error: plain(state.error), since: state.errorSince!, attempts: state.failures });
       }
     }
     const state: Status["state"] =
@@ -185,11 +190,11 @@ export class SyncEngine {
     return status;
   }
 
-  private stateOf(stream: string, station: string): StreamState {
+  private stateOf(stream: string, station: string, partition: number): StreamState {
     let state = this.streams.get(stream);
     if (!state) {
       state = {
-        ref: { stream, url: this.config.url, station },
+        ref: { stream, url: this.config.url, station, partition },
         pending: 0,
         again: false,
         attempt: 0,
@@ -243,7 +248,7 @@ export class SyncEngine {
       const outcome = await this.send(state.ref.station, body);
       if (!this.running) return; // closed mid-flight: the next syncing tab resends, the station rules once
       if (outcome.ok) {
-        if (await this.settle(batch, state, outcome.value.results)) continue;
+        if (await this.settle(batch, state, outcome.value)) continue;
         return;
       }
       const error = outcome.error;
@@ -253,6 +258,9 @@ export class SyncEngine {
         if (moved === true) continue;
         return this.backOff(state, moved);
       }
+      // The station has fewer partitions than this stream was numbered for (deleted and made
+      // again smaller): blocked, never dropped; new enqueues route by its count once drained.
+      if (error.code === "partition_out_of_range" && typeof error.details.partitions === "number") await this.notePartitions(state, error.details.partitions);
       // Too slow, or too large for something on the way (a proxy's body limit, answering 413):
       // smaller batches may pass where this one cannot.
       if (error.details.timedOut === true || error.status === 413) this.shrink(state, batch, body.length);
@@ -270,28 +278,47 @@ export class SyncEngine {
     }
   }
 
-  /** Applies a 200's rulings. False when the answer is not a ruling for this batch (backing off). */
-  private async settle(batch: Batch, state: StreamState, results: ProduceResult[]): Promise<boolean> {
-    // Assert before writing: one ruling per message, in order, for the wire seqs we sent.
-    const rulings = results.length === batch.entries.length && results.every((r, i) => r.seq === wireSeq(batch, batch.entries[i]!)) ? results.map(toRuling) : [];
+  /** The station's partition count, as it answered: kept for the enqueues to come, written only when it changed. */
+  private async notePartitions(state: StreamState, partitions: number): Promise<void> {
+    if (this.partitionCounts.get(state.ref.station) === partitions) return;
+    await this.conn.run((db) => notePartitionCount(db, this.config.url, state.ref.station, partitions));
+    this.partitionCounts.set(state.ref.station, partitions);
+  }
+
+  /**
+   * Applies a 200's rulings. False when the answer is not a ruling for this batch, or left part
+   * of it unruled (backing off; what was ruled is settled first).
+   */
+  private async settle(batch: Batch, state: StreamState, { results, partitions }: ProduceResponse): Promise<boolean> {
+    // Assert before writing: one ruling per message, in order, for the wire seqs we sent, made by
+    // the partition we sent them to (another partition's ruling is not this stream's).
+    const matches = (r: ProduceResult, i: number) => r.seq === wireSeq(batch, batch.entries[i]!) && (r.unruled !== undefined || r.partition === batch.partition);
+    const rulings = results.length === batch.entries.length && results.every(matches) ? results.map(toRuling) : [];
     if (rulings.length === 0 || rulings.includes(null)) {
-      this.backOff(state, new WaystationError("bad_response", "The results do not rule on the batch's seqs one by one", 200));
+      this.backOff(state, new WaystationError("bad_response", "The results do not rule on the batch's seqs one by one, in its partition", 200));
       return false;
     }
     this.answered();
-    this.ruled(state);
+    if (partitions !== undefined) await this.notePartitions(state, partitions);
+    const unruled = results.find((r) => r.unruled !== undefined)?.unruled;
+    if (!unruled) this.ruled(state);
     const settled = await this.conn.run((db) => settleBatch(db, batch, rulings as Ruling[], Date.now()));
-    if (!settled) return true; // the store changed producer under us: read again
+    if (!settled) return !unruled; // the store changed producer under us: read again
     state.pending = Math.max(0, state.pending - settled.stored.length - settled.refused.length);
-    const station = state.ref.station;
-    if (settled.stored.length > 0) this.hooks.acked(settled.stored.map(({ entry, ruling }) => ackedEvent(station, entry, ruling)));
+    const { station, partition } = state.ref;
+    if (settled.stored.length > 0) this.hooks.acked(settled.stored.map(({ entry, ruling }) => ackedEvent(station, partition, entry, ruling)));
     if (settled.refused.length > 0) {
       this.deadLetters += settled.refused.length;
-      this.hooks.rejected(settled.refused.map(({ entry, ruling, deadId }) => rejectedEvent(station, entry, ruling.error, deadId)));
+      this.hooks.rejected(settled.refused.map(({ entry, ruling, deadId }) => rejectedEvent(station, partition, entry, ruling.error, deadId)));
     }
     for (const { entry, ruling } of settled.unmoved) state.unmoved.set(entry.seq, { entry, error: ruling.error });
     if (settled.unmoved.length > 0) this.noteStorageFull(state);
     this.hooks.changed();
+    if (unruled) {
+      // Nothing was decided about these: they wait at the head of the stream and go again, same seqs.
+      this.backOff(state, new WaystationError(unruled.code as ErrorCode, unruled.message, 503, { unruled: true }));
+      return false;
+    }
     return true;
   }
 
@@ -308,7 +335,7 @@ export class SyncEngine {
     state.unmoved.clear();
     const events: RejectedEvent[] = [];
     waiting.forEach(({ entry, error }, i) => {
-      if (ids[i] !== null) events.push(rejectedEvent(state.ref.station, entry, error, ids[i]!));
+      if (ids[i] !== null) events.push(rejectedEvent(state.ref.station, state.ref.partition, entry, error, ids[i]!));
     });
     state.pending = Math.max(0, state.pending - waiting.length);
     this.deadLetters += events.length;
@@ -407,14 +434,18 @@ export class SyncEngine {
   }
 }
 
-/** The request body: one producer epoch, its wire seqs, each message with its action id. */
+/**
+ * The request body: one producer epoch, its wire seqs, each message with its action id, and the
+ * partition, always named: the stream was numbered for it, whatever the station's count is now.
+ */
 function produceBody(batch: Batch): string {
   const messages = batch.entries.map((e) => `{"seq":${wireSeq(batch, e)},${entryFragment(e)}}`);
-  return `{"producer":${JSON.stringify(batch.epoch.producer)},"messages":[${messages.join(",")}]}`;
+  return `{"producer":${JSON.stringify(batch.epoch.producer)},"partition":${batch.partition},"messages":[${messages.join(",")}]}`;
 }
 
-/** One result as a ruling: refused, or stored (an offset, the station's DLS, or a duplicate). Null: not a ruling. */
+/** One result as a ruling: unruled, refused, or stored (an offset, the station's DLS, or a duplicate). Null: not a ruling. */
 function toRuling(result: ProduceResult): Ruling | null {
+  if (result.unruled) return { kind: "unruled" };
   if (result.refused) {
     const { code, message, ...details } = result.refused;
     const status = REFUSAL_STATUS[code] ?? 422;
@@ -426,15 +457,15 @@ function toRuling(result: ProduceResult): Ruling | null {
   return null;
 }
 
-function ackedEvent(station: string, entry: OutboxEntry, ruling: Extract<Ruling, { kind: "stored" }>): AckedEvent {
-  const event: AckedEvent = { station, seq: entry.seq, offset: ruling.offset, duplicate: ruling.duplicate };
+function ackedEvent(station: string, partition: number, entry: OutboxEntry, ruling: Extract<Ruling, { kind: "stored" }>): AckedEvent {
+  const event: AckedEvent = { station, partition, seq: entry.seq, offset: ruling.offset, duplicate: ruling.duplicate };
   if (ruling.deadLettered) event.deadLettered = true;
   return event;
 }
 
-function rejectedEvent(station: string, entry: OutboxEntry, error: DeadEntry["error"], deadLetterId: number): RejectedEvent {
+function rejectedEvent(station: string, partition: number, entry: OutboxEntry, error: DeadEntry["error"], deadLetterId: number): RejectedEvent {
   const typed = new WaystationError(error.code as ErrorCode, error.message, error.status, error.details ?? {});
-  return { station, seq: entry.seq, code: error.code, error: typed, deadLetterId };
+  return { station, partition, seq: entry.seq, code: error.code, error: typed, deadLetterId };
 }
 
 function plain(error: WaystationError): { code: string; message: string; status: number } {

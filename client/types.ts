@@ -56,15 +56,18 @@ export interface ClientOptions {
 export interface Station {
   readonly name: string;
   /**
-   * Commits the action to IndexedDB (durability `strict`) with its seq, in one transaction,
-   * and resolves with the seq (fixed for life: nothing renumbers it). Rejects with a
+   * Commits the action to IndexedDB (durability `strict`) with its partition and seq, in one
+   * transaction, and resolves with them (fixed for life: nothing renumbers it). The partition comes
+   * from `key` (else from an id of this client's own for the station) over the partition count the
+   * outbox knows for the station (1 until the station said otherwise); seqs count per partition, so
+   * an action is named by (station, partition, seq). Rejects with a
    * {@link WaystationError}: `invalid_request` (body not JSON or holding NaN/Infinity, bad
    * headers/key/id), `message_too_large` (a body over 1,900,000 bytes, more than any station
    * takes), `quota_exceeded` (storage full; nothing was written),
    * `schema_violation` (the body fails the station's schema, checked here against a copy cached in
    * IndexedDB, so also offline; `details.local` is true, `details.violations` says where).
    */
-  enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number }>;
+  enqueue(body: unknown, options?: EnqueueOptions): Promise<{ seq: number; partition: number }>;
   /** This station's actions not yet acknowledged, in seq order. */
   pending(): Promise<PendingAction[]>;
   /** This station's local dead letters. */
@@ -94,7 +97,7 @@ export interface Station {
 export interface EnqueueOptions {
   /** String headers, stored with the message (64 at most, 16 KiB in all). */
   headers?: Record<string, string>;
-  /** Ordering/partition key, opaque to the station. */
+  /** Ordering/partition key, opaque to the station: actions of one key go to one partition, in order. */
   key?: string;
   /**
    * Your own id for the action, stored with the message. Without one the SDK makes a random
@@ -127,8 +130,10 @@ export interface ClientEvents {
 /** @example client.on("acked", ({ station, seq, offset }) => markDone(station, seq, offset)) */
 export interface AckedEvent {
   station: string;
+  /** The partition the action went to (0 on an unpartitioned station); with `seq`, it names the action. */
+  partition: number;
   seq: number;
-  /** The message's offset in the station; `null` only for an old duplicate trimmed by retention,
+  /** The message's offset in its partition; `null` only for an old duplicate trimmed by retention,
    *  or one the station holds in its dead-letter station (`deadLettered`: delivered, not refused). */
   offset: number | null;
   /** The station had already stored it: an earlier answer was lost. Still acknowledged once. */
@@ -139,6 +144,7 @@ export interface AckedEvent {
 /** @example client.on("rejected", ({ code, deadLetterId }) => code === "schema_violation" && client.dropDeadLetter(deadLetterId)) */
 export interface RejectedEvent {
   station: string;
+  partition: number;
   seq: number;
   code: string;
   error: WaystationError;
@@ -175,6 +181,8 @@ export interface Status {
 /** @example client.status.blocked?.forEach((b) => console.warn(b.station, b.error.code, b.attempts)) */
 export interface BlockedStream {
   station: string;
+  /** The stream's partition: each partition of a station has its own stream. */
+  partition: number;
   /** Actions waiting in this stream. */
   pending: number;
   error: { code: string; message: string; status: number };
@@ -187,6 +195,7 @@ export interface BlockedStream {
 /** @example for (const a of await todos.pending()) render(a.seq, a.body) */
 export interface PendingAction {
   station: string;
+  partition: number;
   seq: number;
   body: unknown;
   headers?: Record<string, string>;

@@ -345,7 +345,8 @@ export class WaystationDoc extends Y.Doc {
     const limit = this.actionBytes();
     const actions = this.actionsFor(records.map((r) => r.update), limit);
     if (actions === null) return; // a value was removed (see dropUnsendable): its record comes next
-    if (actions.length > 0) for (const seq of await this.client.append(this.station, actions)) this.limitOfSeq.set(seq, limit);
+    // A doc station has one partition: its seqs alone name its actions.
+    if (actions.length > 0) for (const { seq } of await this.client.append(this.station, actions)) this.limitOfSeq.set(seq, limit);
     await store.dropPending(db, records.map((r) => r.id!));
     await this.refreshCounts();
   }

@@ -1,33 +1,68 @@
-// Enqueue: one action, or several, committed with its seq in ONE strict transaction. The seq
-// counter lives in the same transaction as the entry, so tabs enqueueing at once get one
-// gapless order, and a failure (quota) leaves neither the entry nor a consumed seq behind.
+// Enqueue: one action, or several, committed with its partition and seq in ONE strict
+// transaction. The seq counters and the station's partition count live in the same transaction
+// as the entries, so tabs enqueueing at once get one gapless order per stream, and a failure
+// (quota) leaves neither an entry nor a consumed seq behind.
 import type { IDBPObjectStore } from "idb";
+import { partitionFor } from "../../shared/partitions";
 import { entryBytes, type EncodedAction } from "../encode";
-import { freshEpoch, type OutboxEntry, type OutboxSchema, randomId, streamRange, type StreamRecord } from "./schema";
+import {
+  freshEpoch,
+  type OutboxDB,
+  type OutboxEntry,
+  type OutboxSchema,
+  partitionStreamsRange,
+  randomId,
+  type StationRecord,
+  stationKey,
+  streamKey,
+  streamRange,
+  type StreamRecord,
+} from "./schema";
 
 export interface StreamRef {
   stream: string;
   url: string;
   station: string;
+  partition: number;
 }
 
-type Store<Name extends "streams" | "outbox"> = IDBPObjectStore<OutboxSchema, ("streams" | "outbox" | "dead")[], Name, "readwrite" | "readonly">;
+/** Where an enqueued action went: its partition, and its seq in that partition's stream. */
+export interface Appended {
+  seq: number;
+  partition: number;
+}
 
-/** Appends the actions in order; resolves with their seqs once the transaction committed. */
-export async function appendActions(db: import("./schema").OutboxDB, ref: StreamRef, actions: readonly EncodedAction[], now: number): Promise<number[]> {
-  const tx = db.transaction(["streams", "outbox"], "readwrite", { durability: "strict" });
+type Store<Name extends "streams" | "outbox" | "stations"> = IDBPObjectStore<OutboxSchema, ("streams" | "outbox" | "dead" | "stations")[], Name, "readwrite" | "readonly">;
+
+/**
+ * Appends the actions in order, each to the stream of its partition (by its key, else the
+ * station's origin id, over the count the outbox knows); resolves once the transaction committed.
+ * `partition` pins them all to one partition (a stream made before anything is enqueued).
+ */
+export async function appendActions(db: OutboxDB, url: string, station: string, actions: readonly EncodedAction[], now: number, partition?: number): Promise<Appended[]> {
+  const tx = db.transaction(["stations", "streams", "outbox"], "readwrite", { durability: "strict" });
   const streams = tx.objectStore("streams");
   const outbox = tx.objectStore("outbox");
   const writes: Promise<unknown>[] = [tx.done];
-  const seqs: number[] = [];
+  const appended: Appended[] = [];
   try {
-    const record = await loadStream(streams, outbox, ref);
+    const routing = await loadRouting(tx.objectStore("stations"), outbox, url, station);
+    if (routing.changed) writes.push(tx.objectStore("stations").put(routing.record));
+    const records = new Map<number, StreamRecord>();
+    const recordOf = async (p: number) => {
+      let record = records.get(p);
+      if (!record) records.set(p, (record = await loadStream(streams, outbox, { stream: streamKey(url, station, p), url, station, partition: p })));
+      return record;
+    };
+    if (partition !== undefined) await recordOf(partition);
     for (const action of actions) {
+      const p = partition ?? partitionFor(action.key, routing.record.origin, routing.record.partitions) ?? 0;
+      const record = await recordOf(p);
       const seq = record.nextSeq++;
-      seqs.push(seq);
-      writes.push(outbox.add(newEntry(ref.stream, seq, action, now)));
+      appended.push({ seq, partition: p });
+      writes.push(outbox.add(newEntry(record.stream, seq, action, now)));
     }
-    writes.push(streams.put(record));
+    for (const record of records.values()) writes.push(streams.put(record));
   } catch (error) {
     // A synchronous throw (e.g. DataCloneError) must not leave a half-done transaction to commit.
     abortQuietly(tx);
@@ -35,7 +70,36 @@ export async function appendActions(db: import("./schema").OutboxDB, ref: Stream
     throw error;
   }
   await settleAll(writes);
-  return seqs;
+  return appended;
+}
+
+/**
+ * The station's routing record, made on first use (count 1, a fresh origin id). A count the
+ * station answered is adopted here, for this and later enqueues, only when none of the station's
+ * actions is pending: queued actions keep their partition, and new ones of the same key (or
+ * keyless ones) could otherwise overtake them in another partition.
+ */
+async function loadRouting(stations: Store<"stations">, outbox: Store<"outbox">, url: string, station: string): Promise<{ record: StationRecord; changed: boolean }> {
+  const existing = await stations.get(stationKey(url, station));
+  if (!existing) return { record: { key: stationKey(url, station), url, station, partitions: 1, origin: randomId() }, changed: true };
+  if (existing.seen === undefined || existing.seen === existing.partitions) return { record: existing, changed: false };
+  const [first, others] = await Promise.all([outbox.count(streamRange(streamKey(url, station))), outbox.count(partitionStreamsRange(url, station))]);
+  if (first + others > 0) return { record: existing, changed: false };
+  const { seen, ...adopted } = existing;
+  return { record: { ...adopted, partitions: seen }, changed: true };
+}
+
+/** Notes the partition count the station answered with; a change is adopted by a later enqueue (see loadRouting). */
+export async function notePartitionCount(db: OutboxDB, url: string, station: string, partitions: number): Promise<void> {
+  const tx = db.transaction("stations", "readwrite", { durability: "strict" });
+  const existing = await tx.store.get(stationKey(url, station));
+  const writes: Promise<unknown>[] = [tx.done];
+  if (!existing) writes.push(tx.store.put({ key: stationKey(url, station), url, station, partitions: 1, origin: randomId(), ...(partitions === 1 ? {} : { seen: partitions }) }));
+  else if ((existing.seen ?? existing.partitions) !== partitions) {
+    const { seen: _seen, ...rest } = existing;
+    writes.push(tx.store.put(partitions === existing.partitions ? rest : { ...rest, seen: partitions }));
+  }
+  await settleAll(writes);
 }
 
 /**
@@ -63,11 +127,13 @@ export function newEntry(stream: string, seq: number, action: Omit<EncodedAction
  * never a seq reused, never entries hidden behind a count of 0. The caller puts it back.
  */
 export async function loadStream(streams: Store<"streams">, outbox: Store<"outbox">, ref: StreamRef): Promise<StreamRecord> {
-  const record = await streams.get(ref.stream);
-  if (record) return record;
+  const existing = await streams.get(ref.stream);
+  if (existing) return existing;
   const [first, last] = await Promise.all([outbox.openCursor(streamRange(ref.stream)), outbox.openCursor(streamRange(ref.stream), "prev")]);
   const nextSeq = last ? last.value.seq + 1 : 1;
-  return { ...ref, nextSeq, epochs: [freshEpoch(first ? first.value.seq : nextSeq)] };
+  const record: StreamRecord = { stream: ref.stream, url: ref.url, station: ref.station, nextSeq, epochs: [freshEpoch(first ? first.value.seq : nextSeq)] };
+  if (ref.partition !== 0) record.partition = ref.partition;
+  return record;
 }
 
 /**

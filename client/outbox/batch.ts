@@ -7,6 +7,8 @@ import { type DeadEntry, epochOf, freshEpoch, type OutboxDB, type OutboxEntry, t
 
 export interface Batch {
   stream: string;
+  /** The partition the whole batch is sent to (the request's `partition`). */
+  partition: number;
   /** The epoch every entry of the batch is sent under: wire seq = entry.seq − epoch.base. */
   epoch: ProducerEpoch;
   entries: OutboxEntry[];
@@ -67,7 +69,7 @@ export async function readBatch(db: OutboxDB, ref: StreamRef, limits: BatchLimit
   }
 
   function finish(): Batch | null {
-    return entries.length > 0 ? { stream: ref.stream, epoch: epoch!, entries } : null;
+    return entries.length > 0 ? { stream: ref.stream, partition: ref.partition, epoch: epoch!, entries } : null;
   }
 
   async function repairAndRetry(): Promise<Batch | null> {
@@ -90,7 +92,9 @@ export async function repairStream(db: OutboxDB, ref: StreamRef): Promise<void> 
 /** One result of a batch, as the sync engine read the station's ruling. */
 export type Ruling =
   | { kind: "stored"; offset: number | null; duplicate: boolean; deadLettered: boolean }
-  | { kind: "refused"; duplicate: boolean; error: DeadEntry["error"] };
+  | { kind: "refused"; duplicate: boolean; error: DeadEntry["error"] }
+  /** Not a ruling: the station never reached the message's partition; it stays pending, to be sent again with its seq. */
+  | { kind: "unruled" };
 
 export interface Settled {
   /** Entries this call removed as stored (an entry another tab settled first is left out). */
@@ -147,7 +151,7 @@ async function settleOnce(db: OutboxDB, batch: Batch, rulings: Ruling[], now: nu
     batch.entries.forEach((entry, i) => {
       const ruling = rulings[i]!;
       // Settled by another tab already (no Web Locks), or a different action now: not ours to touch.
-      if (!current[i] || !sameAction(current[i]!, entry)) return;
+      if (!current[i] || !sameAction(current[i]!, entry) || ruling.kind === "unruled") return;
       if (ruling.kind === "stored") {
         writes.push(outbox.delete([entry.stream, entry.seq]));
         settled.stored.push({ entry, ruling });
@@ -211,19 +215,26 @@ export async function moveToNewProducer(db: OutboxDB, stream: string, expected: 
 }
 
 /**
- * The app gives up on a stream's pending actions (see `client.discardStream`): they are deleted
- * and returned, and the next enqueue starts a new producer (the station never ruled on the
- * discarded seqs, so the old producer would answer seq_gap).
+ * The app gives up on streams' pending actions (see `client.discardStream`): they are deleted
+ * and returned, and each stream's next enqueue starts a new producer (the station never ruled on
+ * the discarded seqs, so the old producer would answer seq_gap). One transaction for all of them.
  */
-export async function discardStream(db: OutboxDB, ref: StreamRef): Promise<OutboxEntry[]> {
+export async function discardStreams(db: OutboxDB, refs: readonly StreamRef[]): Promise<OutboxEntry[]> {
   const tx = db.transaction(["streams", "outbox"], "readwrite", { durability: "strict" });
   const streams = tx.objectStore("streams");
   const outbox = tx.objectStore("outbox");
-  const record = await loadStream(streams, outbox, ref);
-  const entries = await outbox.getAll(streamRange(ref.stream));
-  record.epochs = [freshEpoch(record.nextSeq)];
-  await settleAll([outbox.delete(streamRange(ref.stream)), streams.put(record), tx.done]);
-  return entries;
+  const writes: Promise<unknown>[] = [tx.done];
+  const discarded: OutboxEntry[] = [];
+  for (const ref of refs) {
+    const entries = await outbox.getAll(streamRange(ref.stream));
+    if (entries.length === 0) continue;
+    const record = await loadStream(streams, outbox, ref);
+    record.epochs = [freshEpoch(record.nextSeq)];
+    discarded.push(...entries);
+    writes.push(outbox.delete(streamRange(ref.stream)), streams.put(record));
+  }
+  await settleAll(writes);
+  return discarded;
 }
 
 function sameAction(a: OutboxEntry, b: OutboxEntry): boolean {

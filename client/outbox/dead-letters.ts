@@ -3,7 +3,7 @@
 // action with a new seq, in the same transaction) or drops it. Counts never load bodies.
 import { entryBytes } from "../encode";
 import { loadStream, settleAll } from "./append";
-import { type DeadEntry, type OutboxDB, randomId, serverRange } from "./schema";
+import { type DeadEntry, type OutboxDB, parseStreamKey, randomId, serverRange } from "./schema";
 
 export function listDeadLetters(db: OutboxDB, url: string): Promise<DeadEntry[]> {
   return db.getAllFromIndex("dead", "stream", serverRange(url));
@@ -14,8 +14,11 @@ export function countDeadLetters(db: OutboxDB, url: string): Promise<number> {
   return db.countFromIndex("dead", "stream", serverRange(url));
 }
 
-/** Enqueues the dead letter again as a new action; resolves with its new seq, or null if it is gone. */
-export async function retryDeadLetter(db: OutboxDB, deadId: number, now: number): Promise<{ station: string; seq: number } | null> {
+/**
+ * Enqueues the dead letter again as a new action at the end of its own stream (same partition);
+ * resolves with its new seq, or null if it is gone.
+ */
+export async function retryDeadLetter(db: OutboxDB, url: string, deadId: number, now: number): Promise<{ station: string; seq: number; partition: number } | null> {
   const tx = db.transaction(["streams", "outbox", "dead"], "readwrite", { durability: "strict" });
   const dead = await tx.objectStore("dead").get(deadId);
   if (!dead) {
@@ -23,9 +26,8 @@ export async function retryDeadLetter(db: OutboxDB, deadId: number, now: number)
     return null;
   }
   const { deadId: _id, error: _error, failedAt: _failedAt, ...entry } = dead;
-  const station = dead.stream.slice(dead.stream.indexOf(" ") + 1);
-  const url = dead.stream.slice(0, dead.stream.indexOf(" "));
-  const record = await loadStream(tx.objectStore("streams"), tx.objectStore("outbox"), { stream: dead.stream, url, station });
+  const { station, partition } = parseStreamKey(url, dead.stream);
+  const record = await loadStream(tx.objectStore("streams"), tx.objectStore("outbox"), { stream: dead.stream, url, station, partition });
   const seq = record.nextSeq++;
   // A new action for the station (the refused seq stays ruled): a new action id, unless the app gave its own.
   if (entry.id === undefined) entry.actionId = randomId();
@@ -36,7 +38,7 @@ export async function retryDeadLetter(db: OutboxDB, deadId: number, now: number)
     tx.objectStore("streams").put(record),
     tx.done,
   ]);
-  return { station: record.station, seq };
+  return { station: record.station, seq, partition };
 }
 
 export async function dropDeadLetter(db: OutboxDB, deadId: number): Promise<void> {

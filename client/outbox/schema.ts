@@ -1,14 +1,16 @@
 // The outbox database: its idb DBSchema, record types and upgrade. One database per origin (per
-// `dbName`); each stream (server url, station) has its own producer ids, so no two streams ever
-// share a (producer, seq) space, and an action's wire seq is fixed for life.
+// `dbName`); each stream (server url, station, partition) has its own producer ids, so no two
+// streams ever share a (producer, seq) space, and an action's wire seq is fixed for life.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
 
 /**
  * History:
  *   1 — one producer per database (`meta.producer`), streams renumbered by `shift`.
  *   2 — producer epochs per stream (`epochs`), an action id per entry, dead letters indexed by stream.
+ *   3 — a stream per partition (`${url} ${station}#P`; partition 0 keeps the key of version 2), and
+ *       a `stations` store: the partition count new enqueues route by, and the keyless origin id.
  */
-export const OUTBOX_VERSION = 2;
+export const OUTBOX_VERSION = 3;
 
 /**
  * A producer a stream sends under, from local seq `fromSeq` on (up to the next epoch's
@@ -21,12 +23,14 @@ export interface ProducerEpoch {
   base: number;
 }
 
-/** One (server url, station) the app enqueued to: its next local seq and its producer epochs. */
+/** One (server url, station, partition) the app enqueued to: its next local seq and its producer epochs. */
 export interface StreamRecord {
-  /** `${url} ${station}`: the key of the stream and the first part of its entries' keys. */
+  /** streamKey(url, station, partition): the key of the stream and the first part of its entries' keys. */
   stream: string;
   url: string;
   station: string;
+  /** The partition every entry of the stream is sent to; absent (0) on records of version 2. */
+  partition?: number;
   /** The local seq the next enqueue gets. */
   nextSeq: number;
   /** Sorted by `fromSeq`; at least one. */
@@ -63,10 +67,30 @@ export interface DeadEntry extends OutboxEntry {
   failedAt: number;
 }
 
+/**
+ * What the outbox knows of a station's partitions. An action's partition is chosen at enqueue
+ * from `partitions` and kept for life; a count the station answered (`seen`) is adopted for new
+ * enqueues only once the station has no pending action, so one client's actions of a key (and its
+ * keyless actions) never run in two partitions at once.
+ */
+export interface StationRecord {
+  /** stationKey(url, station). */
+  key: string;
+  url: string;
+  station: string;
+  /** The count new enqueues route by (1 until a station said otherwise). */
+  partitions: number;
+  /** The count the station last answered with, when it differs from `partitions`. */
+  seen?: number;
+  /** Routes this client's keyless actions (partitionFor's producer): one partition, so they keep their order. */
+  origin: string;
+}
+
 export interface OutboxSchema extends DBSchema {
   /** Version 1 kept the one producer id of the database under `producer`; read by the upgrade only. */
   meta: { key: string; value: string };
   streams: { key: string; value: StreamRecord };
+  stations: { key: string; value: StationRecord };
   outbox: { key: [string, number]; value: OutboxEntry };
   dead: { key: number; value: DeadEntry; indexes: { stream: string } };
 }
@@ -98,6 +122,8 @@ export function upgradeOutbox(db: OutboxDB, oldVersion: number, tx: UpgradeTx): 
     tx.objectStore("dead").createIndex("stream", "stream");
     if (oldVersion >= 1) void upgradeStreamsFromV1(tx);
   }
+  // Streams of version 2 are partition 0 under their old key: they sync on as they were.
+  if (oldVersion < 3) db.createObjectStore("stations", { keyPath: "key" });
 }
 
 /**
@@ -142,8 +168,31 @@ export function sameEpoch(a: ProducerEpoch, b: ProducerEpoch): boolean {
   return a.producer === b.producer && a.fromSeq === b.fromSeq && a.base === b.base;
 }
 
-export function streamKey(url: string, station: string): string {
+/**
+ * A stream's key: `${url} ${station}` for partition 0 (as version 2 named every stream), then
+ * `${url} ${station}#P`. A station name holds no "#", so the key reads back unambiguously.
+ */
+export function streamKey(url: string, station: string, partition = 0): string {
+  return partition === 0 ? `${url} ${station}` : `${url} ${station}#${partition}`;
+}
+
+/** The station and partition of a stream key of server `url`. */
+export function parseStreamKey(url: string, stream: string): { station: string; partition: number } {
+  const rest = stream.slice(url.length + 1);
+  const hash = rest.indexOf("#");
+  return hash < 0 ? { station: rest, partition: 0 } : { station: rest.slice(0, hash), partition: Number(rest.slice(hash + 1)) };
+}
+
+export function stationKey(url: string, station: string): string {
   return `${url} ${station}`;
+}
+
+/**
+ * The outbox keys of every partition stream of a station above 0 (`${url} ${station}#…`): "#" is
+ * below every character a station name may hold, so no other station's stream falls in between.
+ */
+export function partitionStreamsRange(url: string, station: string): IDBKeyRange {
+  return IDBKeyRange.bound([`${url} ${station}#`, 0], [`${url} ${station}$`, 0], false, true);
 }
 
 /** All entries of a stream, in seq order. */

@@ -105,10 +105,10 @@ export function startServerConsumer(
     };
     const consumed: ConsumedMessage = {
       ...message,
-      ack: once(() => verdicts.ack(message.offset, epoch)),
-      nack: once((delayMs?: number) => verdicts.nack(message.offset, delayMs ?? nackDelayMs, epoch)),
-      deadLetter: once((reason: string) => verdicts.deadLetter(message.offset, reason, epoch)),
-      working: async () => (settled ? false : verdicts.extend(message.offset, epoch)),
+      ack: once(() => verdicts.ack(message, epoch)),
+      nack: once((delayMs?: number) => verdicts.nack(message, delayMs ?? nackDelayMs, epoch)),
+      deadLetter: once((reason: string) => verdicts.deadLetter(message, reason, epoch)),
+      working: async () => (settled ? false : verdicts.extend(message, epoch)),
     };
     const task = (async () => {
       try {
@@ -247,7 +247,7 @@ export function startServerConsumer(
   const done = (async () => {
     await run().catch((error) => report(error instanceof WaystationError ? error : new WaystationError("internal", String(error))));
     // Leased but never started: back in line at once for other members of the group.
-    const unstarted = waiting.splice(0).map((m) => m.offset);
+    const unstarted = waiting.splice(0).map(({ partition, offset }) => ({ partition, offset }));
     await Promise.all([verdicts.nackMany(unstarted, 0), ...running]);
     while (running.size > 0) await Promise.all(running);
     await verdicts.settled();

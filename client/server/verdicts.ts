@@ -2,23 +2,31 @@
 // it grants: on the subscribe socket while one is open (each frame carries a `ref`, answered by
 // the server with the same `ref`), over HTTP otherwise or when the socket closes before the
 // answer (each verdict is idempotent on the station, so sending it twice does no harm). Acks
-// and nacks made in the same tick go out as one frame or request.
+// and nacks made in the same tick go out as one frame or request. Messages are named by offsets
+// while all are partition 0's, else by `{partition, offset, epoch}` (client/settle-targets.ts).
 import * as v from "valibot";
 import { AckResponseSchema, type ClientFrame, DeadLetterResponseSchema, ExtendResponseSchema, NackResponseSchema, type ServerFrame } from "../../shared/groups";
 import { MAX_ACK_OFFSETS } from "../../shared/limits";
 import { backoffDelayMs } from "../backoff";
 import { WaystationError } from "../errors";
+import { settleTargets } from "../settle-targets";
 import type { Transport } from "../transport";
 import { sleep } from "./ids";
 
+/** A message a verdict is about: its partition and its offset there. */
+export interface Target {
+  partition: number;
+  offset: number;
+}
+
 export interface Verdicts {
   /** `epoch`: what the message carried (after a seek); a verdict on a lease the move dropped then counts for nothing. */
-  ack(offset: number, epoch?: number): Promise<void>;
-  nack(offset: number, delayMs: number, epoch?: number): Promise<void>;
-  nackMany(offsets: number[], delayMs: number): Promise<void>;
+  ack(target: Target, epoch?: number): Promise<void>;
+  nack(target: Target, delayMs: number, epoch?: number): Promise<void>;
+  nackMany(targets: Target[], delayMs: number): Promise<void>;
   /** True when the lease was extended; false when it was already lost. */
-  extend(offset: number, epoch?: number): Promise<boolean>;
-  deadLetter(offset: number, reason: string, epoch?: number): Promise<void>;
+  extend(target: Target, epoch?: number): Promise<boolean>;
+  deadLetter(target: Target, reason: string, epoch?: number): Promise<void>;
   /** `n` slots freed: grants that much credit on the socket. */
   freed(n: number): void;
   /** A new socket is about to open with credit for every free slot: forget credit not yet sent. */
@@ -44,8 +52,8 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
   const waitingAnswers = new Map<string, (answer: Answer | null) => void>();
   const inFlight = new Set<Promise<unknown>>();
   /** Waiting to go out, by epoch (acks) and by delay and epoch (nacks): one frame or request each. */
-  const acks = new Map<number | undefined, Array<{ offset: number; done: () => void }>>();
-  const nacks = new Map<string, { delayMs: number; epoch?: number; list: Array<{ offset: number; done: () => void }> }>();
+  const acks = new Map<number | undefined, Array<{ target: Target; done: () => void }>>();
+  const nacks = new Map<string, { delayMs: number; epoch?: number; list: Array<{ target: Target; done: () => void }> }>();
   let credit = 0;
   let flushQueued = false;
 
@@ -117,14 +125,14 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
     for (const [epoch, list] of acks) {
       acks.delete(epoch);
       for (const part of chunks(list)) {
-        const body = withEpoch({ offsets: part.map((a) => a.offset) }, epoch);
+        const body = settleTargets(part.map((a) => a.target), epoch);
         void track(decide({ type: "ack", ...body }, "ack", body, AckResponseSchema).then(() => part.forEach((a) => a.done())));
       }
     }
     for (const [key, { delayMs, epoch, list }] of nacks) {
       nacks.delete(key);
       for (const part of chunks(list)) {
-        const body = withEpoch({ offsets: part.map((n) => n.offset), delayMs }, epoch);
+        const body = { ...settleTargets(part.map((n) => n.target), epoch), delayMs };
         void track(decide({ type: "nack", ...body }, "nack", body, NackResponseSchema).then(() => part.forEach((n) => n.done())));
       }
     }
@@ -137,35 +145,35 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
   };
 
   return {
-    ack: (offset, epoch) =>
+    ack: (target, epoch) =>
       track(
         new Promise<void>((done) => {
           const list = acks.get(epoch) ?? [];
-          list.push({ offset, done });
+          list.push({ target, done });
           acks.set(epoch, list);
           queueFlush();
         }),
       ),
-    nack: (offset, delayMs, epoch) =>
+    nack: (target, delayMs, epoch) =>
       track(
         new Promise<void>((done) => {
           const key = `${delayMs}:${epoch ?? ""}`;
           const entry = nacks.get(key) ?? { delayMs, epoch, list: [] };
-          entry.list.push({ offset, done });
+          entry.list.push({ target, done });
           nacks.set(key, entry);
           queueFlush();
         }),
       ),
-    async nackMany(offsets, delayMs) {
-      for (const part of chunks(offsets)) await track(overHttp("nack", { offsets: part, delayMs }, NackResponseSchema));
+    async nackMany(targets, delayMs) {
+      for (const part of chunks(targets)) await track(overHttp("nack", { ...settleTargets(part), delayMs }, NackResponseSchema));
     },
-    async extend(offset, epoch) {
-      const body = withEpoch({ offsets: [offset] }, epoch);
+    async extend(target, epoch) {
+      const body = settleTargets([target], epoch);
       const answer = await track(decide({ type: "extend", ...body }, "extend", { consumer, ...body }, ExtendResponseSchema));
       return (answer?.extended ?? 0) > 0;
     },
-    async deadLetter(offset, reason, epoch) {
-      const body = withEpoch({ offsets: [offset], reason }, epoch);
+    async deadLetter(target, reason, epoch) {
+      const body = { ...settleTargets([target], epoch), reason };
       await track(decide({ type: "dead-letter", ...body }, "dead-letter", body, DeadLetterResponseSchema));
     },
     freed(n) {
@@ -196,10 +204,6 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
   };
-}
-
-function withEpoch<T extends object>(body: T, epoch: number | undefined): T & { epoch?: number } {
-  return epoch === undefined ? body : { ...body, epoch };
 }
 
 function chunks<T>(list: readonly T[]): T[][] {

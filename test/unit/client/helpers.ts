@@ -22,11 +22,15 @@ export type Fault =
   /** Something in front of the station answers instead: no protocol header (an HTML page by default). */
   | { kind: "foreign"; status: number; body?: string; contentType?: string }
   /** Runs `run` (e.g. resets the station), then the request goes on. */
-  | { kind: "run"; run: () => void };
+  | { kind: "run"; run: () => void }
+  /** The station rules the messages before index `from` and answers the rest `unruled` (their partition was not reached). */
+  | { kind: "unruled"; from: number };
 
 export interface ProduceRequestSeen {
   station: string;
   producer: string;
+  /** The partition the batch named (undefined: none). */
+  partition: number | undefined;
   seqs: number[];
   bodies: unknown[];
   ids: (string | undefined)[];
@@ -55,10 +59,11 @@ export function startStationServer() {
   };
   const produce = async ({ request, params }: { request: Request; params: Record<string, unknown> }) => {
     const name = String(params.station);
-    const body = (await request.json()) as { producer: string; messages: { seq: number; body: unknown; id?: string }[] };
+    const body = (await request.json()) as { producer: string; partition?: number; messages: { seq: number; body: unknown; id?: string }[] };
     requests.push({
       station: name,
       producer: body.producer,
+      partition: body.partition,
       seqs: body.messages.map((m) => m.seq),
       bodies: body.messages.map((m) => m.body),
       ids: body.messages.map((m) => m.id),
@@ -80,7 +85,7 @@ export function startStationServer() {
       if (fault?.kind === "foreign") return foreign(fault.status, fault.body, fault.contentType);
       const refused = state.refuse(name, body);
       if (refused) return refused;
-      const [status, answer] = station(name).produce(body);
+      const [status, answer] = station(name).produce(body, fault?.kind === "unruled" ? fault.from : Infinity);
       if (fault?.kind === "lose-response") return HttpResponse.error();
       return json(status, answer);
     } finally {

@@ -203,8 +203,10 @@ describe("sync service worker", () => {
     const dbName = await enqueueOfflineAndClose({ "sw-forget": 2 });
     const scope = worker();
     server.state.accepts = () => false;
-    await configure(scope, dbName);
+    const configured = await configure(scope, dbName);
     expect((await scope.post({ type: "waystation:forget", url: BASE_URL, dbName })).reply).toEqual({ ok: true });
+    // The loop the configure started ends once it sees the outbox forgotten (a pass in flight finishes first).
+    await configured.done;
     server.state.accepts = (token) => token === `Bearer ${TOKEN}`;
     server.requests.length = 0;
     await syncEvent(scope);

@@ -182,7 +182,7 @@ describe("sync", () => {
     // Retried once the station accepts it: a new action with a new seq at the end, delivered once.
     server.station("refusals").config.schema = undefined;
     const retried = await c.retryDeadLetter(dead[0]!.deadLetterId);
-    expect(retried).toEqual({ station: "refusals", seq: 4 });
+    expect(retried).toEqual({ station: "refusals", seq: 4, partition: 0 });
     await drained(c);
     expect(server.station("refusals").log.map((m) => [m.seq, m.body])).toEqual([
       [1, { n: 1 }],
