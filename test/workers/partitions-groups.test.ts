@@ -6,7 +6,9 @@
 // work per partition.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
+import { StationConfigSchema } from "../../shared/config";
 import { COUNT_TTL_MS, partitionStub } from "../../worker/partitions/objects";
 import { api } from "./helpers";
 import { pass, seededRandom } from "./groups-helpers";
@@ -360,5 +362,90 @@ describe("a group's config and stats over partitions", () => {
     expect(info.maxDeliveries).toBe(3);
     const joined: any = await partitionStub(env, station, 3).getGroup("g");
     expect(joined.ok && joined.value).toMatchObject({ start: "latest", maxDeliveries: 3 });
+  });
+});
+
+describe("when one partition refuses", () => {
+  /** Partition `p` of a 4-partition station gets a rate of 1 request/s, its burst spent at once. */
+  async function throttle(station: string, p: number): Promise<void> {
+    const config = v.parse(StationConfigSchema, { partitions: 4, rateLimit: { requestsPerSecond: 1 } });
+    const made: any = await partitionStub(env, station, p).configure(station, config, p);
+    expect(made.ok).toBe(true);
+    let refused = false;
+    for (let i = 0; i < 10 && !refused; i++) refused = !((await partitionStub(env, station, p).groupAck("g", [1_000_000])) as any).ok;
+    expect(refused).toBe(true);
+  }
+
+  it("fills a fetch from the other partitions, leasing nothing it does not answer", async () => {
+    const station = await partitionedStation(4);
+    await fillEveryPartition(station, 4, 4);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    await throttle(station, 3);
+    const got = await fetchMessages(station, "g", { consumer: "c", max: 8 });
+    expect(got).toHaveLength(8);
+    expect(got.some((m) => m.partition === 3)).toBe(false);
+    const info = await readGroup(station, "g");
+    expect(info.pending).toBe(8);
+    expect(info.partitions[3].pending).toBe(0);
+  });
+
+  it("answers an ack with that partition's error while the others settled; the same ack again is safe", async () => {
+    const station = await partitionedStation(4);
+    await fillEveryPartition(station, 4, 1);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    const got = await fetchMessages(station, "g", { consumer: "c", max: 4 });
+    expect(got).toHaveLength(4);
+    await throttle(station, 3);
+    const first = await settle(station, "g", "ack", { messages: refsOf(got) });
+    expect(first.status).toBe(429);
+    expect(first.body.error.code).toBe("rate_limited");
+    const between = await readGroup(station, "g");
+    expect(between.partitions.map((p: any) => p.acked)).toEqual([1, 1, 1, 0]);
+    await pass(2_100);
+    const again = await settle(station, "g", "ack", { messages: refsOf(got) });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body).toEqual({ acked: 1 });
+    expect((await readGroup(station, "g")).acked).toBe(4);
+  });
+});
+
+describe("a group deleted while calls are in flight", () => {
+  it("answers 404 when partition 0 lost the group, whatever another partition still holds", async () => {
+    const station = await partitionedStation(3);
+    await fillEveryPartition(station, 3, 2);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    expect(((await partitionStub(env, station, 0).deleteGroup("g")) as any).ok).toBe(true);
+    const res = await api("POST", `${groupPath(station, "g")}/fetch`, { max: 10 });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe("group_not_found");
+  });
+
+  it("a new PUT replaces a copy a partition kept of the deleted group", async () => {
+    const station = await partitionedStation(3);
+    await fillEveryPartition(station, 3, 2);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    expect((await api("DELETE", groupPath(station, "g"))).status).toBe(200);
+    // A call that raced the DELETE joined partition 2 back, with the old start.
+    expect(((await partitionStub(env, station, 2).adoptGroup("g", { start: "earliest" })) as any).ok).toBe(true);
+    const put = await putGroup(station, "g", { start: "latest" });
+    expect(put.status, JSON.stringify(put.body)).toBe(201);
+    expect(put.body.partitions.map((p: any) => p.nextOffset)).toEqual([3, 3, 3]);
+  });
+});
+
+describe("a station of one partition", () => {
+  it("answers as it always did: messages of partition 0, no partitions list, an offset seek of another partition refused", async () => {
+    const station = await partitionedStation(1);
+    await produceKeyed(station, 1, [{ key: "a", body: { n: 1 } }]);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    const got = await fetchMessages(station, "g", { consumer: "c", max: 10 });
+    expect(got.map((m) => [m.partition, m.offset])).toEqual([[0, 1]]);
+    expect((await settle(station, "g", "ack", { messages: refsOf(got) })).body).toEqual({ acked: 1 });
+    const info = await readGroup(station, "g");
+    expect(info.partitions).toBeUndefined();
+    expect(info.acked).toBe(1);
+    const seek = await api("POST", `${groupPath(station, "g")}/seek`, { to: { offset: 1, partition: 1 } });
+    expect(seek.status).toBe(422);
+    expect(seek.body.error.code).toBe("partition_out_of_range");
   });
 });

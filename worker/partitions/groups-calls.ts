@@ -59,10 +59,10 @@ export async function onPartition<T>(
 
 /** Makes `partition` hold the group partition 0 holds (its start and overrides), from that partition's head. */
 export async function joinGroup(env: Env, station: string, group: string, partition: number): Promise<Result<GroupInfo>> {
-  const record = await partitionStub(env, station, 0).getGroup(group);
+  const record = await (partitionStub(env, station, 0).getGroup(group) as Promise<Result<GroupInfo>>);
   if (!record.ok) return record;
   const { start, overrides } = record.value;
-  const joined: Result<{ info: GroupInfo }> = await partitionStub(env, station, partition).adoptGroup(group, { start, ...overrides });
+  const joined = await (partitionStub(env, station, partition).adoptGroup(group, { start, ...overrides }) as Promise<Result<{ info: GroupInfo }>>);
   return joined.ok ? ok(joined.value.info) : joined;
 }
 

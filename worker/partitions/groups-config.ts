@@ -16,11 +16,14 @@ import { checkPartition, partitionStub } from "./objects";
  * partitions missing it join it (from their head) the first time a group call reaches them.
  */
 export async function putPartitionedGroup(env: Env, station: string, group: string, config: GroupConfig, partitions: number): Promise<Result<{ created: boolean; info: GroupInfo }>> {
-  const first: Result<{ created: boolean; info: GroupInfo }> = await partitionStub(env, station, 0).putGroup(group, config);
+  const first = await (partitionStub(env, station, 0).putGroup(group, config) as Promise<Result<{ created: boolean; info: GroupInfo }>>);
   if (!first.ok) return first;
   const offsetStart = typeof config.start === "object" && "offset" in config.start;
   const others = await onPartitions(env, station, group, allPartitions(partitions).slice(1), async (stub) => {
-    const made: Result<{ info: GroupInfo }> = offsetStart ? await stub.adoptGroup(group, config) : await stub.putGroup(group, config);
+    // A group new on partition 0 is new everywhere: a copy left on another partition (by a
+    // call that raced a DELETE and joined it back) goes first, or its old start would refuse this one.
+    if (first.value.created) await stub.deleteGroup(group);
+    const made = await ((offsetStart ? stub.adoptGroup(group, config) : stub.putGroup(group, config)) as Promise<Result<{ info: GroupInfo }>>);
     return made.ok ? ok(made.value.info) : made;
   });
   if (!others.ok) return others;
@@ -32,13 +35,21 @@ export async function getPartitionedGroup(env: Env, station: string, group: stri
   return infos.ok ? ok(sumGroupInfo(infos.value)) : infos;
 }
 
-/** Deletes the group everywhere; 404 only when no partition had it. */
+/**
+ * Deletes the group everywhere, partition 0 (the group's record) last: until it goes, a call
+ * that finds the group missing on another partition may join it back there, and a new PUT
+ * clears such a copy. 404 only when no partition had the group.
+ */
 export async function deletePartitionedGroup(env: Env, station: string, group: string, partitions: number): Promise<Result<{ deleted: true }>> {
-  const results: Array<Result<{ deleted: true }>> = await Promise.all(
-    allPartitions(partitions).map((partition) => partitionStub(env, station, partition).deleteGroup(group)),
+  const others: Array<Result<{ deleted: true }>> = await Promise.all(
+    allPartitions(partitions).slice(1).map((partition) => partitionStub(env, station, partition).deleteGroup(group)),
   );
-  const failed = results.find((result) => !result.ok && result.error.code !== ErrorCode.GroupNotFound);
+  // A partition that failed keeps its copy: partition 0 stays too, so sending the DELETE again finishes it.
+  const failed = others.find((result) => !result.ok && result.error.code !== ErrorCode.GroupNotFound);
   if (failed) return failed;
+  const zero = await (partitionStub(env, station, 0).deleteGroup(group) as Promise<Result<{ deleted: true }>>);
+  if (!zero.ok && zero.error.code !== ErrorCode.GroupNotFound) return zero;
+  const results = [zero, ...others];
   return results.some((result) => result.ok) ? ok({ deleted: true }) : results[0]!;
 }
 

@@ -6,9 +6,9 @@
 // asked, without leasing, whether they have anything, so no lease is taken that `max` has no room
 // for. Never waits (worker/partitions/groups-wait.ts does). Within a partition, messages stay in
 // the order the partition handed them out (offset order).
-import { ok, type Result } from "../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import type { Env } from "../env";
-import { onPartition, onPartitions } from "./groups-calls";
+import { isGroupMissing, onPartition, onPartitions } from "./groups-calls";
 
 /** Rounds of leasing one fetch makes at most (the first, then asks again for what came back short). */
 export const MAX_LEASE_ROUNDS = 3;
@@ -27,8 +27,6 @@ export interface LeaseAsk {
 export interface Leased {
   /** Wire JSON of each message (it names its partition), partition by partition, each in hand-out order. */
   messages: string[];
-  /** Partitions that answered with an error while others leased (asked again next time). */
-  failed: number;
 }
 
 type PartitionState = "unasked" | "gave-all" | "short";
@@ -45,7 +43,6 @@ export async function leaseFairly(env: Env, station: string, group: string, part
   const taken = new Map<number, string[]>();
   const budget = { count: ask.max, bytes: ask.maxBytes };
   let firstError: Result<never> | null = null;
-  let failed = 0;
   for (let round = 0; round < MAX_LEASE_ROUNDS && budget.count > 0; round++) {
     let candidates = order.filter((p) => state.get(p) !== "short");
     if (round > 0 && candidates.length > budget.count) candidates = await withMessages(env, station, group, candidates, state);
@@ -54,14 +51,15 @@ export async function leaseFairly(env: Env, station: string, group: string, part
     const bytesEach = Math.max(1, Math.floor(budget.bytes / shares.length));
     const answers = await Promise.all(
       shares.map(({ partition, count }) =>
-        onPartition(env, station, group, partition, (stub) => stub.groupLease(group, ask.consumer, count, bytesEach, [], null)),
+        onPartition(env, station, group, partition, (stub) => stub.groupLease(group, ask.consumer, count, bytesEach, [], null)).catch(unreachable),
       ),
     );
     for (const [index, answer] of answers.entries()) {
       const { partition, count } = shares[index]!;
       if (!answer.ok) {
+        // Missing on a partition and on partition 0 (groups-calls.ts): the group is gone, whatever the others hold.
+        if (isGroupMissing(answer.error)) return answer;
         firstError ??= answer;
-        failed += 1;
         state.set(partition, "short");
         continue;
       }
@@ -78,7 +76,7 @@ export async function leaseFairly(env: Env, station: string, group: string, part
   }
   const messages = [...taken.keys()].sort((a, b) => a - b).flatMap((p) => taken.get(p)!);
   if (messages.length === 0 && firstError) return firstError;
-  return ok({ messages, failed });
+  return ok({ messages });
 }
 
 /**
@@ -104,8 +102,18 @@ function rotated(partitions: number, prefer: readonly number[]): number[] {
 async function withMessages(env: Env, station: string, group: string, candidates: readonly number[], state: Map<number, PartitionState>): Promise<number[]> {
   const unasked = candidates.filter((p) => state.get(p) === "unasked");
   if (unasked.length === 0) return [...candidates];
-  const peeked = await onPartitions(env, station, group, unasked, (stub) => stub.groupWatch(group, "peek", 0));
+  const peeked = await onPartitions(env, station, group, unasked, (stub) => stub.groupWatch(group, "peek", 0)).catch(unreachable);
   const ready = new Set(peeked.ok ? peeked.value.filter((answer) => answer.value.ready).map((answer) => answer.partition) : []);
   for (const p of unasked) if (!ready.has(p)) state.set(p, "short");
   return candidates.filter((p) => state.get(p) !== "short");
+}
+
+/**
+ * A partition whose object could not be reached (overloaded, reset) is a failed partition like
+ * one that answered an error: the others' leases still go out.
+ */
+function unreachable(error: unknown): Result<never> {
+  const overloaded = typeof error === "object" && error !== null && (error as { overloaded?: unknown }).overloaded === true;
+  if (overloaded) return fail(ErrorCode.RateLimited, "The station is overloaded: retry shortly", { scope: "station", retryAfterSeconds: 1 });
+  return fail(ErrorCode.Unavailable, "A partition of the station could not be reached: retry shortly");
 }

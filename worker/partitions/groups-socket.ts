@@ -90,35 +90,46 @@ class PartitionedSubscriber {
   /** Pushes leased messages while there is credit; waits for messages (or credit) otherwise, until the socket goes. */
   private async push(): Promise<void> {
     while (!this.closed) {
-      if (this.credit === 0) {
-        await new Promise<void>((resolve) => (this.wakePush = resolve));
-        this.wakePush = null;
-        continue;
-      }
-      if (!(await this.guard.holds())) return;
-      const partitions = await this.partitions();
-      if (partitions === null) return;
-      const max = Math.min(this.credit, MAX_FETCH_MESSAGES);
-      const leased = await leaseFairly(this.env, this.target.station, this.target.group, partitions, {
-        consumer: this.target.consumer,
-        max,
-        maxBytes: MAX_PUSH_FRAME_BYTES,
-      });
-      if (this.closed) return;
-      if (!leased.ok) {
-        if (this.endsSocket(leased.error)) return;
+      try {
+        if (await this.pushOnce()) return;
+      } catch (error) {
+        // An object that could not be reached (reset, overloaded): the loop goes on after a pause.
+        console.warn(`subscribe ${this.target.station}/${this.target.group}: ${String(error)}`);
         await this.pause(RETRY_PAUSE_MS);
-        continue;
       }
-      const { messages } = leased.value;
-      if (messages.length > 0) {
-        this.credit -= messages.length;
-        sendMessages(this.socket, messages, this.credit);
-        continue;
-      }
-      const ready = await waitForMessages(this.env, this.target.station, this.target.group, partitions, MAX_WAIT_MS, { id: this.waitId, abandoned: this.gone });
-      if (!ready.ok && this.endsSocket(ready.error)) return;
     }
+  }
+
+  /** One step of the push loop; true once the loop must end. */
+  private async pushOnce(): Promise<boolean> {
+    if (this.credit === 0) {
+      await new Promise<void>((resolve) => (this.wakePush = resolve));
+      this.wakePush = null;
+      return false;
+    }
+    if (!(await this.guard.holds())) return true;
+    const partitions = await this.partitions();
+    if (partitions === null) return true;
+    const max = Math.min(this.credit, MAX_FETCH_MESSAGES);
+    const leased = await leaseFairly(this.env, this.target.station, this.target.group, partitions, {
+      consumer: this.target.consumer,
+      max,
+      maxBytes: MAX_PUSH_FRAME_BYTES,
+    });
+    if (this.closed) return true;
+    if (!leased.ok) {
+      if (this.endsSocket(leased.error)) return true;
+      await this.pause(RETRY_PAUSE_MS);
+      return false;
+    }
+    const { messages } = leased.value;
+    if (messages.length > 0) {
+      this.credit -= messages.length;
+      sendMessages(this.socket, messages, this.credit);
+      return false;
+    }
+    const ready = await waitForMessages(this.env, this.target.station, this.target.group, partitions, MAX_WAIT_MS, { id: this.waitId, abandoned: this.gone });
+    return !ready.ok && this.endsSocket(ready.error);
   }
 
   /** The station's partition count now (it may grow while the socket is open); null once the station is gone. */
@@ -153,7 +164,9 @@ class PartitionedSubscriber {
       return;
     }
     const { ref } = frame.value;
-    const answer = await this.settle(frame.value);
+    const answer = await this.settle(frame.value).catch(
+      (): Result<never> => ({ ok: false, error: wireError(ErrorCode.Unavailable, "A partition of the station could not be reached: send the frame again") }),
+    );
     if (this.closed) return;
     if (answer.ok) sendFrame(this.socket, ref === undefined ? answer.value : { ...answer.value, ref });
     else sendError(this.socket, answer.error, ref);
