@@ -2,8 +2,13 @@
 // a producer's seqs are per partition, each partition ruling on its own stream; a batch that
 // spans partitions is answered in batch order, each result with its partition, and a part
 // whose partition refused it whole comes back `unruled` while the other parts stand.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { partitionFor } from "../../shared/partitions";
+import type { Env } from "../../worker/env";
+import { parseProduceRequest } from "../../worker/http/produce-request";
+import { rememberPartitionCount } from "../../worker/partitions/objects";
+import { produceToStation } from "../../worker/partitions/produce";
 import { api, createStation, produce } from "./helpers";
 import { keyIn, PartitionSeqs, producerIn, readPartition } from "./partitions-helpers";
 
@@ -204,6 +209,27 @@ describe("produce to a partitioned station", () => {
     expect(partitionsUsed.size).toBeGreaterThan(1);
   });
 
+  it("rules a message refused at the edge in its key's partition, so the key's stream has no gap", async () => {
+    const station = await createStation({ partitions: PARTITIONS });
+    const key = keyIn(6, PARTITIONS, "edge");
+    const producer = producerIn(1, PARTITIONS, "edge-producer");
+    // Seq 2's headers break the contract: it is refused, and its seq consumed in the key's partition.
+    const res = await produce(station, {
+      producer,
+      messages: [
+        { seq: 1, key, body: 1 },
+        { seq: 2, key, body: 2, headers: { bad: 7 } },
+        { seq: 3, key, body: 3 },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: any) => [r.partition, r.offset, r.refused?.code ?? null])).toEqual([
+      [6, 1, null],
+      [6, null, "invalid_request"],
+      [6, 2, null],
+    ]);
+  });
+
   it("sends a batch naming its partition there whole, whatever its keys, and refuses a partition the station lacks", async () => {
     const station = await createStation({ partitions: 4 });
     const producer = "sdk-producer";
@@ -216,6 +242,39 @@ describe("produce to a partitioned station", () => {
     const read = await api("GET", `/v1/stations/${station}/messages?partition=4`);
     expect(read.status).toBe(422);
     expect(read.body.error.code).toBe("partition_out_of_range");
+  });
+});
+
+describe("produce by a stale partition count", () => {
+  it("routes again, by a fresh count, the messages sent to a partition the station no longer has", async () => {
+    const station = await createStation({ partitions: 2 });
+    // As if the station had 8 partitions when this isolate last looked (deleted and made again smaller since).
+    rememberPartitionCount(station, 8);
+    const keys = Array.from({ length: 12 }, (_, i) => `stale-${i}`);
+    expect(keys.some((key) => partitionFor(key, null, 8)! >= 2)).toBe(true);
+    const answered = await produceToStation(env as unknown as Env, station, parseProduceRequest({ messages: keys.map((key) => ({ key, body: key })) }));
+    expect(answered.ok).toBe(true);
+    if (!answered.ok) return;
+    expect(answered.value.partitions).toBe(2);
+    answered.value.results.forEach((result, i) => {
+      expect(result.unruled).toBeUndefined();
+      expect(result.offset).not.toBeNull();
+      const by8 = partitionFor(keys[i]!, null, 8)!;
+      // Those the stale count sent to partition 0 or 1 were stored there; the rest went by the fresh count.
+      expect(result.partition).toBe(by8 < 2 ? by8 : partitionFor(keys[i]!, null, 2));
+    });
+    const stored = [...(await readPartition(station, 0)), ...(await readPartition(station, 1))].map((m) => m.body).sort();
+    expect(stored).toEqual([...keys].sort());
+  });
+
+  it("checks a named partition beyond the cached count against a fresh count before refusing it", async () => {
+    const station = await createStation({ partitions: 4 });
+    rememberPartitionCount(station, 1);
+    const res = await produce(station, { producer: "grown-elsewhere", partition: 3, messages: [{ seq: 1, body: 1 }] });
+    expect(res.status).toBe(200);
+    expect(res.body.results[0]).toMatchObject({ partition: 3, offset: 1 });
+    rememberPartitionCount(station, 1);
+    expect((await api("GET", `/v1/stations/${station}/messages?partition=3`)).body.messages).toHaveLength(1);
   });
 });
 

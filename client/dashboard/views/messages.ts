@@ -1,7 +1,9 @@
 // The message browser: a page of the log, newest first, from the newest offset or from one
-// the operator picks; headers and body pretty-printed, binary shown as size and hex.
+// the operator picks; headers and body pretty-printed, binary shown as size and hex. On a
+// partitioned station, one partition at a time (`?partition=P`, 0 by default): offsets count
+// within a partition.
 import type { Message, ReadResponse } from "../../../shared/messages";
-import type { StationInfo } from "../../../shared/stations";
+import type { StationInfo, StationStats } from "../../../shared/stations";
 import { call, stationPath } from "../api";
 import { renderBody, renderHeaders } from "../body-view";
 import { h, replaceChildren } from "../dom";
@@ -14,6 +16,13 @@ const PAGE_SIZE = 20;
 
 export function createMessagesView(ctx: StationContext, params: URLSearchParams): View {
   const at = parseOffset(params.get("at"));
+  const partition = parsePartition(params.get("partition"));
+  /** This view's address with `at` (null: the newest), keeping the partition. */
+  const hrefAt = (offset: number | null) => {
+    const query = [offset === null ? null : `at=${offset}`, partition === 0 ? null : `partition=${partition}`].filter((part) => part !== null);
+    return `${stationHref(ctx.station, "messages")}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+  };
+  const partitionPicker = h("span", { class: "toolbar partition-picker" });
   const list = h("div", { class: "messages" }, h("div", { class: "loading" }, "Loading messages…"));
   const pager = h("div", { class: "pager" });
   const range = h("span", { class: "muted" });
@@ -22,12 +31,12 @@ export function createMessagesView(ctx: StationContext, params: URLSearchParams)
   jumpForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const offset = parseOffset(jump.value.trim());
-    location.hash = offset ? `${stationHref(ctx.station, "messages")}?at=${offset}` : stationHref(ctx.station, "messages");
+    location.hash = hrefAt(offset);
   });
   const el = h(
     "div",
     { class: "tab-body" },
-    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("div", {}, h("h2", {}, "Messages"), range), h("div", { class: "toolbar" }, jumpForm, pager)), list),
+    h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("div", {}, h("h2", {}, "Messages"), range), h("div", { class: "toolbar" }, partitionPicker, jumpForm, pager)), list),
   );
   let last = "";
 
@@ -35,16 +44,18 @@ export function createMessagesView(ctx: StationContext, params: URLSearchParams)
     el,
     async refresh() {
       let info: StationInfo;
+      let stats: StationStats;
       let messages: Message[] = [];
       let start = 0;
       let end = 0;
       try {
         info = await call<StationInfo>("GET", stationPath(ctx.station));
-        const { firstOffset, lastOffset } = info.stats;
+        stats = info.partitions?.find((part) => part.partition === partition)?.stats ?? info.stats;
+        const { firstOffset, lastOffset } = stats;
         end = Math.min(at ?? lastOffset, lastOffset);
         start = Math.max(firstOffset, end - PAGE_SIZE + 1);
         if (end >= start && end >= 1) {
-          const page = await call<ReadResponse>("GET", `${stationPath(ctx.station, "messages")}?from=${start}&limit=${end - start + 1}`);
+          const page = await call<ReadResponse>("GET", `${stationPath(ctx.station, "messages")}?from=${start}&limit=${end - start + 1}${partition === 0 ? "" : `&partition=${partition}`}`);
           messages = page.messages.filter((m) => m.offset <= end).reverse();
         }
       } catch (error) {
@@ -52,16 +63,18 @@ export function createMessagesView(ctx: StationContext, params: URLSearchParams)
         last = "";
         throw error;
       }
-      const signature = JSON.stringify([start, end, info.stats.firstOffset, info.stats.lastOffset, messages.map((m) => m.offset)]);
+      const count = info.partitions?.length ?? 1;
+      const signature = JSON.stringify([start, end, count, stats.firstOffset, stats.lastOffset, messages.map((m) => m.offset)]);
       if (signature === last) return;
       last = signature;
-      const { firstOffset, lastOffset } = info.stats;
+      const { firstOffset, lastOffset } = stats;
+      replaceChildren(partitionPicker, ...(count > 1 ? renderPartitionLinks(ctx.station, count, partition) : []));
       range.textContent = messages.length > 0 ? `offsets ${formatCount(end)} down to ${formatCount(start)} of ${formatCount(firstOffset)}–${formatCount(lastOffset)}` : "";
       replaceChildren(
         pager,
-        link("Newest", stationHref(ctx.station, "messages"), at === null || end >= lastOffset),
-        link("Newer", `${stationHref(ctx.station, "messages")}?at=${end + PAGE_SIZE}`, end >= lastOffset),
-        link("Older", `${stationHref(ctx.station, "messages")}?at=${start - 1}`, start <= firstOffset),
+        link("Newest", hrefAt(null), at === null || end >= lastOffset),
+        link("Newer", hrefAt(end + PAGE_SIZE), end >= lastOffset),
+        link("Older", hrefAt(start - 1), start <= firstOffset),
       );
       if (messages.length === 0) {
         replaceChildren(list, h("div", { class: "empty" }, lastOffset === 0 ? "No messages yet." : at !== null && at < firstOffset ? `Offset ${at} was trimmed by retention; the oldest kept is ${firstOffset}.` : "No messages here."));
@@ -95,6 +108,22 @@ export function renderMessage(m: Message): HTMLElement {
     renderHeaders(m.headers),
     renderBody(m.body),
   );
+}
+
+/** One link per partition, the one shown marked. */
+function renderPartitionLinks(station: string, count: number, shown: number): HTMLElement[] {
+  return [
+    h("span", { class: "muted" }, "Partition"),
+    ...Array.from({ length: count }, (_, p) =>
+      p === shown
+        ? h("span", { class: "btn small disabled", "aria-current": "true", "data-partition": String(p) }, String(p))
+        : h("a", { class: "btn small", href: `${stationHref(station, "messages")}${p === 0 ? "" : `?partition=${p}`}`, "data-partition": String(p) }, String(p)),
+    ),
+  ];
+}
+
+function parsePartition(text: string | null): number {
+  return text && /^\d{1,2}$/.test(text) ? Number(text) : 0;
 }
 
 function parseOffset(text: string | null): number | null {

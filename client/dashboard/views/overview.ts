@@ -11,6 +11,7 @@ import { badge, button, renderError, stat, table } from "../ui";
 import { type View, stationHref } from "../view";
 import { openSeekForm } from "./group-seek";
 import type { StationContext } from "./station-context";
+import { renderPartitions } from "./partitions";
 import { describeRetention, describeSchema } from "./station-summary";
 import { webhookHealth } from "./webhook-health";
 
@@ -29,6 +30,9 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
   // The "replay from…" form: outside the table, which each refresh redraws.
   const seekSlot = h("div", { class: "panel-body", id: "group-seek" });
   const webhooks = h("div", { class: "panel-body" });
+  // Shown only for a partitioned station.
+  const partitions = h("div", { class: "panel-body" });
+  const partitionsPanel = h("div", { class: "panel", id: "partitions", hidden: true }, h("div", { class: "panel-head" }, h("h2", {}, "Partitions")), partitions);
   const errorSlot = h("div", { class: "slot" });
   const el = h(
     "div",
@@ -36,6 +40,7 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
     errorSlot,
     stats,
     h("div", { class: "panel" }, h("div", { class: "panel-head" }, h("h2", {}, "Throughput")), chart),
+    partitionsPanel,
     h("div", { class: "panel", id: "groups" }, h("div", { class: "panel-head" }, h("h2", {}, "Consumer groups")), groups, seekSlot),
     h(
       "div",
@@ -67,6 +72,9 @@ export function createOverviewView(ctx: StationContext, onInfo: (info: StationIn
       last = signature;
       replaceChildren(stats, ...renderStats(info));
       replaceChildren(chart, renderThroughputChart(info.throughput));
+      const partitionTable = renderPartitions(info);
+      partitionsPanel.hidden = partitionTable === null;
+      replaceChildren(partitions, partitionTable);
       const consumerGroups = info.groups.filter((g) => webhookOfGroup(g.name) === null);
       replaceChildren(groups, renderGroups(ctx.station, consumerGroups, replayFrom));
       replaceChildren(webhooks, endpoints instanceof ApiFailure ? renderError(endpoints) : renderWebhookSummary(endpoints));
@@ -88,7 +96,8 @@ export async function listWebhooks(station: string): Promise<WebhookInfo[] | Api
 function renderStats(info: StationInfo): HTMLElement[] {
   const { stats, config } = info;
   return [
-    stat("Messages", formatCount(stats.messages), stats.messages > 0 ? `offsets ${formatCount(stats.firstOffset)}–${formatCount(stats.lastOffset)}` : "empty"),
+    // Offsets count within a partition: a partitioned station names its partitions instead.
+    stat("Messages", formatCount(stats.messages), (info.partitions?.length ?? 1) > 1 ? `over ${plural(info.partitions!.length, "partition")}` : stats.messages > 0 ? `offsets ${formatCount(stats.firstOffset)}–${formatCount(stats.lastOffset)}` : "empty"),
     stat("Stored", formatBytes(stats.bytes)),
     stat("Produce rate", formatRate(produceRate(info.throughput)), `${formatCount(stats.produced)} produced`),
     stat("Delivery rate", formatRate(produceRate(info.throughput, "delivered")), `${formatCount(stats.delivered)} delivered`),
