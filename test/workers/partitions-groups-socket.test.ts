@@ -2,7 +2,8 @@
 // Worker holds the socket and serves every partition with one credit; messages arriving on any
 // partition are pushed; acks and the other frames name `{partition, offset}` (or offsets of
 // partition 0) and are answered with the same frames as on one partition; the socket closes at
-// its token's expiry (4001) and when its group is deleted.
+// its token's expiry (4001), after flooding over its token's rate (1008) and when its group is
+// deleted.
 import { describe, expect, it } from "vitest";
 import { SocketCloseCode } from "../../shared/websocket-auth";
 import { ADMIN_TOKEN, api } from "./helpers";
@@ -134,5 +135,20 @@ describe("subscribe on a partitioned station", () => {
     await pass(200);
     expect((await api("DELETE", groupPath(station, "g"))).status).toBe(200);
     expect((await closeOf(sub)).code).toBe(1000);
+  });
+
+  it("refuses frames over the token's rate and closes the socket with 1008 when it keeps going", async () => {
+    const station = await partitionedStation(2);
+    await fillEveryPartition(station, 2, 5);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    const token = await grantToken([station], ["consume"], { claims: { limits: { requestsPerSecond: 1 } } });
+    const sub = await openSocket(subscribePath(station, "?consumer=f&credit=10"), token);
+    const got = await takeMessages(sub, 10);
+    for (let i = 0; i < 200; i++) sub.send({ type: "ack", messages: refsOf([got[i % got.length]]), ref: `a${i}` });
+    expect((await closeOf(sub, 20_000)).code).toBe(SocketCloseCode.PolicyViolation);
+    const limited = sub.frames.filter((f) => f.type === "error" && f.error.code === "rate_limited");
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0]).toMatchObject({ error: { scope: "token" }, ref: expect.stringMatching(/^a\d+$/) });
+    expect(sub.frames.filter((f) => f.type === "acked").length).toBeLessThan(10);
   });
 });
