@@ -3,10 +3,14 @@
 // to stay idempotent across retries: each message carries an `id` (generated unless given), so
 // the station drops a resend within its dedupWindowMs; or, with a `store`, a persistent
 // producer id and seq, reserved in the store before a batch goes out so no seq is ever reused.
+// On a partitioned station each partition rules its own seqs, so with a store the producer
+// numbers per partition (by key, else by its producer id, over the count the station last
+// answered with) and sends each partition's part as its own request naming that partition.
 import { ErrorCode } from "../../shared/errors";
 import type { Headers } from "../../shared/messages";
 import { MAX_BATCH_MESSAGES } from "../../shared/limits";
 import { type ProduceResult, ProduceResponseSchema } from "../../shared/messages";
+import { partitionFor } from "../../shared/partitions";
 import { backoffDelayMs } from "../backoff";
 import { WaystationError } from "../errors";
 import type { Transport } from "../transport";
@@ -19,8 +23,12 @@ export interface ProducerStore {
 }
 export interface ProducerState {
   producer: string;
-  /** The last seq handed to a message (sent or about to be). */
+  /** The last seq handed to a message of partition 0 (sent or about to be). */
   seq: number;
+  /** The last seq handed to a message of each other partition, by partition. */
+  seqs?: Record<string, number>;
+  /** The station's partition count as it last answered (1 until it did): new messages are numbered by it. */
+  partitions?: number;
 }
 
 export interface ProducerOptions {
@@ -48,6 +56,8 @@ export interface SendOptions {
 
 /** What the station ruled: stored at `offset` (null if it went to the DLS), or a duplicate. */
 export interface SendResult {
+  /** The partition that stored it (0 on an unpartitioned station); `offset` counts there. */
+  partition: number;
   offset: number | null;
   duplicate: boolean;
   seq: number | null;
@@ -114,29 +124,76 @@ export function createProducer(transport: Transport, station: string, options: P
   };
 
   const sendBatch = async (batch: Pending[]) => {
-    let producer: string | undefined;
-    if (options.store) {
-      try {
-        const current = await loadState(options.store);
-        producer = current.producer;
-        batch.forEach((p, i) => (p.message.seq = current.seq + 1 + i));
-        // Reserved before sending: after a crash, these seqs are never given to other messages.
-        await options.store.save({ producer, seq: current.seq + batch.length });
-        current.seq += batch.length;
-      } catch (error) {
-        const failure = error instanceof WaystationError ? error : new WaystationError("storage_error", `Producer store: ${(error as Error)?.message ?? error}`);
-        return batch.forEach((p) => p.reject(failure));
-      }
+    if (!options.store) return sendPart(batch);
+    let parts: { partition: number; batch: Pending[] }[];
+    let current: ProducerState;
+    try {
+      current = await loadState(options.store);
+      parts = numberPerPartition(current, batch);
+      // Reserved before sending: after a crash, these seqs are never given to other messages.
+      await options.store.save(copyState(current));
+    } catch (error) {
+      const failure = error instanceof WaystationError ? error : new WaystationError("storage_error", `Producer store: ${(error as Error)?.message ?? error}`);
+      return batch.forEach((p) => p.reject(failure));
     }
+    // One partition after the other: each part is ruled by its own partition, in its own seqs.
+    for (const part of parts) {
+      const partitions = await sendPart(part.batch, current.producer, part.partition);
+      if (partitions !== undefined && partitions !== (current.partitions ?? 1)) await learnCount(current, partitions);
+    }
+  };
+
+  /** Numbers the batch per partition, in order (each message's partition by its key, else the producer). */
+  const numberPerPartition = (current: ProducerState, batch: Pending[]) => {
+    const parts = new Map<number, Pending[]>();
+    for (const p of batch) {
+      const partition = partitionFor(p.message.key, current.producer, current.partitions ?? 1) ?? 0;
+      const last = partition === 0 ? current.seq : (current.seqs?.[partition] ?? 0);
+      p.message.seq = last + 1;
+      if (partition === 0) current.seq = last + 1;
+      else current.seqs = { ...current.seqs, [partition]: last + 1 };
+      parts.set(partition, [...(parts.get(partition) ?? []), p]);
+    }
+    return [...parts].map(([partition, part]) => ({ partition, batch: part }));
+  };
+
+  /** Keeps the count the station answered with: the messages numbered next route by it. */
+  const learnCount = async (current: ProducerState, partitions: number) => {
+    current.partitions = partitions;
+    try {
+      await options.store!.save(copyState(current));
+    } catch {
+      // Only the routing of later messages: the seqs are saved before each send.
+    }
+  };
+
+  /** Sends one part until it is ruled or given up; resolves with the station's partition count, if it answered one. */
+  const sendPart = async (batch: Pending[], producer?: string, partition?: number): Promise<number | undefined> => {
     for (let attempt = 1; ; attempt++) {
-      const body = JSON.stringify(producer ? { producer, messages: batch.map((p) => p.message) } : { messages: batch.map((p) => p.message) });
+      const messages = batch.map((p) => p.message);
+      const body = JSON.stringify(producer ? { producer, partition, messages } : { messages });
       const outcome = await transport.send("POST", path, body, ProduceResponseSchema, { requireProtocol: true });
       if (outcome.ok) {
-        if (outcome.value.results.length !== batch.length) {
-          const error = new WaystationError("bad_response", `${outcome.value.results.length} results for ${batch.length} messages`);
-          return batch.forEach((p) => p.reject(error));
+        const { results, partitions } = outcome.value;
+        // A sequenced part is ruled by the partition it was numbered for, or not at all.
+        if (results.length !== batch.length || (producer && results.some((r) => r.partition !== partition && !r.unruled))) {
+          const error = new WaystationError("bad_response", `${results.length} results for ${batch.length} messages, not all of partition ${partition}`);
+          batch.forEach((p) => p.reject(error));
+          return partitions;
         }
-        return batch.forEach((p, i) => settle(p, outcome.value.results[i]!));
+        // Unruled (their partition was not reached): nothing was decided; they go again, same seqs or ids.
+        const unruled = batch.filter((_, i) => results[i]!.unruled);
+        batch.forEach((p, i) => results[i]!.unruled || settle(p, results[i]!));
+        if (unruled.length === 0) return partitions;
+        batch = unruled;
+        if (attempt >= maxAttempts) {
+          const { code, message } = results.find((r) => r.unruled)!.unruled!;
+          const error = new WaystationError(code as WaystationError["code"], message, 503);
+          batch.forEach((p) => p.reject(error));
+          return partitions;
+        }
+        await sleep(backoffDelayMs(attempt, backoff, Math.random));
+        continue;
       }
       const error = outcome.error;
       // Reserved seqs the station never saw (a crash between reserving and sending): it names
@@ -146,7 +203,7 @@ export function createProducer(transport: Transport, station: string, options: P
         batch.forEach((p, i) => (p.message.seq = from + i));
         continue;
       }
-      if (!RETRYABLE.has(error.code) || attempt >= maxAttempts) return batch.forEach((p) => p.reject(error));
+      if (!RETRYABLE.has(error.code) || attempt >= maxAttempts) return void batch.forEach((p) => p.reject(error));
       await sleep(backoffDelayMs(attempt, backoff, Math.random, error.retryAfterMs));
     }
   };
@@ -156,7 +213,7 @@ export function createProducer(transport: Transport, station: string, options: P
       const { code, message, ...details } = result.refused;
       return p.reject(new WaystationError(code as WaystationError["code"], message, 200, details));
     }
-    p.resolve({ offset: result.offset, duplicate: result.duplicate, seq: result.seq, ...(result.deadLettered ? { deadLettered: true } : {}) });
+    p.resolve({ partition: result.partition, offset: result.offset, duplicate: result.duplicate, seq: result.seq, ...(result.deadLettered ? { deadLettered: true } : {}) });
   };
 
   return {
@@ -186,4 +243,8 @@ export function createProducer(transport: Transport, station: string, options: P
       await drain();
     },
   };
+}
+
+function copyState(state: ProducerState): ProducerState {
+  return { ...state, ...(state.seqs ? { seqs: { ...state.seqs } } : {}) };
 }

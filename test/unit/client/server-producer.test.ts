@@ -3,7 +3,8 @@
 // seqs are reserved in its store before sending and renumbered from the station's seq_gap, and
 // refusals as WaystationError with the station's code.
 import { describe, expect, it } from "vitest";
-import { createServerClient, WaystationError } from "../../../client/server/index";
+import { createServerClient, type ProducerState, WaystationError } from "../../../client/server/index";
+import { partitionFor } from "../../../shared/partitions";
 import { WaystationError as BrowserError } from "../../../client/errors";
 
 interface Sent {
@@ -78,5 +79,57 @@ describe("server producer", () => {
     expect(station.requests).toHaveLength(1);
     await producer.close();
     await expect(producer.send({ n: 2 })).rejects.toMatchObject({ code: "closed" });
+  });
+});
+
+describe("server producer on a partitioned station", () => {
+  /** A station of `partitions` partitions, each ruling its own (producer, seq): seq_gap for a seq that skips ahead. */
+  function partitionedStation(partitions: number) {
+    const requests: Array<{ producer?: string; partition?: number; messages: Array<{ seq?: number; key?: string; body: unknown }> }> = [];
+    const logs = Array.from({ length: partitions }, () => [] as Array<{ seq: number; key?: string; body: unknown }>);
+    const last = new Map<string, number>();
+    const fetch = async (_url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const body = JSON.parse(String(init!.body)) as (typeof requests)[number];
+      requests.push(body);
+      const json = (status: number, value: unknown) => new Response(JSON.stringify(value), { status, headers: { "waystation-protocol": "3" } });
+      const partition = body.partition ?? 0;
+      if (partition >= partitions) return json(422, { error: { code: "partition_out_of_range", message: "no", partitions } });
+      const key = `${partition}:${body.producer}`;
+      if (body.messages[0]!.seq !== (last.get(key) ?? 0) + 1) return json(409, { error: { code: "seq_gap", message: "gap", expectedSeq: (last.get(key) ?? 0) + 1 } });
+      const results = body.messages.map((m) => {
+        logs[partition]!.push({ seq: m.seq!, key: m.key, body: m.body });
+        last.set(key, m.seq!);
+        return { seq: m.seq, partition, offset: logs[partition]!.length, duplicate: false };
+      });
+      return json(200, { results, partitions });
+    };
+    return { fetch: fetch as typeof globalThis.fetch, requests, logs };
+  }
+
+  it("with a store: numbers each partition's messages 1, 2, 3… and sends each partition's part naming it, once it knows the count", async () => {
+    let saved: ProducerState | null = null;
+    const store = { load: () => saved, save: (s: ProducerState) => void (saved = structuredClone(s)) };
+    const station = partitionedStation(4);
+    const client = createServerClient({ url: "http://station.test", token: "t", fetch: station.fetch });
+    const producer = client.producer("s", { store, lingerMs: 0 });
+    // The count is not known yet: partition 0, named.
+    expect(await producer.send({ n: 0 }, { key: "a" })).toMatchObject({ partition: 0, seq: 1 });
+    await producer.flush();
+    expect(saved).toMatchObject({ seq: 1, partitions: 4 });
+    const keys = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+    const results = await Promise.all(keys.flatMap((key) => [1, 2].map((n) => producer.send({ key, n }, { key }))));
+    for (const [i, key] of keys.flatMap((k) => [k, k]).entries()) expect(results[i]!.partition).toBe(partitionFor(key, saved!.producer, 4));
+    // Every partition's seqs are dense, and every request named the partition its messages were numbered for.
+    for (const log of station.logs) expect(log.map((m) => m.seq)).toEqual(log.map((_, i) => i + 1));
+    for (const r of station.requests) expect(r.partition).toBeTypeOf("number");
+    for (const key of keys) {
+      const partition = partitionFor(key, saved!.producer, 4)!;
+      expect(station.logs[partition]!.filter((m) => m.key === key).map((m) => (m.body as { n: number }).n)).toEqual([1, 2]);
+    }
+    // A producer made again from the store goes on with each partition's numbering.
+    const again = client.producer("s", { store, lingerMs: 0 });
+    const next = await again.send({ n: 3 }, { key: keys[0] });
+    expect(next.seq).toBe(station.logs[next.partition]!.length);
+    for (const log of station.logs) expect(log.map((m) => m.seq)).toEqual(log.map((_, i) => i + 1));
   });
 });
