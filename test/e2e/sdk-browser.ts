@@ -75,19 +75,22 @@ export function pendingCount(page: Page): Promise<number> {
 }
 
 export interface StoredMessage {
+  partition: number;
   offset: number;
   producer: string | null;
   seq: number | null;
+  key: string | null;
   body: { i: number; tab?: string };
 }
 
-/** Every message of a station, in offset order. */
-export async function readStation(worker: RunningWorker, station: string): Promise<StoredMessage[]> {
+/** Every message of a station (of one partition, when given), in offset order. */
+export async function readStation(worker: RunningWorker, station: string, partition?: number): Promise<StoredMessage[]> {
   const api = apiClient(worker);
   const all: StoredMessage[] = [];
   let from = 1;
+  const inPartition = partition === undefined ? "" : `&partition=${partition}`;
   for (;;) {
-    const { status, body } = await api("GET", `/v1/stations/${station}/messages?from=${from}&limit=1000`);
+    const { status, body } = await api("GET", `/v1/stations/${station}/messages?from=${from}&limit=1000${inPartition}`);
     if (status !== 200) throw new Error(`read ${station}: ${status} ${JSON.stringify(body)}`);
     all.push(...body.messages);
     if (body.messages.length === 0 || body.nextOffset === from) return all;
@@ -95,8 +98,8 @@ export async function readStation(worker: RunningWorker, station: string): Promi
   }
 }
 
-export async function createStation(worker: RunningWorker, station: string): Promise<void> {
-  const { status, body } = await apiClient(worker)("PUT", `/v1/stations/${station}`, {});
+export async function createStation(worker: RunningWorker, station: string, config: Record<string, unknown> = {}): Promise<void> {
+  const { status, body } = await apiClient(worker)("PUT", `/v1/stations/${station}`, config);
   if (status !== 200 && status !== 201) throw new Error(`create ${station}: ${status} ${JSON.stringify(body)}`);
 }
 

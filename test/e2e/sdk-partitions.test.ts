@@ -1,0 +1,82 @@
+// End to end in Chromium against wrangler dev, on a station of 4 partitions: the page learns the
+// count from a first answer, goes offline, enqueues keyed actions, reloads, comes back online and
+// syncs. Read partition by partition (`?partition=P`): every action is stored exactly once, each
+// key's actions in one partition (the one the shared hash names) and in enqueue order, and each
+// partition's stream from the page is numbered 1, 2, 3… under one producer.
+import type { Browser } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { partitionFor } from "../../shared/partitions";
+import { createStation, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, type StoredMessage, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
+import { type RunningWorker } from "./wrangler-dev";
+
+const PARTITIONS = 4;
+const KEYS = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+
+/** Enqueues `{i, key}` for i in [from, to), keyed round-robin over KEYS; returns where each went. */
+function enqueueKeyed(page: import("playwright-core").Page, station: string, from: number, to: number, keys: string[]) {
+  return page.evaluate(
+    async ({ station, from, to, keys }) => {
+      const st = (window as any).ws.station(station);
+      const placed: { i: number; key: string; partition: number; seq: number }[] = [];
+      for (let i = from; i < to; i++) {
+        const key = keys[i % keys.length]!;
+        placed.push({ i, key, ...(await st.enqueue({ i, key }, { key })) });
+      }
+      return placed;
+    },
+    { station, from, to, keys },
+  );
+}
+
+describe("SDK on a partitioned station, offline with a reload", () => {
+  let worker: RunningWorker;
+  let browser: Browser;
+  useWorkerAndBrowser((w, b) => ([worker, browser] = [w, b]));
+
+  it("stores every keyed action once, each key in its one partition in enqueue order, each partition's stream numbered 1, 2, 3…", async () => {
+    await createStation(worker, "sharded", { partitions: PARTITIONS });
+    const context = await browser.newContext();
+    await serveSdkPage(context, worker);
+    const page = await openSdkPage(context, worker);
+    const options = { backoffBaseMs: 200, backoffMaxMs: 1000 };
+    await startClient(page, worker.token, options);
+    // A first action online: the station's answer tells the page it has 4 partitions.
+    const [first] = await enqueueKeyed(page, "sharded", -1, 0, ["learn"]);
+    expect(first!.partition).toBe(0); // the count was not known yet
+    await waitUntil(async () => (await pendingCount(page)) === 0, "the first action to sync");
+
+    await context.setOffline(true);
+    const before = await enqueueKeyed(page, "sharded", 0, 120, KEYS);
+    await page.reload();
+    await startClient(page, worker.token, options);
+    expect(await pendingCount(page)).toBe(120);
+    const after = await enqueueKeyed(page, "sharded", 120, 240, KEYS);
+    const placed = [...before, ...after];
+    for (const p of placed) expect(p.partition).toBe(partitionFor(p.key, null, PARTITIONS));
+    expect(new Set(placed.map((p) => p.partition)).size).toBeGreaterThan(1);
+
+    await context.setOffline(false);
+    await waitUntil(async () => (await pendingCount(page)) === 0, "the outbox to drain");
+    const byPartition: StoredMessage[][] = [];
+    for (let p = 0; p < PARTITIONS; p++) byPartition.push(await readStation(worker, "sharded", p));
+    const stored = byPartition.flat().filter((m) => m.body.i >= 0);
+    // Exactly once.
+    expect(stored.map((m) => m.body.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 240 }, (_, i) => i));
+    // Each key in one partition, the one its hash names, in enqueue order.
+    for (const key of KEYS) {
+      const partition = partitionFor(key, null, PARTITIONS)!;
+      const ofKey = byPartition[partition]!.filter((m) => m.key === key);
+      expect(ofKey.map((m) => m.body.i)).toEqual(placed.filter((p) => p.key === key).map((p) => p.i));
+      for (let p = 0; p < PARTITIONS; p++) if (p !== partition) expect(byPartition[p]!.some((m) => m.key === key)).toBe(false);
+    }
+    // Each partition: one producer from this page, its seqs 1, 2, 3…, offsets dense.
+    for (const [p, messages] of byPartition.entries()) {
+      expect(messages.every((m) => m.partition === p)).toBe(true);
+      expect(new Set(messages.map((m) => m.producer)).size).toBeLessThanOrEqual(1);
+      expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+      expect(messages.map((m) => m.offset)).toEqual(messages.map((_, i) => i + 1));
+    }
+    await waitUntil(async () => (await page.evaluate(() => (window as any).ws.status.state)) === "idle", "the idle status");
+    await context.close();
+  });
+});
