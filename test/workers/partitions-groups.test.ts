@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { StationConfigSchema } from "../../shared/config";
 import { COUNT_TTL_MS, partitionStub } from "../../worker/partitions/objects";
-import { api } from "./helpers";
+import { api, uniqueStation } from "./helpers";
 import { pass, seededRandom } from "./groups-helpers";
 import {
   byPartition,
@@ -447,5 +447,22 @@ describe("a station of one partition", () => {
     const seek = await api("POST", `${groupPath(station, "g")}/seek`, { to: { offset: 1, partition: 1 } });
     expect(seek.status).toBe(422);
     expect(seek.body.error.code).toBe("partition_out_of_range");
+  });
+});
+
+describe("through the station routes", () => {
+  it("a station PUT with partitions, keyed produce, then a group drains every partition", async () => {
+    const station = uniqueStation("pgr");
+    const made = await api("PUT", `/v1/stations/${station}`, { partitions: 4 });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const produced = await api("POST", `/v1/stations/${station}/messages`, { messages: Array.from({ length: 40 }, (_, n) => ({ key: `k${n % 10}`, body: { n } })) });
+    expect(produced.status, JSON.stringify(produced.body)).toBe(200);
+    expect(new Set(produced.body.results.map((r: any) => r.partition)).size).toBeGreaterThan(1);
+    expect((await putGroup(station, "g")).status).toBe(201);
+    const got = await fetchMessages(station, "g", { consumer: "c", max: 100 });
+    expect(got).toHaveLength(40);
+    expect(new Set(got.map((m) => `${m.partition}:${m.offset}`))).toEqual(new Set(produced.body.results.map((r: any) => `${r.partition}:${r.offset}`)));
+    expect((await settle(station, "g", "ack", { messages: refsOf(got) })).body).toEqual({ acked: 40 });
+    expect(await readGroup(station, "g")).toMatchObject({ acked: 40, lag: 0, pending: 0 });
   });
 });
