@@ -303,7 +303,7 @@ export class SyncEngine {
     const unruled = results.find((r) => r.unruled !== undefined)?.unruled;
     if (!unruled) this.ruled(state);
     const settled = await this.conn.run((db) => settleBatch(db, batch, rulings as Ruling[], Date.now()));
-    if (!settled) return !unruled; // the store changed producer under us: read again
+    if (!settled) return true; // the store changed producer under us: read again (the unruled ones too)
     state.pending = Math.max(0, state.pending - settled.stored.length - settled.refused.length);
     const { station, partition } = state.ref;
     if (settled.stored.length > 0) this.hooks.acked(settled.stored.map(({ entry, ruling }) => ackedEvent(station, partition, entry, ruling)));
@@ -316,7 +316,9 @@ export class SyncEngine {
     this.hooks.changed();
     if (unruled) {
       // Nothing was decided about these: they wait at the head of the stream and go again, same seqs.
-      this.backOff(state, new WaystationError(unruled.code as ErrorCode, unruled.message, 503, { unruled: true }));
+      const { code, message, retryAfterSeconds, ...details } = unruled;
+      const retryAfterMs = typeof retryAfterSeconds === "number" ? retryAfterSeconds * 1000 : undefined;
+      this.backOff(state, new WaystationError(code as ErrorCode, message, 503, { ...details, unruled: true }, retryAfterMs));
       return false;
     }
     return true;
