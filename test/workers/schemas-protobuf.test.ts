@@ -1,6 +1,7 @@
 // Protobuf schema versions: a FileDescriptorSet and a message type stored (or refused with
 // invalid_schema), and bodies sent as {"$binary": …} or as the type's JSON mapping checked at the
-// station: a round trip of both forms, and refusals with schema_violation.
+// station: a round trip of both forms, and refusals with schema_violation. The same type given as
+// `.proto` text behaves the same.
 import { create, createFileRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
@@ -95,5 +96,45 @@ describe("protobuf schemas", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.error.breaks[0].rule).toBe("undecidable");
     expect((await api("PUT", `/v1/schemas/${name}`, { ...pb, compatibility: "none" })).body).toMatchObject({ version: 2, format: "protobuf" });
+  });
+
+  it("takes the type as .proto text, checks and decodes it as the descriptor set's, and refuses text it cannot read", async () => {
+    const name = uniqueSchema("pb");
+    const proto = `// A todo, as text.
+syntax = "proto3";
+package todo.v1;
+import "google/protobuf/timestamp.proto";
+message Todo {
+  string title = 1;
+  bool done = 2;
+  google.protobuf.Timestamp due = 3;
+}`;
+    const res = await api("PUT", `/v1/schemas/${name}`, { format: "protobuf", schema: { proto, messageType: "todo.v1.Todo" } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ format: "protobuf", schema: { proto, messageType: "todo.v1.Todo" } });
+    const station = await stationWithSchema(name, "latest");
+    // The descriptor-set test's binary body (fields 1 and 2) is a valid body here too.
+    const sent = binaryTodo("milk", true);
+    const json = { title: "eggs", done: false, due: "2026-01-02T03:04:05Z" };
+    const produced = await produce(station, { messages: [{ body: sent }, { body: json }] });
+    expect(produced.status).toBe(200);
+    const refused = await produce(station, { messages: [{ body: { title: "x", due: "yesterday" } }] });
+    expect(refused.body.error).toMatchObject({ code: "schema_violation", violations: [{ keyword: "protobuf" }] });
+    const asJson = await api("GET", `/v1/stations/${station}/messages?decode=json`);
+    expect(asJson.body.messages.map((m: any) => m.body)).toEqual([{ title: "milk", done: true }, json]);
+
+    const cases: Array<[unknown, RegExp]> = [
+      [{ proto: "syntax = \"proto3\"; message Todo { string title = 1 }", messageType: "Todo" }, /does not parse/],
+      [{ proto: "syntax = \"proto3\"; message Todo { Missing m = 1; }", messageType: "Todo" }, /does not resolve.*Missing/],
+      [{ proto: "syntax = \"proto3\"; import \"shop/other.proto\"; message A {}", messageType: "A" }, /imports shop\/other.proto.*fileDescriptorSet/],
+      [{ proto: "edition = \"2023\"; message A {}", messageType: "A" }, /edition 2023/],
+      [{ proto: "syntax = \"proto3\"; message A {}", messageType: "B" }, /no message B/],
+      [{ proto: "syntax = \"proto3\"; message A {}", fileDescriptorSet: SET_BASE64, messageType: "A" }, /proto, messageType/],
+    ];
+    for (const [schema, reason] of cases) {
+      const bad = await api("PUT", `/v1/schemas/${uniqueSchema("pb")}`, { format: "protobuf", schema });
+      expect(bad.status, JSON.stringify(schema)).toBe(422);
+      expect(bad.body.error).toMatchObject({ code: "invalid_schema", message: expect.stringMatching(reason) });
+    }
   });
 });
