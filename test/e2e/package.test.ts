@@ -17,11 +17,13 @@ import { apiClient, ROOT, type RunningWorker, removeStateDir, startWorker } from
 const CLIENT = join(ROOT, "client");
 /**
  * What the app bundles may weigh, gzipped, with the page. The issue's goals are 8 KB (producer)
- * and 11 KB (with consume); they are NOT met (docs/sdk.md: 16.9 KB and 16.9 KB, the consumer's
+ * and 11 KB (with consume); they are NOT met (docs/sdk.md: 18.8 KB and 18.8 KB, the consumer's
  * loop loaded on first use). These budgets are today's figures plus about 1 KB, so growth fails
- * here and has to be argued for.
+ * here and has to be argued for. Partitions added 1.3 KB to the browser SDK (the routing hash, a
+ * stream per partition, the count learned and adopted) and 0.7 KB to the server client (numbering
+ * per partition with a store): docs/sdk-partitions.md.
  */
-const BUDGETS = { producer: 18 * 1024, consumer: 18 * 1024, doc: 24.5 * 1024, server: 9.5 * 1024 };
+const BUDGETS = { producer: 19.5 * 1024, consumer: 19.5 * 1024, doc: 26 * 1024, server: 10.5 * 1024 };
 
 let app: string;
 let worker: RunningWorker;
