@@ -51,7 +51,7 @@ export async function leaseFairly(env: Env, station: string, group: string, part
     const bytesEach = Math.max(1, Math.floor(budget.bytes / shares.length));
     const answers = await Promise.all(
       shares.map(({ partition, count }) =>
-        onPartition(env, station, group, partition, (stub) => stub.groupLease(group, ask.consumer, count, bytesEach, [], null)).catch(unreachable),
+        onPartition(env, station, group, partition, (stub) => stub.groupLease(group, ask.consumer, count, bytesEach)).catch(unreachable),
       ),
     );
     for (const [index, answer] of answers.entries()) {

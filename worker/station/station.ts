@@ -342,11 +342,11 @@ export class Station extends DurableObject<StationEnv> {
     return this.groups.remove(group);
   }
 
-  /** A partitioned station's share of a fetch (worker/partitions/groups-fetch.ts): acks `ack`, leases up to `max` and about `maxBytes`; never waits. */
-  async groupLease(group: string, consumer: string, max: number, maxBytes: number, ack: number[] = [], ackEpoch: number | null = null): Promise<Result<LeasedShare>> {
+  /** A partitioned station's share of a fetch (worker/partitions/groups-lease.ts): leases up to `max` and about `maxBytes`; never waits. */
+  async groupLease(group: string, consumer: string, max: number, maxBytes: number): Promise<Result<LeasedShare>> {
     const admitted = this.admission.admit(this.record?.config, 0, Date.now());
     if (!admitted.ok) return admitted;
-    return this.groups.leaseShare(group, consumer, max, maxBytes, ack, ackEpoch);
+    return this.groups.leaseShare(group, consumer, max, maxBytes);
   }
 
   /** Waits up to `waitMs` until `group` has something to hand out, leasing nothing; `id` names the wait for `groupUnwatch`. */

@@ -53,10 +53,9 @@ export interface FetchAnswer {
   count: number;
 }
 
-/** One partition's share of a partitioned fetch: wire JSON of each leased message, and how many of `ack` counted. */
+/** One partition's share of a partitioned fetch: wire JSON of each leased message, in offset order. */
 export interface LeasedShare {
   messages: string[];
-  acked: number;
 }
 
 /** A part of the station that takes back its own dead letters (e.g. webhooks). */
@@ -168,17 +167,17 @@ export class GroupService {
   }
 
   /**
-   * A partitioned station's share of one fetch: acks `ackFirst`, then leases up to `max`
-   * messages and about `maxBytes` (the Worker splits one fetch's budget over the partitions).
-   * Never waits: the Worker waits with `watch` on every partition instead, so no lease is ever
-   * taken for a caller that stopped listening.
+   * A partitioned station's share of one fetch: leases up to `max` messages and about
+   * `maxBytes` (the Worker splits one fetch's budget over the partitions, and applies its acks
+   * before). Never waits: the Worker waits with `watch` on every partition instead, so no lease
+   * is ever taken for a caller that stopped listening.
    */
-  async leaseShare(group: string, consumer: string, max: number, maxBytes: number, ackFirst: readonly number[] = [], ackEpoch: number | null = null): Promise<Result<LeasedShare>> {
-    const leased = this.lease(group, consumer, max, maxBytes, Date.now(), true, [...new Set(ackFirst)], ackEpoch);
+  async leaseShare(group: string, consumer: string, max: number, maxBytes: number): Promise<Result<LeasedShare>> {
+    const leased = this.lease(group, consumer, max, maxBytes, Date.now(), true);
     if (!leased.ok) return leased;
     if (leased.value.missing) return groupNotFound(this.host.record(), group);
     if (leased.value.messages.length > 0) await this.host.wakeBy(leased.value.leaseUntil);
-    return ok({ messages: leased.value.messages, acked: leased.value.acked });
+    return ok({ messages: leased.value.messages });
   }
 
   /**
