@@ -75,6 +75,25 @@ describe("webhooks of a partitioned station", () => {
     expect(info.body.partitions).toHaveLength(4);
   });
 
+  it("replays every partition from the earliest, and one partition from an offset", async () => {
+    const station = await createStation({ partitions: 2 });
+    const put = await putWebhook(station, "replayed", { url: "http://receiver.test/replayed" });
+    const keys = [keyIn(0, 2, "r"), keyIn(1, 2, "r")];
+    expect((await produce(station, { messages: keys.flatMap((key) => [{ key, body: 1 }, { key, body: 2 }]) })).status).toBe(200);
+    await waitFor(() => receiver.calls.length >= 4, 15_000, "the first deliveries");
+    const earliest = await api("POST", `/v1/stations/${station}/webhooks/replayed/replay`, { from: "earliest" });
+    expect(earliest.status).toBe(200);
+    expect(earliest.body.partitions).toHaveLength(2);
+    await waitFor(() => receiver.calls.length >= 8, 15_000, "every partition replayed");
+    const fromTwo = await api("POST", `/v1/stations/${station}/webhooks/replayed/replay`, { from: 2, partition: 1 });
+    expect(fromTwo.status).toBe(200);
+    await waitFor(() => receiver.calls.length >= 9, 15_000, "partition 1 replayed from offset 2");
+    const payloads = verifiedPayloads(put.body.secret);
+    expect(payloads.slice(8).map((p) => [p.partition, p.offset])).toEqual([[1, 2]]);
+    expect(payloads.slice(4, 8).map((p) => `${p.partition}:${p.offset}`).sort()).toEqual(["0:1", "0:2", "1:1", "1:2"]);
+    expect((await api("POST", `/v1/stations/${station}/webhooks/replayed/replay`, { from: 1, partition: 2 })).status).toBe(422);
+  });
+
   it("deletes the endpoint on every partition", async () => {
     const station = await createStation({ partitions: 3 });
     expect((await putWebhook(station, "gone", { url: "http://receiver.test/gone" })).status).toBe(201);
