@@ -2,12 +2,14 @@
 // count from a first answer, goes offline, enqueues keyed actions, reloads, comes back online and
 // syncs. Read partition by partition (`?partition=P`): every action is stored exactly once, each
 // key's actions in one partition (the one the shared hash names) and in enqueue order, and each
-// partition's stream from the page is numbered 1, 2, 3… under one producer.
+// partition's stream from the page is numbered 1, 2, 3… under one producer. Then the page
+// consumes a group over every partition: the handler sees each message's partition, a nacked
+// message comes back, and every message is acked once (by {partition, offset, epoch}).
 import type { Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { partitionFor } from "../../shared/partitions";
 import { createStation, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, type StoredMessage, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
-import { type RunningWorker } from "./wrangler-dev";
+import { apiClient, type RunningWorker } from "./wrangler-dev";
 
 const PARTITIONS = 4;
 const KEYS = Array.from({ length: 12 }, (_, i) => `user-${i}`);
@@ -79,4 +81,55 @@ describe("SDK on a partitioned station, offline with a reload", () => {
     await waitUntil(async () => (await page.evaluate(() => (window as any).ws.status.state)) === "idle", "the idle status");
     await context.close();
   });
+
+  for (const transport of ["websocket", "poll"] as const) {
+    it(`consumes every partition through one group, acking and nacking by partition (${transport})`, async () => {
+      const station = `sharded-consume-${transport}`;
+      await createStation(worker, station, { partitions: PARTITIONS });
+      const api = apiClient(worker);
+      expect((await api("PUT", `/v1/stations/${station}/groups/ui`, {})).status).toBe(201);
+      const sent = Array.from({ length: 40 }, (_, i) => ({ key: KEYS[i % KEYS.length]!, body: { i, key: KEYS[i % KEYS.length]! } }));
+      expect((await api("POST", `/v1/stations/${station}/messages`, { messages: sent })).status).toBe(200);
+      const context = await browser.newContext();
+      await serveSdkPage(context, worker);
+      const page = await openSdkPage(context, worker, { fromWorker: true });
+      await startClient(page, worker.token);
+      await page.evaluate(
+        ({ station, transport }) => {
+          const w = window as any;
+          w.seen = [];
+          w.failed = new Set();
+          w.errors = [];
+          w.consumer = w.ws.station(station).consume(
+            "ui",
+            (m: { partition: number; offset: number; key: string; body: { i: number }; deliveries: number }) => {
+              // The first message of each partition fails once: nacked by {partition, offset}, handed out again.
+              if (m.offset === 1 && !w.failed.has(m.partition)) {
+                w.failed.add(m.partition);
+                throw new Error("not now");
+              }
+              w.seen.push({ i: m.body.i, key: m.key, partition: m.partition, deliveries: m.deliveries });
+            },
+            { transport, nackDelayMs: 0, waitMs: 1000, max: 7, onError: (e: Error) => w.errors.push(String(e.message)) },
+          );
+        },
+        { station, transport },
+      );
+      await waitUntil(async () => (await page.evaluate(() => (window as any).seen.length)) >= sent.length, "every message handled", 30_000).catch(async (e) => {
+        throw new Error(`${e.message}: ${JSON.stringify(await page.evaluate(() => [(window as any).seen, (window as any).errors]))}`);
+      });
+      const seen: { i: number; key: string; partition: number; deliveries: number }[] = await page.evaluate(() => (window as any).seen);
+      expect(seen.map((m) => m.i).sort((a, b) => a - b)).toEqual(sent.map((_, i) => i));
+      for (const m of seen) expect(m.partition).toBe(partitionFor(m.key, null, PARTITIONS));
+      expect(new Set(seen.map((m) => m.partition)).size).toBeGreaterThan(1);
+      expect(seen.filter((m) => m.deliveries === 2)).toHaveLength(await page.evaluate(() => (window as any).failed.size));
+      expect(await page.evaluate(() => (window as any).consumer.transport)).toBe(transport);
+      await waitUntil(async () => {
+        const group = (await api("GET", `/v1/stations/${station}/groups/ui`)).body;
+        return group.pending === 0 && group.lag === 0;
+      }, "the group to have acked every partition");
+      await page.evaluate(() => (window as any).consumer.stop());
+      await context.close();
+    });
+  }
 });
