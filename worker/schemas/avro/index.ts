@@ -57,7 +57,7 @@ export function checkAvroBody(type: AvroType, body: string): { path: string; rea
   } catch (error) {
     if (!(error instanceof AvroValueError)) throw error;
     const kind = isBinaryBody(value) ? "Avro binary" : "Avro JSON";
-    return { path: error.path, reason: `Not ${kind} of ${nameOf(type)}: ${error.message}`.slice(0, 300) };
+    return { path: error.path, reason: `Not ${kind} of ${nameOf(type)}: ${error.reason}`.slice(0, 300) };
   }
 }
 

@@ -40,7 +40,8 @@ export const INT64_MAX = 2n ** 63n - 1n;
 export class AvroValueError extends Error {
   constructor(
     readonly path: string,
-    reason: string,
+    /** Why, without the place. */
+    readonly reason: string,
   ) {
     super(path ? `at ${path}: ${reason}` : reason);
   }
