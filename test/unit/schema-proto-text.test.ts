@@ -70,7 +70,7 @@ describe(".proto text", () => {
     expect(() => fromJson(order, { card: "c", voucher: { code: "X" } })).toThrow(/oneof/);
   });
 
-  it("reads proto2 labels, defaults and groups-free nesting", () => {
+  it("reads proto2 labels, defaults, groups, and leaves extensions out", () => {
     const registry = registryOf(`syntax = "proto2"; package legacy; message Old { required string name = 1; optional int32 n = 2 [default = 7]; repeated string xs = 3; enum Kind { A = 1; B = 2; } optional Kind kind = 4 [default = B]; }`);
     const old = registry.getMessage("legacy.Old")!;
     expect(old.file.edition).toBe(998); // EDITION_PROTO2
@@ -82,6 +82,9 @@ describe(".proto text", () => {
     ]);
     const message = create(old) as unknown as { n: number; kind: number };
     expect([message.n, message.kind]).toEqual([7, 2]);
+    const more = registryOf(`syntax = "proto2"; package p; message A { optional int32 a = 1; extensions 100 to 199; } extend A { optional string note = 100; } message B { optional group G = 1 { optional int32 x = 1; } }`);
+    expect(more.getMessage("p.A")!.fields.map((f) => f.name)).toEqual(["a"]);
+    expect(more.getMessage("p.B")!.fields.map((f) => [f.name, f.fieldKind, f.delimitedEncoding])).toEqual([["g", "message", true]]);
   });
 
   it("refuses what it cannot read, saying why", () => {

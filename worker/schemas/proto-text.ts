@@ -115,7 +115,8 @@ function messageOf(type: protobuf.Type): MessageInitShape<typeof DescriptorProto
   const realOneofs = type.oneofsArray.filter((oneof) => !isSynthetic(oneof));
   // protoc's order: declared oneofs first, then one per proto3 `optional` field.
   const oneofs = [...realOneofs, ...type.oneofsArray.filter(isSynthetic)];
-  const field = type.fieldsArray.map((item) => {
+  // Extensions (`extend`) show up on the type they extend as copies named ".pkg.name": left out.
+  const field = type.fieldsArray.filter((item) => !item.declaringField).map((item) => {
     const described: MessageInitShape<typeof FieldDescriptorProtoSchema> = {
       name: item.name,
       number: item.id,
