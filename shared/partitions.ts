@@ -10,10 +10,12 @@ import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
 
 /**
  * Most partitions a station may have. A group fetch, a station's info and a config change each
- * reach every partition from one Worker request, so the count bounds that fan-out: 32 objects
- * keeps one request far inside a Worker's subrequest limit (50 on the free plan, counting the
- * catalog and retries), and 32 × ~1,000 requests/s per object is beyond what one station's
- * consumers usually take. docs/scaling.md has the model.
+ * reach every partition from one Worker request, so the count bounds that fan-out: a plain fetch
+ * makes one call per partition, a fetch carrying acks two, and a long-poll that wakes its most
+ * (watch, unwatch and lease per partition, up to 4 times) 24, so at 32 partitions the worst
+ * request stays under the paid plan's 1,000 subrequests. On the free plan (50) keep to 2
+ * partitions where consumers long-poll. 32 × ~1,000 requests/s per object is beyond what one
+ * station's consumers usually take. docs/scaling.md has the model.
  */
 export const MAX_PARTITIONS = 32;
 
