@@ -14,10 +14,17 @@ export class Scheduler {
   /** The alarm as we last set it; undefined until read from storage. */
   private alarmAt: number | null | undefined;
 
-  constructor(
-    private readonly storage: DurableObjectStorage,
-    private readonly tasks: ScheduledTask[],
-  ) {}
+  private readonly tasks: ScheduledTask[] = [];
+  /** The last wake-up asked for: the next one starts after it. */
+  private wakeQueue: Promise<void> = Promise.resolve();
+
+  /** Built before the tasks' owners, so they can ask for wake-ups from their constructors. */
+  constructor(private readonly storage: DurableObjectStorage) {}
+
+  /** Adds tasks; the alarm considers them from the next `reschedule` or `runDue` on. */
+  register(tasks: readonly ScheduledTask[]): void {
+    this.tasks.push(...tasks);
+  }
 
   /** Runs every due task, then sets the alarm for the next one. */
   async runDue(now: number): Promise<void> {
@@ -47,8 +54,18 @@ export class Scheduler {
     }
   }
 
-  /** Makes sure the alarm fires no later than `at` (cheap: no task is asked). */
-  async wakeBy(at: number): Promise<void> {
+  /**
+   * Makes sure the alarm fires no later than `at` (cheap: no task is asked). Calls run one after
+   * another: two overlapping calls would each read the alarm before either set it, and the later
+   * time could then overwrite the earlier (a webhook lease end hiding a delayed message's time).
+   */
+  wakeBy(at: number): Promise<void> {
+    const run = this.wakeQueue.then(() => this.wakeNow(at));
+    this.wakeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async wakeNow(at: number): Promise<void> {
     const current = await this.currentAlarm();
     if (current === null || at < current) {
       await this.storage.setAlarm(at);

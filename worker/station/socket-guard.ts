@@ -6,18 +6,10 @@ import { ErrorCode, type Result, type WireError, wireError } from "../../shared/
 import type { Rates } from "../../shared/rate-limits";
 import { SocketCloseCode } from "../../shared/websocket-auth";
 import { checkSocketCredential, type SocketCredential } from "../auth/socket-credential";
-import type { EnvVars } from "../env-vars";
 import { FrameLimiter } from "../limits/frame-limiter";
 import { retryAfterSeconds } from "../limits/rate-gate";
+import type { StationContext, StationFeature } from "./feature";
 import type { ScheduledTask } from "./scheduler";
-
-export interface SocketGuardHost {
-  readonly ctx: DurableObjectState;
-  readonly env: EnvVars;
-  /** The station's own rate, shared with its HTTP requests (worker/station/admission.ts). */
-  admitStation(bytes: number, nowMs: number): Result<void>;
-  wakeBy(at: number): Promise<void>;
-}
 
 /** A frame's own extra limit (awareness), on top of the token's and the station's. */
 export interface FrameRate {
@@ -29,12 +21,18 @@ export interface FrameRate {
 /** What to do with a frame: obey it, drop it (the sender was told why), or nothing more (the socket is closed). */
 export type FrameVerdict = "obey" | "refused" | "closed";
 
-export class SocketGuard {
+export class SocketGuard implements StationFeature {
   private readonly limiter = new FrameLimiter();
   /** Sockets this guard closed: frames the runtime still delivers from them are never obeyed. */
   private readonly closed = new WeakSet<WebSocket>();
 
-  constructor(private readonly host: SocketGuardHost) {}
+  constructor(
+    private readonly host: StationContext,
+    /** The station's own rate, shared with its HTTP requests (worker/station/admission.ts). */
+    private readonly admitStation: (bytes: number, nowMs: number) => Result<void>,
+  ) {}
+
+  readonly tasks: readonly ScheduledTask[] = [this.expiryTask()];
 
   /** Why an upgrade must be refused (401): its credential is missing or no longer holds; null if it holds. */
   async refuseUpgrade(credential: SocketCredential | null): Promise<WireError | null> {
@@ -83,7 +81,7 @@ export class SocketGuard {
   }
 
   /** The alarm task: closes sockets whose token expired or whose key was rotated. */
-  task(): ScheduledTask {
+  private expiryTask(): ScheduledTask {
     return {
       name: "socket-expiry",
       dueAt: () => {
@@ -109,7 +107,7 @@ export class SocketGuard {
       const waitMs = this.limiter.admitSubject(credential.sub, credential.rates, bytes, now);
       if (waitMs > 0) return refusal("token", waitMs, "This token is over its rate");
     }
-    const station = this.host.admitStation(bytes, now);
+    const station = this.admitStation(bytes, now);
     return station.ok ? null : station.error;
   }
 

@@ -28,7 +28,8 @@ import type { StationEnv } from "./station-env";
 import { enforceRetention, retentionDueAt } from "./retention";
 import { countDelayed, nextVisibleAt } from "./log";
 import { toMessage } from "./rows";
-import { Scheduler } from "./scheduler";
+import type { StationContext, StationFeature } from "./feature";
+import { type ScheduledTask, Scheduler } from "./scheduler";
 import { migrate } from "./sql-schema";
 import { StationRecord } from "./station-record";
 import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
@@ -45,19 +46,24 @@ export class Station extends DurableObject<StationEnv> {
   private readonly sql: SqlStorage;
   private readonly producers: ProducerSeqs;
   private record: StationRecord | null;
+  /** Built first: every feature may ask it for a wake-up from its constructor. */
   private readonly scheduler: Scheduler;
+  /** What every feature gets of this object (worker/station/feature.ts). */
+  private readonly context: StationContext;
   /** Rates and storage quota (worker/station/admission.ts). */
   private readonly admission = new StationAdmission(this.env);
   private readonly docCompactor: DocCompactor;
-  /** Live sockets of a doc station: pushes and awareness (worker/station/doc-sockets.ts). */
-  private readonly docSockets: DocSockets;
+  private readonly schemas: SchemaCache;
   /** Keeps open sockets within their token: expiry, key rotation, frame rates (worker/station/socket-guard.ts). */
   private readonly socketGuard: SocketGuard;
-  private readonly schemas: SchemaCache;
   /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
   private readonly groups: GroupService;
   /** Webhook endpoints and their delivery (worker/station/webhooks.ts). */
   private readonly webhooks: StationWebhooks;
+  /** Live sockets of a doc station: pushes and awareness (worker/station/documents/sockets.ts). */
+  private readonly docSockets: DocSockets;
+  /** Every feature, in the order its hooks run: groups serve waiting fetches before webhooks start sending. */
+  private readonly features: readonly StationFeature[];
   /** Delayed messages visible by this time have been announced to groups and webhooks (0 after a restart: once more, harmless). */
   private visibilityCheckedAt = 0;
   /** `retention.archive`: trimmed messages go to R2 first, replay reads them back (worker/station/archive/). */
@@ -67,39 +73,35 @@ export class Station extends DurableObject<StationEnv> {
   constructor(ctx: DurableObjectState, env: StationEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.producers = new ProducerSeqs(this.sql);
-    this.schemas = new SchemaCache((name, version) => catalogStub(env).getSchema(name, version));
     migrate(this.sql);
     this.record = StationRecord.load(this.sql);
+    this.producers = new ProducerSeqs(this.sql);
+    this.schemas = new SchemaCache((name, version) => catalogStub(env).getSchema(name, version));
     this.docCompactor = new DocCompactor(this.sql);
-    this.socketGuard = new SocketGuard({
-      ctx,
-      env,
-      admitStation: (bytes, now) => this.admission.admit(this.record?.config, bytes, now),
-      wakeBy: (at) => this.scheduler.wakeBy(at),
-    });
-    this.docSockets = new DocSockets(ctx, this.socketGuard);
-    this.webhooks = new StationWebhooks({
-      sql: this.sql,
-      storage: ctx.storage,
-      env,
-      record: () => this.record,
-      scheduler: () => this.scheduler,
-      transact: (work) => this.transact(work),
-    });
-    this.groups = new GroupService({
+    this.scheduler = new Scheduler(ctx.storage);
+    this.context = {
       ctx,
       sql: this.sql,
+      env,
       record: () => this.record,
       transact: (work) => this.transact(work),
       wakeBy: (at) => this.scheduler.wakeBy(at),
-      otherFirstUnacked: () => this.webhooks.firstUndelivered(),
-      socketGuard: this.socketGuard,
-    });
+    };
+    this.socketGuard = new SocketGuard(this.context, (bytes, now) => this.admission.admit(this.record?.config, bytes, now));
+    this.webhooks = new StationWebhooks(this.context);
+    this.groups = new GroupService(this.context, { socketGuard: this.socketGuard, otherFirstUnacked: () => this.webhooks.firstUndelivered() });
     this.groups.addResendRoute(this.webhooks.resendRoute);
+    this.docSockets = new DocSockets(this.context, this.socketGuard);
+    this.features = [this.docSockets, this.groups, this.webhooks, this.socketGuard];
     this.archiver = new Archiver({ sql: this.sql, bucket: env.ARCHIVE, record: () => this.record, transact: (work) => this.transact(work) });
     this.archiveReader = new ArchiveReader(env.ARCHIVE);
-    this.scheduler = new Scheduler(ctx.storage, [
+    this.scheduler.register(this.logTasks());
+    for (const feature of this.features) this.scheduler.register(feature.tasks ?? []);
+  }
+
+  /** The log's own upkeep: retention (and archiving), dedup expiry, doc compaction, delayed messages coming due. */
+  private logTasks(): ScheduledTask[] {
+    return [
       {
         name: "retention",
         // A doc station meets its retention limits by compacting (below), never by dropping unmerged updates.
@@ -136,14 +138,10 @@ export class Station extends DurableObject<StationEnv> {
         dueAt: () => nextVisibleAt(this.sql, this.visibilityCheckedAt),
         run: async (now) => {
           this.visibilityCheckedAt = now;
-          await this.groups.onAvailable();
-          this.webhooks.afterAppend();
+          await this.afterAppend(this.record?.lastOffset ?? 0);
         },
       },
-      this.groups.task(),
-      this.webhooks.task,
-      this.socketGuard.task(),
-    ]);
+    ];
   }
 
   /** Creates the station (this object as its `partition`), or replaces its config. `created` tells which. */
@@ -196,10 +194,10 @@ export class Station extends DurableObject<StationEnv> {
       if (produced.ok) countThroughput(this.sql, now, { produced: record.producedCount - producedBefore });
       return produced;
     }));
-    if (result.ok) this.publishDocUpdates(lastBefore);
-    if (result.ok) await this.afterAppend(now, batch);
-    if (result.ok) await this.groups.onAvailable();
-    if (result.ok) this.webhooks.afterAppend();
+    if (result.ok) {
+      await this.afterAppend(lastBefore);
+      await this.scheduleUpkeep(now, batch);
+    }
     return this.stamped(result);
   }
 
@@ -255,16 +253,13 @@ export class Station extends DurableObject<StationEnv> {
     migrate(this.sql);
     this.record = null;
     this.producers.forget();
-    this.docSockets.closeAll("station deleted");
-    this.groups.reset();
-    this.webhooks.reset();
+    for (const feature of this.features) feature.reset?.();
     return ok({ deleted: true });
   }
 
   /** Creates or updates a webhook endpoint; `url` passed the edge's guard. */
   async putWebhook(name: string, request: PutWebhookRequest, url: string): Promise<Result<{ created: boolean; webhook: PutWebhookResponse }>> {
-    if (!this.record) return this.notFound();
-    return this.webhooks.put(name, request, url);
+    return this.onStation(() => this.webhooks.put(name, request, url));
   }
 
   /** An endpoint's current secret, for the station's other partitions (never answered over HTTP). */
@@ -274,8 +269,7 @@ export class Station extends DurableObject<StationEnv> {
   }
 
   async getWebhook(name: string): Promise<Result<WebhookInfo>> {
-    if (!this.record) return this.notFound();
-    return this.webhooks.get(name);
+    return this.onStation(() => this.webhooks.get(name));
   }
 
   async listWebhooks(): Promise<Result<WebhookListResponse>> {
@@ -284,30 +278,28 @@ export class Station extends DurableObject<StationEnv> {
   }
 
   async deleteWebhook(name: string): Promise<Result<{ deleted: true }>> {
-    if (!this.record) return this.notFound();
-    return this.webhooks.delete(name);
+    return this.onStation(() => this.webhooks.delete(name));
   }
 
   async replayWebhook(name: string, request: ReplayWebhookRequest): Promise<Result<WebhookInfo>> {
-    if (!this.record) return this.notFound();
-    return this.webhooks.replay(name, request);
+    return this.onStation(() => this.webhooks.replay(name, request));
   }
 
   /** Acks `ack`, then leases up to `max` messages of `group` to `consumer`, waiting up to `waitMs` for some. */
   async groupFetch(group: string, consumer: string, max: number, waitMs: number, ack: number[] = [], ackEpoch: number | null = null): Promise<Result<FetchAnswer>> {
-    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    const admitted = this.admitRequest();
     if (!admitted.ok) return admitted;
     return this.groups.fetch(group, consumer, max, waitMs, ack, ackEpoch);
   }
 
   async groupAck(group: string, offsets: number[], epoch: number | null = null): Promise<Result<AckResponse>> {
-    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    const admitted = this.admitRequest();
     if (!admitted.ok) return admitted;
     return this.groups.ack(group, offsets, epoch);
   }
 
   async groupNack(group: string, offsets: number[], delayMs: number, epoch: number | null = null): Promise<Result<NackResponse>> {
-    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    const admitted = this.admitRequest();
     if (!admitted.ok) return admitted;
     return this.groups.nack(group, offsets, delayMs, epoch);
   }
@@ -319,13 +311,13 @@ export class Station extends DurableObject<StationEnv> {
   }
 
   async groupExtend(group: string, consumer: string, offsets: number[], epoch: number | null = null): Promise<Result<ExtendResponse>> {
-    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    const admitted = this.admitRequest();
     if (!admitted.ok) return admitted;
     return this.groups.extend(group, consumer, offsets, epoch);
   }
 
   async groupDeadLetter(group: string, offsets: number[], reason: string, epoch: number | null = null): Promise<Result<DeadLetterResponse>> {
-    const admitted = this.admission.admit(this.record?.config, 0, Date.now());
+    const admitted = this.admitRequest();
     if (!admitted.ok) return admitted;
     return this.groups.deadLetter(group, offsets, reason, epoch);
   }
@@ -379,17 +371,20 @@ export class Station extends DurableObject<StationEnv> {
 
   /** WebSocket upgrades the Worker forwards after checking token and names (group subscribe). */
   override async fetch(request: Request): Promise<Response> {
-    return (await this.groups.handleRequest(request)) ?? (await this.docSockets.handleRequest(request, this.record)) ?? new Response("Not found", { status: 404 });
+    for (const feature of this.features) {
+      const answer = await feature.onRequest?.(request);
+      if (answer) return answer;
+    }
+    return new Response("Not found", { status: 404 });
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    if (await this.docSockets.onMessage(socket, message)) return;
-    await this.groups.onSocketMessage(socket, message);
+    for (const feature of this.features) if (await feature.onSocketMessage?.(socket, message)) return;
   }
 
   override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
     // Doc sockets retire their awareness; a subscriber's leases are left to run out and redeliver.
-    this.docSockets.onClose(socket);
+    for (const feature of this.features) feature.onSocketClose?.(socket);
     try {
       socket.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -401,14 +396,20 @@ export class Station extends DurableObject<StationEnv> {
     await this.scheduler.runDue(Date.now());
   }
 
-  /** Pushes a doc station's new updates to its sockets, before any await: nothing trims them meanwhile. */
-  private publishDocUpdates(lastBefore: number): void {
-    const record = this.record;
-    if (record && isDocStation(record) && record.lastOffset > lastBefore) this.docSockets.publish(this.sql, lastBefore + 1, record.lastOffset);
+  /**
+   * Messages became readable (stored above `lastBefore`, or delayed ones came due): each feature
+   * hears of it in list order. A feature whose hook is synchronous runs before anything awaits,
+   * so the doc sockets read the new updates before anything can trim them.
+   */
+  private async afterAppend(lastBefore: number): Promise<void> {
+    for (const feature of this.features) {
+      const done = feature.afterAppend?.(lastBefore);
+      if (done) await done;
+    }
   }
 
   /** After new messages: retention or dedup expiry may now be due. */
-  private async afterAppend(now: number, batch: PreparedBatch): Promise<void> {
+  private async scheduleUpkeep(now: number, batch: PreparedBatch): Promise<void> {
     const record = this.record!;
     const { retention, dedupWindowMs } = record.config;
     if (retention.maxAgeMs !== undefined || retention.maxMessages !== undefined || retention.maxBytes !== undefined) {
@@ -456,6 +457,16 @@ export class Station extends DurableObject<StationEnv> {
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     };
+  }
+
+  /** A read or a settle pays the station's request rate (its HTTP and socket traffic share it). */
+  private admitRequest(): Result<void> {
+    return this.admission.admit(this.record?.config, 0, Date.now());
+  }
+
+  /** `work` on an existing station; 404 `station_not_found` otherwise. */
+  private onStation<T>(work: () => Result<T> | Promise<Result<T>>): Result<T> | Promise<Result<T>> {
+    return this.record ? work() : this.notFound();
   }
 
   private notFound(): Result<never> {

@@ -14,7 +14,8 @@ import {
 import { DeadLetterReason } from "../../shared/dead-letters";
 import { contentOfRow, countDeadLettersByGroup, type DeadLetterRow } from "./dead-letters";
 import type { ResendRoute } from "./groups/service";
-import type { ScheduledTask, Scheduler } from "./scheduler";
+import type { StationContext, StationFeature } from "./feature";
+import type { ScheduledTask } from "./scheduler";
 import type { StationRecord } from "./station-record";
 import { WebhookDispatcher } from "./webhook-dispatcher";
 import { claimDeliveries, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
@@ -42,27 +43,17 @@ import { allowsPrivateWebhooks } from "./webhook-url";
 /** A PUT whose row changed under it starts over at most this many times in all. */
 const MAX_PUT_ROUNDS = 3;
 
-export interface StationWebhooksHost {
-  sql: SqlStorage;
-  storage: DurableObjectStorage;
-  env: SecretKeyEnv & { WEBHOOK_ALLOW_PRIVATE?: string; WEBHOOK_RESOLVE_DNS?: string };
-  record(): StationRecord | null;
-  scheduler(): Scheduler;
-  /** Runs `work` in the shell's transaction (a failed Result rolls back). */
-  transact<T>(work: (record: StationRecord) => Result<T>): Result<T>;
-}
-
-export class StationWebhooks {
+export class StationWebhooks implements StationFeature {
   private readonly dispatcher: WebhookDispatcher;
   /** Enabled endpoints, so that produce pays nothing on stations without webhooks. Null = unknown. */
   private enabledCount: number | null = null;
 
-  constructor(private readonly host: StationWebhooksHost) {
+  constructor(private readonly host: StationContext) {
     this.dispatcher = new WebhookDispatcher({
       claim: (slots, inFlight) => {
         const record = host.record();
         if (!record) return [];
-        return host.storage.transactionSync(() => claimDeliveries(host.sql, record, inFlight, slots, Date.now()));
+        return host.ctx.storage.transactionSync(() => claimDeliveries(host.sql, record, inFlight, slots, Date.now()));
       },
       send: (claim) =>
         sendAttempt(claim, {
@@ -73,7 +64,7 @@ export class StationWebhooks {
       record: (claim, result) => {
         if (!host.record()) return false;
         const now = Date.now();
-        const outcome = host.storage.transactionSync(() => recordAttempt(host.sql, claim, result, now));
+        const outcome = host.ctx.storage.transactionSync(() => recordAttempt(host.sql, claim, result, now));
         if (outcome === DeliveryOutcome.Delivered) return false;
         this.enabledCount = null; // the attempt may have disabled its endpoint
         return true;
@@ -90,11 +81,13 @@ export class StationWebhooks {
   }
 
   /** The scheduler task: starts due attempts; they finish in the background, each recorded as it ends. */
-  readonly task: ScheduledTask = {
-    name: "webhooks",
-    dueAt: (now) => this.dueAt(now),
-    run: () => this.dispatcher.fill(),
-  };
+  readonly tasks: readonly ScheduledTask[] = [
+    {
+      name: "webhooks",
+      dueAt: (now) => this.dueAt(now),
+      run: () => this.dispatcher.fill(),
+    },
+  ];
 
   /** When the alarm should next come for delivery: now if an attempt can start, else the next retry or lease. */
   private dueAt(now: number): number | null {
@@ -264,6 +257,6 @@ export class StationWebhooks {
   }
 
   private wake(at: number): void {
-    this.host.scheduler().wakeBy(at).catch((error: unknown) => console.error("webhook alarm", error));
+    this.host.wakeBy(at).catch((error: unknown) => console.error("webhook alarm", error));
   }
 }

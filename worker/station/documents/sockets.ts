@@ -27,7 +27,7 @@ import { isDocStation } from "./compaction";
 import { updatesOf } from "./updates";
 import { RateGate } from "../../limits/rate-gate";
 import { type FrameRate, refusal, type SocketGuard } from "../socket-guard";
-import type { StationRecord } from "../station-record";
+import type { StationContext, StationFeature } from "../feature";
 
 const TAG = "doc";
 const AWARENESS_RATE: FrameRate = {
@@ -55,7 +55,7 @@ interface KeptState {
   renewedAt: number;
 }
 
-export class DocSockets {
+export class DocSockets implements StationFeature {
   /** Awareness by socket id, then clientID: what a socket said goes with it. Memory only: never stored. */
   private readonly awareness = new Map<string, Map<number, KeptState>>();
   /** Which socket (id) speaks for each clientID: one socket cannot overwrite another's client. */
@@ -67,13 +67,14 @@ export class DocSockets {
   private readonly relayBudget = new RateGate({ requestsPerSecond: Number.MAX_SAFE_INTEGER, bytesPerSecond: AWARENESS_RELAY_BYTES_PER_SECOND }, Date.now());
 
   constructor(
-    private readonly ctx: DurableObjectState,
+    private readonly host: StationContext,
     private readonly guard: SocketGuard,
   ) {}
 
   /** A request the Worker forwarded: a doc subscribe upgrade (`…/doc/subscribe`), or null if not ours. */
-  async handleRequest(request: Request, record: StationRecord | null): Promise<Response | null> {
+  async onRequest(request: Request): Promise<Response | null> {
     if (!new URL(request.url).pathname.endsWith("/doc/subscribe")) return null;
+    const record = this.host.record();
     if (!record) return jsonError(wireError(ErrorCode.StationNotFound, "No such station: create it with PUT /v1/stations/{station}"));
     if (!isDocStation(record)) return jsonError(wireError(ErrorCode.NotADoc, `Station ${record.name} is not a doc station (kind: "doc")`));
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -91,7 +92,7 @@ export class DocSockets {
   private accept(protocolHeader: string | null, offset: number, credential: SocketCredential): Response {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
-    this.ctx.acceptWebSocket(server, [TAG]);
+    this.host.ctx.acceptWebSocket(server, [TAG]);
     const attachment: DocSocketAttachment = { kind: "doc", id: crypto.randomUUID(), clients: {}, credential };
     server.serializeAttachment(attachment);
     send(server, { type: "hello", offset });
@@ -114,8 +115,19 @@ export class DocSockets {
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
+  /** A doc station's new updates (above `lastBefore`) go to its sockets. */
+  afterAppend(lastBefore: number): void {
+    const record = this.host.record();
+    if (record && isDocStation(record) && record.lastOffset > lastBefore) this.publish(this.host.sql, lastBefore + 1, record.lastOffset);
+  }
+
+  /** The station was deleted: every doc socket closes. */
+  reset(): void {
+    this.closeAll("station deleted");
+  }
+
   /** Pushes the updates at offsets `from`…`to` (just committed) to every doc socket whose token holds. */
-  publish(sql: SqlStorage, from: number, to: number): void {
+  private publish(sql: SqlStorage, from: number, to: number): void {
     const sockets = this.sockets();
     if (sockets.length === 0 || to < from) return;
     // Read now, before any await: nothing trims these offsets meanwhile.
@@ -129,7 +141,7 @@ export class DocSockets {
   }
 
   /** A frame from a socket; false if the socket is not a doc socket (another part owns it). */
-  async onMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
+  async onSocketMessage(socket: WebSocket, data: string | ArrayBuffer): Promise<boolean> {
     const attachment = attachmentOf(socket);
     if (!attachment) return false;
     const bytes = typeof data === "string" ? data.length : data.byteLength;
@@ -176,14 +188,12 @@ export class DocSockets {
   }
 
   /** A socket closed: its awareness clients are gone for the others. False if not a doc socket. */
-  onClose(socket: WebSocket): boolean {
-    if (!attachmentOf(socket)) return false;
-    this.retire(socket);
-    return true;
+  onSocketClose(socket: WebSocket): void {
+    if (attachmentOf(socket)) this.retire(socket);
   }
 
   /** The station is deleted or stopped being a doc: close every doc socket. */
-  closeAll(reason: string): void {
+  private closeAll(reason: string): void {
     for (const socket of this.sockets()) {
       try {
         socket.close(1001, reason);
@@ -310,7 +320,7 @@ export class DocSockets {
   }
 
   private sockets(): WebSocket[] {
-    return this.ctx.getWebSockets(TAG).filter((socket) => socket.readyState === WebSocket.OPEN);
+    return this.host.ctx.getWebSockets(TAG).filter((socket) => socket.readyState === WebSocket.OPEN);
   }
 }
 

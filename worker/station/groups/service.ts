@@ -27,24 +27,18 @@ import { messagesJson } from "./message-json";
 import { seekGroup } from "./seek";
 import { ackOffsets, expireLeases, hasExpiredLeases, nackOffsets, nextDeliveryDueAt, requeueMessage } from "./settle";
 import { describeGroup, describeGroups } from "./stats";
+import type { StationContext, StationFeature } from "../feature";
 import type { SocketGuard } from "../socket-guard";
 import { SubscriberHub } from "./subscriber-hub";
 import { type Waiter, Waiters, type Watcher } from "./waiters";
 import { hasMessagesToHandOut } from "./availability";
 
-/** What the Station object lends the groups: its storage, its record and its transaction. */
-export interface GroupHost {
-  readonly ctx: DurableObjectState;
-  readonly sql: SqlStorage;
-  record(): StationRecord | null;
-  /** One storage transaction; a failed Result rolls it back. */
-  transact<T>(work: (record: StationRecord) => Result<T>): Result<T>;
-  /** Makes sure the alarm fires no later than `at`. */
-  wakeBy(at: number): Promise<void>;
-  /** The lowest offset readers outside the groups table (webhook endpoints) still need, or null. */
-  otherFirstUnacked?(): number | null;
+/** What the groups need beyond the station's context: the socket guard, and the webhooks' floor. */
+export interface GroupLinks {
   /** Checks subscriber sockets against their token and rates (worker/station/socket-guard.ts). */
   readonly socketGuard: SocketGuard;
+  /** The lowest offset readers outside the groups table (webhook endpoints) still need, or null. */
+  otherFirstUnacked?(): number | null;
 }
 
 /** A fetch answer, as wire JSON text (`{"messages":[…]}`) ready to send. */
@@ -64,7 +58,7 @@ export interface ResendRoute {
   target: ResendTarget;
 }
 
-export class GroupService {
+export class GroupService implements StationFeature {
   private readonly waiters = new Waiters();
   /** Waits that lease nothing (`watch`); they count against MAX_WAITING_FETCHES with the waiters. */
   private readonly watchers = new Waiters<Watcher>();
@@ -75,7 +69,10 @@ export class GroupService {
 
   private readonly hub: SubscriberHub;
 
-  constructor(private readonly host: GroupHost) {
+  constructor(
+    private readonly host: StationContext,
+    private readonly links: GroupLinks,
+  ) {
     this.hub = new SubscriberHub(host.ctx, {
       lease: (group, consumer, max, maxBytes, now) => this.lease(group, consumer, max, maxBytes, now),
       ensureGroup: (group, consumer) => {
@@ -94,7 +91,7 @@ export class GroupService {
       extend: (group, consumer, offsets, epoch) => this.extend(group, consumer, offsets, epoch),
       deadLetter: (group, offsets, reason, epoch) => this.deadLetter(group, offsets, reason, epoch),
       wakeBy: (at) => this.host.wakeBy(at),
-    }, host.socketGuard);
+    }, links.socketGuard);
   }
 
   private get sql(): SqlStorage {
@@ -119,7 +116,7 @@ export class GroupService {
   }
 
   private otherFirstUnacked(): number | null {
-    return this.host.otherFirstUnacked?.() ?? null;
+    return this.links.otherFirstUnacked?.() ?? null;
   }
 
   /** Lets another part of the station take back dead letters it filed. */
@@ -127,8 +124,10 @@ export class GroupService {
     this.resendRoutes.push(route);
   }
 
+  readonly tasks: readonly ScheduledTask[] = [this.leaseTask()];
+
   /** The alarm task: ends leases that ran out, deletes acked messages, wakes waiters. */
-  task(): ScheduledTask {
+  private leaseTask(): ScheduledTask {
     return {
       name: "groups",
       dueAt: (now) => {
@@ -418,7 +417,7 @@ export class GroupService {
   }
 
   /** A request the Worker forwarded to the object: a subscribe upgrade, or null if not ours. */
-  handleRequest(request: Request): Promise<Response | null> {
+  onRequest(request: Request): Promise<Response | null> {
     return this.hub.handleRequest(request);
   }
 
@@ -465,6 +464,11 @@ export class GroupService {
       // A group gone: told "ready", the Worker leases and learns group_not_found at once.
       for (const watcher of this.watchers.of(group)) if (this.watchers.remove(watcher)) watcher.settle(true);
     }
+  }
+
+  /** New messages (or delayed ones came due): serve waiting fetches and subscribers. */
+  afterAppend(): Promise<void> {
+    return this.onAvailable();
   }
 
   /** The station is being deleted: answer every waiter and close every subscriber. */
