@@ -4,8 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
 import { addDeadLetter, chunksOf, contentOfRow, type DeadLetterRow, resendDeadLetters } from "../../worker/station/dead-letters";
-import { readPage } from "../../worker/station/replay";
-import { bytesBesideLog, readStorageUsage } from "../../worker/station/storage-usage";
+import { bytesBesideLog, readPage, readStorageUsage } from "../../worker/station/log";
 import { api, createStation, produce } from "./helpers";
 import { createGroups, fireAlarm, nack, offsetsOf, take } from "./groups-helpers";
 import { addVersion, inStation, stationWithSchema, TODO_V1, uniqueSchema } from "./schemas-helpers";

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { expect } from "vitest";
 import { StationConfigSchema } from "../../shared/config";
 import { partitionFor } from "../../shared/partitions";
-import { encodeMessage } from "../../worker/station/batch";
+import { encodeMessage } from "../../worker/station/log";
 import { partitionStub } from "../../worker/partitions/objects";
 import { api, uniqueStation } from "./helpers";
 

@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultStationConfig } from "../../shared/config";
 import type { Env } from "../../worker/env";
-import { StationAdmission } from "../../worker/station/admission";
+import { StationAdmission } from "../../worker/station/log";
 import { stationStub } from "../../worker/stubs";
 import { api, createStation, produce, seqBatch } from "./helpers";
 

@@ -4,7 +4,7 @@
 // deadline (never a fixed sleep).
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
-import { DOH_URL } from "../../worker/station/webhook-dns";
+import { DOH_URL } from "../../worker/station/webhooks";
 import { api } from "./helpers";
 
 export interface ReceivedCall {

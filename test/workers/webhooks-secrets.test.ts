@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Webhook } from "standardwebhooks";
 import { buildApp } from "../../worker/app";
-import { loadKeyRing, sealEndpointSecrets } from "../../worker/station/webhook-secrets";
+import { loadKeyRing, sealEndpointSecrets } from "../../worker/station/webhooks";
 import { ADMIN_TOKEN, api, createStation, produce } from "./helpers";
 import { getWebhook, headersOf, mockReceiver, putWebhook, type Receiver, storedEndpoint, waitFor, writeEndpointSecrets } from "./webhook-helpers";
 

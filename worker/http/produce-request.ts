@@ -8,7 +8,7 @@ import { ErrorCode } from "../../shared/errors";
 import { MAX_JSON_DEPTH, MAX_KEY_LENGTH } from "../../shared/limits";
 import { lostInParsing, MessageIdSchema, type OutgoingMessage, OutgoingMessageSchema, ProduceRequestSchema, type Refusal, SequencedEnvelopeSchema } from "../../shared/messages";
 import { type ValidationIssue, validate } from "../../shared/validate";
-import { encodeMessage, type PreparedBatch, type PreparedMessage, refusedMessage } from "../station/batch";
+import { encodeMessage, type PreparedBatch, type PreparedMessage, refusedMessage } from "../station/log";
 import { ApiError } from "./api-error";
 import { assertJsonDepth } from "./json-depth";
 import { checkBatchCount, checkProduceSizes } from "./produce-size-check";

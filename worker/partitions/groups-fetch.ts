@@ -7,7 +7,7 @@ import { ok, type Result } from "../../shared/errors";
 import { MAX_FETCH_BYTES } from "../../shared/limits";
 import type { MessageRef } from "../../shared/partitions";
 import type { Env } from "../env";
-import { messagesJson } from "../station/groups/message-json";
+import { messagesJson } from "../station/groups";
 import { leaseFairly } from "./groups-lease";
 import { ackOnPartitions, splitByPartition } from "./groups-settle";
 import { waitForMessages } from "./groups-wait";

@@ -8,7 +8,7 @@ import { ok, type Result } from "../../shared/errors";
 import type { AckResponse, DeadLetterResponse, ExtendResponse, NackResponse } from "../../shared/groups";
 import { type MessageRef, messageRefsOf, refsByPartition } from "../../shared/partitions";
 import type { Env } from "../env";
-import { type OwnOffsets, ownOffsets } from "../station/groups/own-refs";
+import { type OwnOffsets, ownOffsets } from "../station/groups";
 import { onPartitions, type PartitionStub } from "./groups-calls";
 import { checkPartition } from "./objects";
 

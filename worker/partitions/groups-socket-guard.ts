@@ -10,7 +10,7 @@ import { checkSocketCredential, type SocketCredential } from "../auth/socket-cre
 import type { EnvVars } from "../env-vars";
 import { FrameLimiter } from "../limits/frame-limiter";
 import { refusal } from "../station/socket-guard";
-import { sendError } from "../station/groups/sockets";
+import { sendError } from "../station/groups";
 import type { FrameVerdict } from "../station/socket-guard";
 
 /** One per isolate: a subject's sockets on this isolate share its rate, as its requests do. */

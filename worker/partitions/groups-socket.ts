@@ -13,7 +13,7 @@ import { offersWebSocketProtocol, WEBSOCKET_PROTOCOL } from "../../shared/websoc
 import type { SocketCredential } from "../auth/socket-credential";
 import type { Env } from "../env";
 import { jsonError } from "../http/error-response";
-import { parseFrame, sendError, sendFrame, sendMessages } from "../station/groups/sockets";
+import { parseFrame, sendError, sendFrame, sendMessages } from "../station/groups";
 import { leaseFairly } from "./groups-lease";
 import { ackOnPartitions, deadLetterOnPartitions, extendOnPartitions, nackOnPartitions, splitByPartition } from "./groups-settle";
 import { WorkerSocketGuard } from "./groups-socket-guard";

@@ -7,7 +7,7 @@ import { ErrorCode, ok, type Result, type WireError } from "../../shared/errors"
 import type { ProduceResponse, ProduceResult } from "../../shared/messages";
 import type { Env } from "../env";
 import type { ProduceRequestParts } from "../http/produce-request";
-import type { PreparedBatch } from "../station/batch";
+import { type PreparedBatch } from "../station/log";
 import { forgetPartitionCount, partitionCount, partitionInRange, partitionStub } from "./objects";
 import { planParts, type ProducePart } from "./produce-plan";
 

@@ -13,9 +13,7 @@ import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
 import { nameParam, stationParam } from "../http/params";
 import { readJson } from "../http/read-json";
-import { guardWebhookUrl, resolverFor } from "../station/webhook-dns";
-import { secretKeyProblem } from "../station/webhook-secrets";
-import { allowsPrivateWebhooks } from "../station/webhook-url";
+import { allowsPrivateWebhooks, guardWebhookUrl, resolverFor, secretKeyProblem } from "../station/webhooks";
 import { deleteStationWebhook, getStationWebhook, listStationWebhooks, putStationWebhook, replayStationWebhook } from "../partitions/webhooks";
 
 /** Endpoint names follow the group rule (an endpoint is a group whose member is the endpoint). */

@@ -12,9 +12,9 @@
 //     detail: { status: 500 } }, now);
 import type { DeadLetter, DeadLetterQuery, DeadLetterReason, DeadLettersResponse, ResendRefusal } from "../../shared/dead-letters";
 import { DEFAULT_DLS_LIMIT, MAX_DEAD_LETTER_BYTES, MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
-import type { PreparedMessage } from "./batch";
-import { type MessageColumns, toMessage } from "./rows";
-import { countEvicted, readStorageUsage } from "./storage-usage";
+import type { PreparedMessage } from "./log/batch";
+import { type MessageColumns, toMessage } from "./log/rows";
+import { countEvicted, readStorageUsage } from "./log/storage-usage";
 
 /** A message as a dead letter keeps it: the log's columns, JSON kept as text. */
 export interface DeadLetterContent {

@@ -7,7 +7,7 @@
 import type { Result } from "../../shared/errors";
 import type { ScheduledTask } from "./scheduler";
 import type { StationEnv } from "./station-env";
-import type { StationRecord } from "./station-record";
+import type { StationRecord } from "./log/record";
 
 /** What a feature may use of its station. Built once by the object, before any feature. */
 export interface StationContext {

@@ -12,29 +12,18 @@ import type { AckResponse, DeadLetterResponse, ExtendResponse, GroupConfig, Grou
 import type { StationInfo } from "../../shared/stations";
 import type { PutWebhookRequest, PutWebhookResponse, ReplayWebhookRequest, WebhookInfo, WebhookListResponse } from "../../shared/webhooks";
 import { catalogStub } from "../catalog/stub";
-import { StationAdmission } from "./admission";
-import type { PreparedBatch } from "./batch";
-import { nextIdExpiry, pruneExpiredIds } from "./dedup";
+import { answerRuledBatch, countDelayed, countThroughput, deliveredTotal, enforceRetention, nextIdExpiry, nextVisibleAt, type PreparedBatch, produceBatch, ProducerSeqs, pruneExpiredIds, readReplay, readThroughput, retentionDueAt, StationAdmission, StationRecord, toMessage } from "./log";
 import { compactionDueAt, DocCompactor, DocSockets, type DocStateValue, isDocStation, readDocState } from "./documents";
-import { produceBatch } from "./produce";
-import { readReplay } from "./replay";
 import { Archiver } from "./archive/archiver";
 import { ArchiveMissing, ArchiveReader } from "./archive/reader";
-import { answerRuledBatch } from "./rulings";
-import { ProducerSeqs } from "./producers";
 import { SchemaCache, type StationSchemaText } from "./schema";
 import { SocketGuard } from "./socket-guard";
 import type { StationEnv } from "./station-env";
-import { enforceRetention, retentionDueAt } from "./retention";
-import { countDelayed, nextVisibleAt } from "./log";
-import { toMessage } from "./rows";
 import type { StationContext, StationFeature } from "./feature";
 import { type ScheduledTask, Scheduler } from "./scheduler";
-import { migrate } from "./sql-schema";
-import { StationRecord } from "./station-record";
-import { countThroughput, deliveredTotal, readThroughput } from "./throughput";
+import { migrate } from "./tables";
 import { countDeadLetters } from "./dead-letters";
-import { type FetchAnswer, GroupService, type LeasedShare } from "./groups/service";
+import { type FetchAnswer, GroupService, type LeasedShare } from "./groups";
 import { StationWebhooks } from "./webhooks";
 
 /** Thrown inside a transaction to roll it back and hand a refusal to the caller. */

@@ -3,10 +3,10 @@
 // one transaction with the index row that marks it done. A crash in between leaves the rows and
 // a pending index row, and the next run writes the same range under the same key again.
 import { ok, type Result } from "../../../shared/errors";
-import { trimBelow } from "../log";
-import { retentionTarget } from "../retention";
-import { MESSAGE_COLUMNS, type MessageRow } from "../rows";
-import type { StationRecord } from "../station-record";
+import { trimBelow } from "../log/messages";
+import { retentionTarget } from "../log/retention";
+import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
+import type { StationRecord } from "../log/record";
 import { dropPending, markDone, pendingSegment, recordPending, type Segment } from "./index";
 import { encodeSegment, SEGMENT_MAX_BYTES, SEGMENT_MAX_MESSAGES, segmentKey, segmentPrefix } from "./segments";
 

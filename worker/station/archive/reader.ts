@@ -1,6 +1,6 @@
 // Reads archived segments back from R2 for replay, keeping the last one read: a reader paging
 // through the archive asks for the same segment several pages in a row.
-import type { MessageRow } from "../rows";
+import type { MessageRow } from "../log/rows";
 import type { Segment } from "./index";
 import { decodeSegment } from "./segments";
 

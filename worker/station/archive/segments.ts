@@ -1,7 +1,7 @@
 // Archive segments in R2: one NDJSON object per contiguous offset range of a station's log, each
 // line a stored message row as the log holds it. Keys sort by offset, and the same range always
 // gets the same key and the same bytes, so writing a segment again (after a crash) is harmless.
-import type { MessageRow } from "../rows";
+import type { MessageRow } from "../log/rows";
 
 /** Most messages in one segment: a replay page (≤ MAX_READ_LIMIT) spans at most two. */
 export const SEGMENT_MAX_MESSAGES = 5_000;

@@ -9,8 +9,8 @@ import { type Result, ok } from "../../../shared/errors";
 import { readSnapshot, readSnapshotMeta, type SnapshotMeta, writeSnapshot } from "./snapshot";
 import { cachedState, rememberState } from "./state";
 import { updatesOf } from "./updates";
-import { trimBelow } from "../log";
-import type { StationRecord } from "../station-record";
+import { trimBelow } from "../log/messages";
+import type { StationRecord } from "../log/record";
 
 /** Bounds of one compaction run; a longer tail is merged over several runs (the next is due at once). */
 const MAX_UPDATES_PER_RUN = 20_000;

@@ -4,7 +4,7 @@
 import * as Y from "yjs";
 import { readSnapshot, readSnapshotMeta } from "./snapshot";
 import { updatesOf } from "./updates";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 
 export interface DocStateValue {
   /** The whole document, or only what the asked state vector lacks. */

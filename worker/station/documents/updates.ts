@@ -6,7 +6,7 @@
 import * as Y from "yjs";
 import { decodeBinaryBody } from "../../../shared/binary";
 import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
-import type { PreparedBatch, PreparedMessage } from "../batch";
+import type { PreparedBatch, PreparedMessage } from "../log/batch";
 
 /** Refuses the batch unless every body is `{"$binary": …}` holding a yjs (v1) update, none delayed. */
 export function checkDocBatch(batch: PreparedBatch): Result<void> {

@@ -1,7 +1,7 @@
 // Whether a group has something to hand out now, without leasing it: a redelivery due (nacked,
 // lease ran out, a delayed message whose time came) or a visible message past its cursor. Read
 // only; the caller ends leases that ran out first (the service's `prepare`).
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import type { GroupRow } from "./group-state";
 
 export function hasMessagesToHandOut(sql: SqlStorage, record: StationRecord, group: GroupRow, now: number): boolean {

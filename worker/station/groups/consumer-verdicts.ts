@@ -3,7 +3,7 @@
 // reason `rejected`, no further deliveries). Runs inside the caller's transaction.
 import { DeadLetterReason } from "../../../shared/dead-letters";
 import { addDeadLetter, contentOfRow } from "../dead-letters";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import { type GroupRow, settingsOf } from "./group-state";
 import { forgetKept, readOwedMessages } from "./kept-messages";
 

@@ -4,7 +4,7 @@
 // idleness (a reset cursor loses the place), never by a consumer's fetch or subscribe.
 import type { StationConfig } from "../../../shared/config";
 import type { GroupConfig, StartPosition } from "../../../shared/groups";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import { forgetConsumers } from "./consumers-seen";
 
 export interface GroupRow {

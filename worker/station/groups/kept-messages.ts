@@ -2,7 +2,7 @@
 // whose offset is below the log's head is copied here, so the group can still hand it out.
 // Rare by design; the hot path only pays for it when a message is missing from the log.
 import type { DeadLetterContent } from "../dead-letters";
-import { MESSAGE_COLUMNS, type MessageRow } from "../rows";
+import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
 
 /** Rows of `offsets` the group may hand out: from the log, else from its kept copies. */
 export function readOwedMessages(sql: SqlStorage, group: string, offsets: readonly number[]): Map<number, MessageRow> {

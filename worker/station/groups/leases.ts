@@ -4,8 +4,8 @@
 // passed over: parked in line (never handed out, due at its visible time) while the cursor goes
 // on, so it holds no later message back. Set-based: a few statements per batch, whatever its
 // size. Runs inside the caller's transaction.
-import { MESSAGE_COLUMNS, type MessageRow } from "../rows";
-import type { StationRecord } from "../station-record";
+import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
+import type { StationRecord } from "../log/record";
 import { type GroupRow, settingsOf } from "./group-state";
 import { readOwedMessages } from "./kept-messages";
 import { messageJson } from "./message-json";

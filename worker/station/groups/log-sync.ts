@@ -2,8 +2,8 @@
 // gone — cursors move to the head, deliveries of trimmed messages end — and with
 // `retention.untilAcked` the head moves up to the first offset some group has not acked.
 // Offsets stay dense and are never reused: only `trimBelow` of the log deletes messages.
-import { trimBelow, trimCeiling } from "../log";
-import type { StationRecord } from "../station-record";
+import { trimBelow, trimCeiling } from "../log/messages";
+import type { StationRecord } from "../log/record";
 
 /** Ends deliveries of trimmed messages (but those kept for resend) and moves cursors to the head. */
 export function skipTrimmed(sql: SqlStorage, record: StationRecord): void {

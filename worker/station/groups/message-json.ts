@@ -1,7 +1,7 @@
 // The wire JSON of a handed-out message, written straight from the stored text: bodies and
 // headers are kept as JSON text, so a fetch of 100 messages parses and re-encodes nothing.
 // Must produce exactly the Message shape of shared/messages.ts (toMessage in ../rows.ts).
-import type { MessageRow } from "../rows";
+import type { MessageRow } from "../log/rows";
 
 /** `epoch`: the handing-out group's, written only once it was moved (above 0). */
 /** `partition`: the station object's own (StationRecord.partition). */

@@ -3,7 +3,7 @@
 // messages parked, kept copies — and bumps its epoch. Runs inside the caller's transaction.
 import { ErrorCode } from "../../../shared/errors";
 import type { SeekTarget } from "../../../shared/groups";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import type { GroupRow } from "./group-state";
 
 export type SeekOutcome =

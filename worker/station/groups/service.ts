@@ -16,8 +16,8 @@ import {
   resendDeadLetters,
 } from "../dead-letters";
 import type { ScheduledTask } from "../scheduler";
-import type { StationRecord } from "../station-record";
-import { countThroughput } from "../throughput";
+import type { StationRecord } from "../log/record";
+import { countThroughput } from "../log/throughput";
 import { noteConsumer } from "./consumers-seen";
 import { deadLetterLeased, extendLeases } from "./consumer-verdicts";
 import { countGroups, createGroup, deleteGroup, loadGroup, sameStart, startOf, updateOverrides } from "./group-state";

@@ -5,7 +5,7 @@
 import { ErrorCode } from "../../../shared/errors";
 import { DeadLetterReason } from "../../../shared/dead-letters";
 import { addDeadLetter, contentOfRow, type DeadLetterContent } from "../dead-letters";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import { type GroupRow, type GroupSettings, loadGroup, settingsOf } from "./group-state";
 import { forgetKept, keepMessage, readOwedMessages } from "./kept-messages";
 

@@ -4,7 +4,7 @@
 // A few aggregate queries over all groups; no per-group round trips.
 import type { GroupConsumer, GroupInfo } from "../../../shared/groups";
 import { countDeadLettersByGroup } from "../dead-letters";
-import type { StationRecord } from "../station-record";
+import type { StationRecord } from "../log/record";
 import { listConsumersSeen } from "./consumers-seen";
 import { type GroupRow, loadGroup, loadGroups, settingsOf, startOf } from "./group-state";
 

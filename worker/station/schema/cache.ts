@@ -9,7 +9,7 @@ import { MAX_SCHEMA_VERSIONS, type SchemaDraft, SchemaFormat } from "../../../sh
 import type { InferOutput } from "valibot";
 import type { StoredSchema } from "../../catalog/schema-store";
 import { type CompiledSchema, compileSchema } from "../../schemas/compile-schema";
-import type { PreparedBatch, PreparedMessage } from "../batch";
+import type { PreparedBatch, PreparedMessage } from "../log/batch";
 
 type SchemaRef = InferOutput<typeof SchemaRefSchema>;
 

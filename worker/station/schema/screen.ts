@@ -7,9 +7,9 @@ import { ErrorCode, fail, type Result } from "../../../shared/errors";
 import { MAX_REPORTED_VIOLATIONS, type SchemaViolation, type SchemaViolationDetails, violationMessage } from "../../../shared/schemas";
 import type { Refusal } from "../../../shared/messages";
 import type { BodyFailure, CompiledSchema } from "../../schemas/compile-schema";
-import type { PreparedBatch, PreparedMessage } from "../batch";
+import type { PreparedBatch, PreparedMessage } from "../log/batch";
 import { addDeadLetter, contentOfPrepared } from "../dead-letters";
-import { offsetOfId } from "../dedup";
+import { offsetOfId } from "../log/dedup";
 import type { SchemaChoice } from "./cache";
 
 /** Every failing new message of a batch without seq, in batch order. */

@@ -2,8 +2,8 @@
 // attempts per station object. Claims (a transaction) → sends (no transaction held) → records
 // (another transaction) → claims again. What it knows in memory (which attempts are in flight)
 // is only an optimisation: storage leases make every claimed attempt happen at least once.
-import { MAX_STATION_DELIVERIES } from "../../shared/webhooks";
-import type { AttemptResult, Claim, InFlightView } from "./webhook-queue";
+import { MAX_STATION_DELIVERIES } from "../../../shared/webhooks";
+import type { AttemptResult, Claim, InFlightView } from "./queue";
 
 export interface DispatcherPorts {
   /** Claims up to `slots` due attempts (in a transaction). */

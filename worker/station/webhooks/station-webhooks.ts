@@ -1,8 +1,8 @@
 // Webhooks as the Station object sees them: endpoint management (each change in a transaction),
 // the scheduler task that drives delivery, the kick after produce, and the endpoints' entries
 // among the station's groups. The shell holds one of these and adds thin RPC methods over it.
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { GroupSummary } from "../../shared/stations";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import type { GroupSummary } from "../../../shared/stations";
 import {
   type PutWebhookRequest,
   type PutWebhookResponse,
@@ -10,19 +10,19 @@ import {
   DeliveryOutcome,
   type WebhookInfo,
   webhookOfGroup,
-} from "../../shared/webhooks";
-import { DeadLetterReason } from "../../shared/dead-letters";
-import { contentOfRow, countDeadLettersByGroup, type DeadLetterRow } from "./dead-letters";
-import type { ResendRoute } from "./groups/service";
-import type { StationContext, StationFeature } from "./feature";
-import type { ScheduledTask } from "./scheduler";
-import type { StationRecord } from "./station-record";
-import { WebhookDispatcher } from "./webhook-dispatcher";
-import { claimDeliveries, recordAttempt, requeueDeadLetter, webhooksDue } from "./webhook-queue";
-import { resolverFor } from "./webhook-dns";
-import { type EndpointSecrets, loadKeyRing, openEndpointSecrets, rotateSecrets, type SecretKeyEnv, type SecretKeyRing, sealEndpointSecrets, secretKeyProblem } from "./webhook-secrets";
-import { sendAttempt } from "./webhook-send";
-import { generateSecret } from "./webhook-signature";
+} from "../../../shared/webhooks";
+import { DeadLetterReason } from "../../../shared/dead-letters";
+import { contentOfRow, countDeadLettersByGroup, type DeadLetterRow } from "../dead-letters";
+import type { ResendRoute } from "../groups/service";
+import type { StationContext, StationFeature } from "../feature";
+import type { ScheduledTask } from "../scheduler";
+import type { StationRecord } from "../log/record";
+import { WebhookDispatcher } from "./dispatcher";
+import { claimDeliveries, recordAttempt, requeueDeadLetter, webhooksDue } from "./queue";
+import { resolverFor } from "./dns";
+import { type EndpointSecrets, loadKeyRing, openEndpointSecrets, rotateSecrets, type SecretKeyEnv, type SecretKeyRing, sealEndpointSecrets, secretKeyProblem } from "./secrets";
+import { sendAttempt } from "./send";
+import { generateSecret } from "./signature";
 import {
   countEnabledEndpoints,
   deleteEndpoint,
@@ -37,8 +37,8 @@ import {
   secretColumns,
   type SecretsToWrite,
   withSecret,
-} from "./webhook-store";
-import { allowsPrivateWebhooks } from "./webhook-url";
+} from "./store";
+import { allowsPrivateWebhooks } from "./url";
 
 /** A PUT whose row changed under it starts over at most this many times in all. */
 const MAX_PUT_ROUNDS = 3;

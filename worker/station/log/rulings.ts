@@ -3,11 +3,11 @@
 // kept in the `refusals` table — and every resend is answered from what was ruled, before any
 // check that could answer differently now. Every function runs inside the caller's transaction
 // or is read-only; none decides anything new.
-import { DeadLetterReason } from "../../shared/dead-letters";
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceRuling, Refusal } from "../../shared/messages";
-import { planSeqs } from "../../shared/producers";
-import { utf8Length } from "../../shared/utf8";
+import { DeadLetterReason } from "../../../shared/dead-letters";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import type { ProduceRuling, Refusal } from "../../../shared/messages";
+import { planSeqs } from "../../../shared/producers";
+import { utf8Length } from "../../../shared/utf8";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import type { ProducerSeqs } from "./producers";
 

@@ -3,7 +3,7 @@
 // endpoints), producer ids, refusals and a doc station's snapshot. SQLite
 // triggers keep running counters in one row, so every path that writes those tables — whoever
 // owns it — is counted, and the produce path reads one row instead of summing tables.
-import { applyMigrations, type Migrations } from "../storage/migrations";
+import { applyMigrations, type Migrations } from "../../storage/migrations";
 
 /** Bytes of a TEXT value as stored (UTF-8), 0 for NULL. SQLite's length() counts characters. */
 const octets = (column: string) => `coalesce(length(CAST(${column} AS BLOB)), 0)`;

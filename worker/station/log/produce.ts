@@ -2,17 +2,17 @@
 // gets a ruling per seq — stored, dead-lettered for its schema, or refused with the seq consumed —
 // and resent seqs get their earlier ruling. A batch without seq is stored whole or refused whole,
 // with the id dedup window. Runs inside the Station's storage transaction; returns a Result.
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import type { ProduceRuling, Refusal } from "../../shared/messages";
-import { planSeqs } from "../../shared/producers";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import type { ProduceRuling, Refusal } from "../../../shared/messages";
+import { planSeqs } from "../../../shared/producers";
 import { isSequenced, type PreparedBatch, type PreparedMessage } from "./batch";
 import { offsetOfId, rememberId } from "./dedup";
-import { checkDocBatch, docDelayProblem, docUpdateProblem, isDocStation } from "./documents";
-import { appendMessage } from "./log";
+import { checkDocBatch, docDelayProblem, docUpdateProblem, isDocStation } from "../documents";
+import { appendMessage } from "./messages";
 import type { ProducerSeqs } from "./producers";
 import { answerResent, recordRefusal } from "./rulings";
-import { deadLetterViolation, refuseBatch, type SchemaChoice, schemaRefusal, screenBatch } from "./schema";
-import type { StationRecord } from "./station-record";
+import { deadLetterViolation, refuseBatch, type SchemaChoice, schemaRefusal, screenBatch } from "../schema";
+import type { StationRecord } from "./record";
 
 /** `schemas`: the station's schema versions for this batch (see schema-cache), or null. Each stored message records the version it was checked against. */
 export function produceBatch(

@@ -1,9 +1,9 @@
 // Webhook signing secrets at rest: sealed with AES-256-GCM (WebCrypto) under the worker secret
 // WEBHOOK_SECRET_KEY, still opened with WEBHOOK_SECRET_KEY_PREVIOUS during a key rotation; and
 // the endpoint's secret set (current + rotated-out ones in their grace). No SQL, no HTTP here.
-import { decodeBase64, encodeBase64 } from "../../shared/binary";
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
-import { MAX_PREVIOUS_SECRETS, WEBHOOK_SECRET_PREFIX } from "../../shared/webhooks";
+import { decodeBase64, encodeBase64 } from "../../../shared/binary";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
+import { MAX_PREVIOUS_SECRETS, WEBHOOK_SECRET_PREFIX } from "../../../shared/webhooks";
 
 /** A sealed value: `wsk1:<key id>:<base64 IV>:<base64 ciphertext and tag>`. */
 const SEALED_PREFIX = "wsk1:";

@@ -1,7 +1,7 @@
 // The SSRF guard for host names: resolves a webhook's host (DNS over HTTPS, JSON API) and
 // refuses it unless every A and AAAA record is a public address. Runs at PUT and before every
 // delivery (DNS can change: rebinding); a lookup that fails refuses too (fail closed).
-import { checkWebhookUrl, embedsPrivateAddress, isBlockedAddress, isInternalName, isIpLiteral, normalHost, type UrlCheck } from "./webhook-url";
+import { checkWebhookUrl, embedsPrivateAddress, isBlockedAddress, isInternalName, isIpLiteral, normalHost, type UrlCheck } from "./url";
 
 /** What a lookup found: the A/AAAA addresses and the CNAME targets on the way, or why not. */
 export type Resolution =

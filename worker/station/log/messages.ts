@@ -1,11 +1,11 @@
 // The log itself: appending messages at the next offsets, reading ranges, trimming the head.
 // Offsets are dense and never reused; every function here runs inside the caller's transaction.
-import { StationKind } from "../../shared/config";
+import { StationKind } from "../../../shared/config";
 // The snapshot module itself, not the feature's entry: documents read the log, so this stays a leaf edge.
-import { readSnapshotMeta } from "./documents/snapshot";
+import { readSnapshotMeta } from "../documents/snapshot";
 import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
 import type { PreparedMessage } from "./batch";
-import type { StationRecord } from "./station-record";
+import type { StationRecord } from "./record";
 
 /** `schemaVersion`: the version of the station's schema the body was checked against, or null. */
 export function appendMessage(

@@ -1,5 +1,5 @@
 // SQL rows of the log (snake_case) and their one conversion to the wire shape.
-import type { Message } from "../../shared/messages";
+import type { Message } from "../../../shared/messages";
 
 /** A message's own columns, stored alike by the log and by the dead letters. */
 export interface MessageColumns {

@@ -1,6 +1,6 @@
 // When a failed delivery is tried again: the endpoint's schedule with jitter, or the receiver's
 // `Retry-After` on 429/503 (bounded by MAX_RETRY_AFTER_MS). Pure functions of their inputs.
-import { MAX_RETRY_AFTER_MS, RETRY_JITTER_FRACTION } from "../../shared/webhooks";
+import { MAX_RETRY_AFTER_MS, RETRY_JITTER_FRACTION } from "../../../shared/webhooks";
 
 /**
  * The delay before the next attempt after `attemptsMade` attempts failed, or null when the

@@ -1,7 +1,7 @@
 // Webhook endpoints as stored: the SQL row and its one conversion, create/update (with secrets
 // already sealed by webhook-secrets.ts), delete, replay, and the endpoint with its health as the
 // wire shows it. Runs inside the caller's transaction; knows nothing of HTTP, sending or keys.
-import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import {
   type DeliveryOutcome,
   DisabledReason,
@@ -15,9 +15,9 @@ import {
   type WebhookStart,
   WEBHOOK_LOG_SIZE,
   webhookGroupName,
-} from "../../shared/webhooks";
-import type { StationRecord } from "./station-record";
-import { previousExpiries, type SecretColumns } from "./webhook-secrets";
+} from "../../../shared/webhooks";
+import type { StationRecord } from "../log/record";
+import { previousExpiries, type SecretColumns } from "./secrets";
 
 export interface EndpointRow {
   id: number;

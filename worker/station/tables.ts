@@ -4,7 +4,7 @@
 // Never edit a shipped migration: append a new one.
 import { applyMigrations, type Migrations } from "../storage/migrations";
 import { migrateArchive } from "./archive/index";
-import { migrateStorageUsage } from "./storage-usage";
+import { migrateStorageUsage } from "./log/storage-usage";
 
 const MIGRATIONS: Migrations = {
   log: [

@@ -2,13 +2,13 @@
 // names are resolved, every address of its host) again, then a signed POST (Standard Webhooks
 // headers, fresh timestamp per attempt), redirects not followed, cut off after the endpoint's
 // timeout. Touches no storage: the caller records the result in a transaction afterwards.
-import { DeliveryError, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from "../../shared/webhooks";
-import { guardWebhookUrl, type HostResolver } from "./webhook-dns";
-import type { AttemptResult, Claim } from "./webhook-queue";
-import { parseRetryAfterMs } from "./webhook-retry";
-import { openEndpointSecrets, sealEndpointSecrets, type SecretKeyRing, signingSecrets } from "./webhook-secrets";
-import { signatureHeader } from "./webhook-signature";
-import { checkWebhookUrl, type UrlCheck } from "./webhook-url";
+import { DeliveryError, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from "../../../shared/webhooks";
+import { guardWebhookUrl, type HostResolver } from "./dns";
+import type { AttemptResult, Claim } from "./queue";
+import { parseRetryAfterMs } from "./retry";
+import { openEndpointSecrets, sealEndpointSecrets, type SecretKeyRing, signingSecrets } from "./secrets";
+import { signatureHeader } from "./signature";
+import { checkWebhookUrl, type UrlCheck } from "./url";
 
 const USER_AGENT = "Waystation-Webhooks/1";
 

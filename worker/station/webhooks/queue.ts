@@ -2,16 +2,16 @@
 // claims due ones for sending (ordered: only the lowest offset, one at a time), records each
 // attempt's outcome (delivered, retry at a time, dead letter, disable) and says when the next
 // attempt is due. Every function is synchronous SQL inside the caller's transaction; no fetch here.
-import { DeadLetterReason } from "../../shared/dead-letters";
-import { DeliveryError, DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../shared/webhooks";
-import { addDeadLetter, contentOfRow, type DeadLetterContent } from "./dead-letters";
-import { messageJson } from "./groups/message-json";
-import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
-import type { StationRecord } from "./station-record";
-import { countThroughput } from "./throughput";
-import { honoursRetryAfter, nextRetryDelayMs } from "./webhook-retry";
-import type { SecretColumns } from "./webhook-secrets";
-import { disableEndpoint, type Endpoint, listEndpoints, loadEndpointById, logAttempt, resealSecrets, secretColumns } from "./webhook-store";
+import { DeadLetterReason } from "../../../shared/dead-letters";
+import { DeliveryError, DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../../shared/webhooks";
+import { addDeadLetter, contentOfRow, type DeadLetterContent } from "../dead-letters";
+import { messageJson } from "../groups/message-json";
+import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
+import type { StationRecord } from "../log/record";
+import { countThroughput } from "../log/throughput";
+import { honoursRetryAfter, nextRetryDelayMs } from "./retry";
+import type { SecretColumns } from "./secrets";
+import { disableEndpoint, type Endpoint, listEndpoints, loadEndpointById, logAttempt, resealSecrets, secretColumns } from "./store";
 
 /** Messages looked at per endpoint per refill when a filter skips them (bounds one claim's work). */
 const MAX_SCAN_PER_REFILL = 500;

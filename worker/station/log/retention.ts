@@ -1,7 +1,7 @@
 // Retention: trims the head of the log by age, count and bytes. Driven by the alarm, bounded
 // per run (a huge backlog is trimmed over several runs), and idempotent: alarms may repeat.
-import { trimBelow } from "./log";
-import type { StationRecord } from "./station-record";
+import { trimBelow } from "./messages";
+import type { StationRecord } from "./record";
 
 /** Most messages one alarm run deletes; more waiting means the next run is due at once. */
 const MAX_TRIM_PER_RUN = 10_000;

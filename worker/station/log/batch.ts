@@ -1,7 +1,7 @@
 // A produce batch as the Worker hands it to a Station: validated, bodies already encoded,
 // sizes counted. Encoding at the edge keeps JSON work out of the single-threaded object.
-import type { OutgoingMessage, Refusal } from "../../shared/messages";
-import { utf8Length } from "../../shared/utf8";
+import type { OutgoingMessage, Refusal } from "../../../shared/messages";
+import { utf8Length } from "../../../shared/utf8";
 
 export interface PreparedMessage {
   seq: number | null;

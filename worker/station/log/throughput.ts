@@ -2,7 +2,7 @@
 // ring (at most THROUGHPUT_BUCKETS + 1 rows), plus the running delivered total. Kept in SQLite
 // and written in the same transaction as the work it counts, not in memory: an object is
 // evicted when idle, and an in-memory ring would forget the burst just before the quiet spell.
-import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS, type ThroughputBucket, throughputBucketAt } from "../../shared/throughput";
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_BUCKETS, type ThroughputBucket, throughputBucketAt } from "../../../shared/throughput";
 
 interface BucketRow {
   bucket_at: number;

@@ -1,10 +1,10 @@
 // Replay reads of the log (`GET …/messages?from=&limit=`), bounded by count and by bytes: the
 // page is cut in SQL from offsets and sizes alone, and only the messages that fit are loaded.
 // Offsets below the object's head come from the R2 archive (`retention.archive`), transparently.
-import { firstArchivedOffset, segmentsFrom } from "./archive/index";
-import type { ArchiveReader } from "./archive/reader";
+import { firstArchivedOffset, segmentsFrom } from "../archive/index";
+import type { ArchiveReader } from "../archive/reader";
 import { MESSAGE_COLUMNS, type MessageRow } from "./rows";
-import type { StationRecord } from "./station-record";
+import type { StationRecord } from "./record";
 
 /**
  * Up to `limit` messages from `fromOffset` on, and at most `maxBytes` of their stored bytes

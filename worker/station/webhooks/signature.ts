@@ -1,8 +1,8 @@
 // Standard Webhooks signing with WebCrypto: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`
 // keyed by the base64-decoded secret after `whsec_`. Several secrets (during a rotation) give
 // several signatures, space-separated in one `webhook-signature` header, as the spec allows.
-import { decodeBase64, encodeBase64 } from "../../shared/binary";
-import { GENERATED_SECRET_BYTES, WEBHOOK_SECRET_PREFIX } from "../../shared/webhooks";
+import { decodeBase64, encodeBase64 } from "../../../shared/binary";
+import { GENERATED_SECRET_BYTES, WEBHOOK_SECRET_PREFIX } from "../../../shared/webhooks";
 
 /** A fresh `whsec_…` secret of GENERATED_SECRET_BYTES random bytes. */
 export function generateSecret(): string {

@@ -4,15 +4,15 @@
 // refused batch leaves nothing behind and a resent duplicate is still answered). Rates reset
 // when the object is evicted; the quota's counters are stored. Neither is asked about a batch
 // whose seqs were all ruled before: the Station answers it from its rulings first (rulings.ts).
-import type { StationConfig } from "../../shared/config";
-import { ErrorCode, type Result, fail, ok } from "../../shared/errors";
-import { DEFAULT_STATION_BYTES_PER_SECOND, DEFAULT_STATION_REQUESTS_PER_SECOND } from "../../shared/limits";
-import { type Rates, resolveRates } from "../../shared/rate-limits";
-import type { EnvVars } from "../env-vars";
-import { stationStorageCeilingBytes } from "../limits/operator-limits";
-import { RateGate, retryAfterSeconds } from "../limits/rate-gate";
+import type { StationConfig } from "../../../shared/config";
+import { ErrorCode, type Result, fail, ok } from "../../../shared/errors";
+import { DEFAULT_STATION_BYTES_PER_SECOND, DEFAULT_STATION_REQUESTS_PER_SECOND } from "../../../shared/limits";
+import { type Rates, resolveRates } from "../../../shared/rate-limits";
+import type { EnvVars } from "../../env-vars";
+import { stationStorageCeilingBytes } from "../../limits/operator-limits";
+import { RateGate, retryAfterSeconds } from "../../limits/rate-gate";
 import type { PreparedBatch } from "./batch";
-import type { StationRecord } from "./station-record";
+import type { StationRecord } from "./record";
 
 const DEFAULT_STATION_RATES: Rates = {
   requestsPerSecond: DEFAULT_STATION_REQUESTS_PER_SECOND,
