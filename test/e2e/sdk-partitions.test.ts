@@ -4,9 +4,11 @@
 // key's actions in one partition (the one the shared hash names) and in enqueue order, and each
 // partition's stream from the page is numbered 1, 2, 3… under one producer. Then the page
 // consumes a group over every partition: the handler sees each message's partition, a nacked
-// message comes back, and every message is acked once (by {partition, offset, epoch}).
+// message comes back, and every message is acked once (by {partition, offset, epoch}). And the
+// server client's producer with a store numbers each partition's stream on its own.
 import type { Browser } from "playwright-core";
 import { describe, expect, it } from "vitest";
+import { createServerClient, type ProducerState } from "../../client/server/index";
 import { partitionFor } from "../../shared/partitions";
 import { createStation, openSdkPage, pendingCount, readStation, serveSdkPage, startClient, type StoredMessage, useWorkerAndBrowser, waitUntil } from "./sdk-browser";
 import { apiClient, type RunningWorker } from "./wrangler-dev";
@@ -132,4 +134,36 @@ describe("SDK on a partitioned station, offline with a reload", () => {
       await context.close();
     });
   }
+
+  it("stores each message of the server producer with a store once, numbered per partition, and goes on from its store", async () => {
+    await createStation(worker, "server-sharded", { partitions: PARTITIONS });
+    let saved: ProducerState | null = null;
+    const store = { load: () => saved, save: (state: ProducerState) => void (saved = structuredClone(state)) };
+    const client = createServerClient({ url: worker.url, token: worker.token });
+    const producer = client.producer("server-sharded", { store, lingerMs: 2 });
+    expect(await producer.send({ i: -1, key: "first" }, { key: "first" })).toMatchObject({ partition: 0, seq: 1 });
+    await producer.flush();
+    expect(saved!.partitions).toBe(PARTITIONS);
+    const results = await Promise.all(Array.from({ length: 120 }, (_, i) => producer.send({ i, key: KEYS[i % KEYS.length]! }, { key: KEYS[i % KEYS.length]! })));
+    results.forEach((r, i) => expect(r.partition).toBe(partitionFor(KEYS[i % KEYS.length]!, saved!.producer, PARTITIONS)));
+    await producer.close();
+    // Made again from its store, it goes on with each partition's numbering.
+    const again = client.producer("server-sharded", { store, lingerMs: 0 });
+    for (const key of KEYS) await again.send({ i: 1000, key }, { key });
+    await again.close();
+    const byPartition: StoredMessage[][] = [];
+    for (let p = 0; p < PARTITIONS; p++) byPartition.push(await readStation(worker, "server-sharded", p));
+    const all = byPartition.flat();
+    expect(all).toHaveLength(1 + 120 + KEYS.length);
+    expect(all.filter((m) => m.body.i >= 0 && m.body.i < 1000).map((m) => m.body.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    for (const messages of byPartition) {
+      expect(messages.every((m) => m.producer === saved!.producer)).toBe(true);
+      expect(messages.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+    }
+    for (const key of KEYS) {
+      const partition = partitionFor(key, saved!.producer, PARTITIONS)!;
+      const ofKey = byPartition[partition]!.filter((m) => m.key === key).map((m) => m.body.i);
+      expect(ofKey).toEqual([...Array.from({ length: 120 }, (_, i) => i).filter((i) => i % KEYS.length === KEYS.indexOf(key)), 1000]);
+    }
+  });
 });
