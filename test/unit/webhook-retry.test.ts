@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_SCHEDULE_MS, MAX_RETRY_AFTER_MS, PutWebhookRequestSchema, secretByteLength } from "../../shared/webhooks";
-import { nextRetryDelayMs, parseRetryAfterMs } from "../../worker/station/webhooks";
+import { nextRetryDelayMs, parseRetryAfterMs } from "../../worker/station/webhooks/retry";
 
 describe("retry delays", () => {
   it("follows the schedule, stretched by at most 20 % of jitter, and stops after its last entry", () => {

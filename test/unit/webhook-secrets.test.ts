@@ -3,7 +3,17 @@
 // read; and the signing-secret rotation that keeps every old secret still in its grace.
 import { describe, expect, it } from "vitest";
 import { MAX_PREVIOUS_SECRETS } from "../../shared/webhooks";
-import { loadKeyRing, open, openEndpointSecrets, previousExpiries, rotateSecrets, seal, sealEndpointSecrets, secretKeyProblem, signingSecrets } from "../../worker/station/webhooks";
+import {
+  loadKeyRing,
+  open,
+  openEndpointSecrets,
+  previousExpiries,
+  rotateSecrets,
+  seal,
+  sealEndpointSecrets,
+  secretKeyProblem,
+  signingSecrets,
+} from "../../worker/station/webhooks/secrets";
 
 const KEY_A = "key-a-0123456789abcdefghijklmnopqrstuvwxyz";
 const KEY_B = "key-b-0123456789abcdefghijklmnopqrstuvwxyz";

@@ -2,7 +2,10 @@
 // address its host name resolves to, since DNS can change between attempts), never sent
 // unsigned, and only coarse errors recorded (no exception text, no redirect target).
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Claim, type HostResolver, loadKeyRing, sealEndpointSecrets, sendAttempt, type SendPolicy } from "../../worker/station/webhooks";
+import type { HostResolver } from "../../worker/station/webhooks/dns";
+import type { Claim } from "../../worker/station/webhooks/queue";
+import { loadKeyRing, sealEndpointSecrets } from "../../worker/station/webhooks/secrets";
+import { sendAttempt, type SendPolicy } from "../../worker/station/webhooks/send";
 
 const KEY = "unit-webhook-secret-key-0123456789abcdefghij";
 const SECRET = "whsec_" + btoa("k".repeat(32));

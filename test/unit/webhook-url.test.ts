@@ -1,7 +1,8 @@
 // The webhook SSRF guard: what a deployed worker refuses (IP literals, internal names, names that
 // spell a private address, names that resolve to one), and what WEBHOOK_ALLOW_PRIVATE=1 lets through.
 import { describe, expect, it, vi } from "vitest";
-import { cachingResolver, checkWebhookUrl, dohResolver, guardWebhookUrl, type HostResolver, isBlockedAddress, type Resolution, resolvesWebhookHosts } from "../../worker/station/webhooks";
+import { cachingResolver, dohResolver, guardWebhookUrl, type HostResolver, type Resolution, resolvesWebhookHosts } from "../../worker/station/webhooks/dns";
+import { checkWebhookUrl, isBlockedAddress } from "../../worker/station/webhooks/url";
 
 const deployed = (url: string) => checkWebhookUrl(url, false);
 const local = (url: string) => checkWebhookUrl(url, true);
