@@ -195,6 +195,23 @@ export interface GroupConsumer {
   pending: number;
 }
 
+/** One partition's part of a group on a partitioned station, within that partition's log. */
+export interface GroupPartitionInfo {
+  partition: number;
+  ackFloor: number;
+  nextOffset: number;
+  pending: number;
+  lag: number;
+  redeliveries: number;
+  delayed: number;
+  deadLetters: number;
+  delivered: number;
+  acked: number;
+  discarded: number;
+  skipped: number;
+  epoch: number;
+}
+
 /** A group as `GET …/groups/{group}` and the station's `groups` list show it. */
 export interface GroupInfo extends GroupSummary {
   /** The next offset never handed out to this group. */
@@ -225,6 +242,11 @@ export interface GroupInfo extends GroupSummary {
    * on the wire: a client must read its absence as "not reported", not as "none".
    */
   consumers?: GroupConsumer[];
+  /**
+   * On a partitioned station only: each partition's own figures. The counts above are summed
+   * over them; `ackFloor`, `nextOffset` and `epoch` above are partition 0's.
+   */
+  partitions?: GroupPartitionInfo[];
 }
 
 // ---- WebSocket frames (`GET …/groups/{group}/subscribe?consumer=…&credit=…`) ----

@@ -91,6 +91,22 @@ export const DeletedSchema = v.object({ name: v.string(), deleted: v.literal(tru
 
 export const GroupConsumerSchema = v.object({ name: v.string(), lastSeenAt: timestamp, pending: nonNegativeInt });
 
+export const GroupPartitionInfoSchema = v.object({
+  partition: nonNegativeInt,
+  ackFloor: nonNegativeInt,
+  nextOffset: positiveInt,
+  pending: nonNegativeInt,
+  lag: nonNegativeInt,
+  redeliveries: nonNegativeInt,
+  delayed: nonNegativeInt,
+  deadLetters: nonNegativeInt,
+  delivered: nonNegativeInt,
+  acked: nonNegativeInt,
+  discarded: nonNegativeInt,
+  skipped: nonNegativeInt,
+  epoch: nonNegativeInt,
+});
+
 export const GroupInfoSchema = v.object({
   ...groupSummaryEntries,
   nextOffset: positiveInt,
@@ -107,6 +123,7 @@ export const GroupInfoSchema = v.object({
   start: StartPositionSchema,
   createdAt: timestamp,
   consumers: v.optional(v.array(GroupConsumerSchema)),
+  partitions: v.optional(v.array(GroupPartitionInfoSchema)),
 });
 type _GroupInfo = Assert<Equal<v.InferOutput<typeof GroupInfoSchema>, GroupInfo>>;
 /** `POST …/groups/{group}/seek`: the group after the move, and the leases it dropped. */

@@ -1,25 +1,8 @@
 // A group of a partitioned station as one: each partition's GroupInfo summed, with each
 // partition's own figures listed. Counts add up; positions (ackFloor, nextOffset, epoch) are
 // per partition, so the summed answer carries partition 0's and `partitions` has them all.
-import { type GroupConsumer, type GroupInfo, MAX_CONSUMERS_IN_INFO } from "../../shared/groups";
+import { type GroupConsumer, type GroupInfo, type GroupPartitionInfo, MAX_CONSUMERS_IN_INFO } from "../../shared/groups";
 import type { PartitionAnswer } from "./groups-calls";
-
-/** One partition's part of a group: as GroupInfo, within that partition's log. */
-export interface GroupPartitionInfo {
-  partition: number;
-  ackFloor: number;
-  nextOffset: number;
-  pending: number;
-  lag: number;
-  redeliveries: number;
-  delayed: number;
-  deadLetters: number;
-  delivered: number;
-  acked: number;
-  discarded: number;
-  skipped: number;
-  epoch: number;
-}
 
 /**
  * A group of a partitioned station: counts summed over the partitions, `ackFloor`, `nextOffset`
