@@ -193,7 +193,7 @@ function pageCut(sql: SqlStorage, where: string, params: SqlStorageValue[], limi
   return { last: row.last, more: row.seen > row.taken };
 }
 
-/** Stored bytes of a dead letter row, as the quota counts them (storage-usage.ts). */
+/** Stored bytes of a dead letter row, as the quota counts them (log/storage-usage.ts). */
 const LETTER_BYTES = "bytes + coalesce(length(CAST(msg_id AS BLOB)), 0) + coalesce(length(CAST(detail AS BLOB)), 0)";
 
 /** Removes one dead letter; false if there was none. */
@@ -201,7 +201,7 @@ export function dropDeadLetter(sql: SqlStorage, id: number): boolean {
   return sql.exec("DELETE FROM dead_letters WHERE id = ? RETURNING id", id).toArray().length > 0;
 }
 
-/** Dead letters stored now (a running counter, storage-usage.ts). */
+/** Dead letters stored now (a running counter, log/storage-usage.ts). */
 export function countDeadLetters(sql: SqlStorage): number {
   return readStorageUsage(sql).deadLetters;
 }

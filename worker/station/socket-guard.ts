@@ -28,7 +28,7 @@ export class SocketGuard implements StationFeature {
 
   constructor(
     private readonly host: StationContext,
-    /** The station's own rate, shared with its HTTP requests (worker/station/admission.ts). */
+    /** The station's own rate, shared with its HTTP requests (worker/station/log/admission.ts). */
     private readonly admitStation: (bytes: number, nowMs: number) => Result<void>,
   ) {}
 

@@ -39,7 +39,7 @@ export class Station extends DurableObject<StationEnv> {
   private readonly scheduler: Scheduler;
   /** What every feature gets of this object (worker/station/feature.ts). */
   private readonly context: StationContext;
-  /** Rates and storage quota (worker/station/admission.ts). */
+  /** Rates and storage quota (worker/station/log/admission.ts). */
   private readonly admission = new StationAdmission(this.env);
   private readonly docCompactor: DocCompactor;
   private readonly schemas: SchemaCache;
@@ -47,7 +47,7 @@ export class Station extends DurableObject<StationEnv> {
   private readonly socketGuard: SocketGuard;
   /** Consumer groups, leases, long-poll, subscribers and the DLS (worker/station/groups/). */
   private readonly groups: GroupService;
-  /** Webhook endpoints and their delivery (worker/station/webhooks.ts). */
+  /** Webhook endpoints and their delivery (worker/station/webhooks/station-webhooks.ts). */
   private readonly webhooks: StationWebhooks;
   /** Live sockets of a doc station: pushes and awareness (worker/station/documents/sockets.ts). */
   private readonly docSockets: DocSockets;

@@ -51,7 +51,7 @@ const MIGRATIONS: Migrations = {
     // reading the visible ones in between (worker/station/groups/leases.ts).
     `CREATE INDEX messages_delayed_by_offset ON messages (msg_offset) WHERE visible_at IS NOT NULL;`,
   ],
-  // The recent-throughput ring and the delivered total (worker/station/throughput.ts).
+  // The recent-throughput ring and the delivered total (worker/station/log/throughput.ts).
   throughput: [
     `CREATE TABLE throughput (
       bucket_at INTEGER PRIMARY KEY,
@@ -64,7 +64,7 @@ const MIGRATIONS: Migrations = {
     );`,
   ],
   // Collaborative documents: the merged snapshot of a doc station, chunked under the 2 MB
-  // row limit, and the offset it covers (worker/station/doc-snapshot.ts).
+  // row limit, and the offset it covers (worker/station/documents/snapshot.ts).
   docs: [
     `CREATE TABLE doc_snapshot (
       id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -207,7 +207,7 @@ const MIGRATIONS: Migrations = {
     );
     CREATE INDEX webhook_attempts_by_webhook ON webhook_attempts (webhook_id, id);`,
   ],
-  // Rulings of sequenced producers (worker/station/rulings.ts): the seqs the station refused,
+  // Rulings of sequenced producers (worker/station/log/rulings.ts): the seqs the station refused,
   // each consumed for good with its code and details (a resend gets the same answer), and the
   // action id it was ruled for. Dead letters are looked up by (producer, seq) to answer resends.
   rulings: [
@@ -237,6 +237,6 @@ const MIGRATIONS: Migrations = {
 export function migrate(sql: SqlStorage): void {
   applyMigrations(sql, MIGRATIONS);
   migrateArchive(sql);
-  // Last: its triggers count the tables above for the storage quota (storage-usage.ts).
+  // Last: its triggers count the tables above for the storage quota (log/storage-usage.ts).
   migrateStorageUsage(sql);
 }

@@ -27,7 +27,7 @@ export class Ceiling extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // The same columns as the station's `messages` table (worker/station/sql-schema.ts).
+    // The same columns as the station's `messages` table (worker/station/tables.ts).
     ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS messages (
       msg_offset INTEGER PRIMARY KEY, producer TEXT, seq INTEGER, msg_id TEXT, msg_key TEXT,
       headers TEXT, body TEXT NOT NULL, produced_at INTEGER NOT NULL, bytes INTEGER NOT NULL)`);

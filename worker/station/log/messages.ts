@@ -56,7 +56,7 @@ export function nextVisibleAt(sql: SqlStorage, now: number): number | null {
 
 /**
  * The highest offset the head may move to. A doc station keeps every update its snapshot does
- * not hold yet (worker/station/doc-compaction.ts): its state must never lose one.
+ * not hold yet (worker/station/documents/compaction.ts): its state must never lose one.
  */
 export function trimCeiling(sql: SqlStorage, record: StationRecord): number {
   if (record.config.kind !== StationKind.Doc) return record.nextOffset;

@@ -1,6 +1,6 @@
 // The station's own row: its name, config and the log's counters, kept in memory and written
 // back in the same transaction as the messages they count; and what the station stores in all
-// (the log plus the counters of storage-usage.ts), which the storage quota bounds.
+// (the log plus the counters of log/storage-usage.ts), which the storage quota bounds.
 import type { StationConfig } from "../../../shared/config";
 import type { StationStats } from "../../../shared/stations";
 import { archiveTotals } from "../archive/index";

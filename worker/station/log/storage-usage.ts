@@ -56,7 +56,7 @@ const STORAGE_MIGRATIONS: Migrations = {
   ],
 };
 
-/** Refusals of sequenced producers (worker/station/rulings.ts) count their own `bytes` column. */
+/** Refusals of sequenced producers (worker/station/log/rulings.ts) count their own `bytes` column. */
 const REFUSALS_STEP = `UPDATE storage_usage SET refusal_bytes = (SELECT coalesce(sum(bytes), 0) FROM refusals) WHERE id = 1;
     ${counted("refusals", "refusals", null, "refusal_bytes", "NEW.bytes", "OLD.bytes")}`;
 
@@ -68,7 +68,7 @@ const WEBHOOK_COPIES_STEP = `ALTER TABLE storage_usage ADD COLUMN webhook_copy_b
     CREATE TRIGGER webhook_copies_set AFTER UPDATE OF message ON webhook_queue BEGIN
       UPDATE storage_usage SET webhook_copy_bytes = webhook_copy_bytes + ${octets("NEW.message")} - ${octets("OLD.message")} WHERE id = 1; END;`;
 
-/** A doc station's merged snapshot (worker/station/doc-snapshot.ts): compaction moves updates
+/** A doc station's merged snapshot (worker/station/documents/snapshot.ts): compaction moves updates
  *  out of the log into it, so without it a doc's growth would escape the quota. */
 const DOC_SNAPSHOT_STEP = `ALTER TABLE storage_usage ADD COLUMN doc_snapshot_bytes INTEGER NOT NULL DEFAULT 0;
     UPDATE storage_usage SET doc_snapshot_bytes = (SELECT coalesce(sum(length(data)), 0) FROM doc_snapshot_chunks) WHERE id = 1;

@@ -16,7 +16,7 @@ const USER_AGENT = "Waystation-Webhooks/1";
 export interface SendPolicy {
   /** `WEBHOOK_ALLOW_PRIVATE=1`: http:// and private hosts allowed, nothing resolved. */
   allowPrivate: boolean;
-  /** Resolves the host before each attempt; null when names are not resolved (see webhook-dns.ts). */
+  /** Resolves the host before each attempt; null when names are not resolved (see webhooks/dns.ts). */
   resolver: HostResolver | null;
   /** The keys that open the stored secrets; null when WEBHOOK_SECRET_KEY is missing. */
   keyRing(): Promise<SecretKeyRing | null>;

@@ -1,5 +1,5 @@
 // Webhook endpoints as stored: the SQL row and its one conversion, create/update (with secrets
-// already sealed by webhook-secrets.ts), delete, replay, and the endpoint with its health as the
+// already sealed by webhooks/secrets.ts), delete, replay, and the endpoint with its health as the
 // wire shows it. Runs inside the caller's transaction; knows nothing of HTTP, sending or keys.
 import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import {
@@ -99,7 +99,7 @@ export function countEnabledEndpoints(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM webhooks WHERE enabled = 1").one().n;
 }
 
-/** The secret columns of a row, as webhook-secrets.ts reads and writes them. */
+/** The secret columns of a row, as webhooks/secrets.ts reads and writes them. */
 export function secretColumns(row: EndpointRow): SecretColumns {
   return { secret: row.secret, previous_secret: row.previous_secret, previous_secret_expires_at: row.previous_secret_expires_at };
 }

@@ -1,7 +1,7 @@
 // The SSRF guard for webhook URLs, the part that needs no network: deployed, only https:// to
 // public hosts — no credentials, no IP literal outside public unicast, no internal or reserved
 // name, no name that spells a private IP (nip.io style). `WEBHOOK_ALLOW_PRIVATE=1` (local dev
-// and tests only) also allows http:// and any host. Names are resolved in webhook-dns.ts.
+// and tests only) also allows http:// and any host. Names are resolved in webhooks/dns.ts.
 
 export type UrlRefusal =
   | "malformed"
