@@ -2,6 +2,7 @@
 // keeps (dead letters, ids, kept copies), refusing with 507 and writing nothing; the DLS keeps
 // its own bound; replay reads, DLS pages and resends are bounded by bytes and say where to go on.
 import { describe, expect, it } from "vitest";
+import { ErrorCode, fail } from "../../shared/errors";
 import { MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
 import { addDeadLetter, chunksOf, contentOfRow, type DeadLetterRow, resendDeadLetters } from "../../worker/station/dead-letters";
 import { bytesBesideLog, readPage, readStorageUsage } from "../../worker/station/log";
@@ -247,7 +248,7 @@ describe("reads are bounded by bytes", () => {
         },
       } as unknown as SqlStorage;
       const seen: number[] = [];
-      const outcome = resendDeadLetters(watched, { all: true }, (row) => (seen.push(contentOfRow(row).bytes), { ok: false, code: "not_resendable", message: "dry run" }), {
+      const outcome = resendDeadLetters(watched, { all: true }, (row) => (seen.push(contentOfRow(row).bytes), fail(ErrorCode.NotResendable, "dry run")), {
         maxLetters: 1000,
         maxBytes: 64 * 1024 * KiB,
         chunkBytes: 3 * 1024 * KiB,

@@ -10,6 +10,7 @@
 //   addDeadLetter(sql, { offset: row.msg_offset, group: webhookGroupName(name),
 //     reason: DeadLetterReason.WebhookFailed, deliveries: attempts, message: contentOfRow(row),
 //     detail: { status: 500 } }, now);
+import type { Result } from "../../shared/errors";
 import type { DeadLetter, DeadLetterQuery, DeadLetterReason, DeadLettersResponse, ResendRefusal } from "../../shared/dead-letters";
 import { DEFAULT_DLS_LIMIT, MAX_DEAD_LETTER_BYTES, MAX_DEAD_LETTERS, MAX_READ_BYTES } from "../../shared/limits";
 import type { PreparedMessage } from "./log/batch";
@@ -17,7 +18,7 @@ import { type MessageColumns, toMessage } from "./log/rows";
 import { countEvicted, readStorageUsage } from "./log/storage-usage";
 
 /** A message as a dead letter keeps it: the log's columns, JSON kept as text. */
-export interface DeadLetterContent {
+export interface StoredMessage {
   producer: string | null;
   seq: number | null;
   id: string | null;
@@ -38,7 +39,7 @@ export interface NewDeadLetter {
   reason: DeadLetterReason;
   /** Hand-outs (or delivery attempts) before giving up. */
   deliveries: number;
-  message: DeadLetterContent;
+  message: StoredMessage;
   /** Anything the reason's owner wants shown with it (schema errors, last HTTP status…). */
   detail?: Record<string, unknown> | null;
 }
@@ -56,7 +57,7 @@ export interface DeadLetterRow extends MessageColumns {
 }
 
 /** Content of a message read from the log, or kept by a stored dead letter (same columns). */
-export function contentOfRow(row: MessageColumns): DeadLetterContent {
+export function contentOfRow(row: MessageColumns): StoredMessage {
   return {
     producer: row.producer,
     seq: row.seq,
@@ -70,7 +71,7 @@ export function contentOfRow(row: MessageColumns): DeadLetterContent {
 }
 
 /** Content of a message of a produce batch that never reached the log. */
-export function contentOfPrepared(producer: string | null, message: PreparedMessage, now: number): DeadLetterContent {
+export function contentOfPrepared(producer: string | null, message: PreparedMessage, now: number): StoredMessage {
   return {
     producer,
     seq: message.seq,
@@ -214,7 +215,7 @@ export function countDeadLettersByGroup(sql: SqlStorage): Map<string, number> {
 }
 
 /** Where a resent dead letter goes: the part that owns its reason puts it back, or refuses. */
-export type ResendTarget = (letter: DeadLetterRow) => { ok: true } | { ok: false; code: string; message: string };
+export type ResendTarget = (letter: DeadLetterRow) => Result<null>;
 
 export type ResendSelection = { ids: number[] } | { all: true; group?: string; reason?: DeadLetterReason };
 
@@ -250,7 +251,7 @@ export function resendDeadLetters(sql: SqlStorage, selection: ResendSelection, t
     for (const row of rows) {
       const outcome = target(row);
       if (outcome.ok) taken.push(row.id);
-      else refused.push({ id: row.id, code: outcome.code, message: outcome.message });
+      else refused.push({ id: row.id, code: outcome.error.code, message: outcome.error.message });
     }
   }
   if (taken.length > 0) sql.exec("DELETE FROM dead_letters WHERE id IN (SELECT value FROM json_each(?))", JSON.stringify(taken));

@@ -1,7 +1,7 @@
 // Messages a group is owed after retention trimmed them from the log: a resent dead letter
 // whose offset is below the log's head is copied here, so the group can still hand it out.
 // Rare by design; the hot path only pays for it when a message is missing from the log.
-import type { DeadLetterContent } from "../dead-letters";
+import type { StoredMessage } from "../dead-letters";
 import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
 
 /** Rows of `offsets` the group may hand out: from the log, else from its kept copies. */
@@ -25,7 +25,7 @@ export function readOwedMessages(sql: SqlStorage, group: string, offsets: readon
 }
 
 /** Keeps a copy of a message for a group (idempotent). */
-export function keepMessage(sql: SqlStorage, group: string, offset: number, content: DeadLetterContent): void {
+export function keepMessage(sql: SqlStorage, group: string, offset: number, content: StoredMessage): void {
   sql.exec(
     `INSERT INTO kept_messages (group_name, msg_offset, producer, seq, msg_id, msg_key, headers, body, produced_at, bytes)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (group_name, msg_offset) DO NOTHING`,

@@ -296,9 +296,9 @@ export class GroupService implements StationFeature {
       const row = loadGroup(this.sql, group);
       if (!row) return groupNotFound(record, group);
       const moved = seekGroup(this.sql, record, row, target, now);
-      if (!moved.ok) return fail(moved.code, moved.message, moved.details);
+      if (!moved.ok) return moved;
       trimAcked(this.sql, record, this.otherFirstUnacked());
-      return ok({ ...describeGroup(this.sql, record, group, now)!, dropped: moved.dropped });
+      return ok({ ...describeGroup(this.sql, record, group, now)!, dropped: moved.value.dropped });
     });
     if (result.ok) await this.onAvailable();
     return result;
@@ -567,6 +567,6 @@ function answer(messages: string[], acked?: number): FetchAnswer {
   return { json: messagesJson(messages, acked), count: messages.length };
 }
 
-function refuse(message: string) {
-  return { ok: false as const, code: ErrorCode.NotResendable, message };
+function refuse(message: string): Result<null> {
+  return fail(ErrorCode.NotResendable, message);
 }

@@ -2,9 +2,9 @@
 // ran out — and then back in line, or to the DLS after `maxDeliveries` hand-outs. Also puts a
 // resent dead letter back in line. Runs inside the caller's transaction; every step is
 // idempotent (acks repeat, alarms repeat).
-import { ErrorCode } from "../../../shared/errors";
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import { DeadLetterReason } from "../../../shared/dead-letters";
-import { addDeadLetter, contentOfRow, type DeadLetterContent } from "../dead-letters";
+import { addDeadLetter, contentOfRow, type StoredMessage } from "../dead-letters";
 import type { StationRecord } from "../log/record";
 import { type GroupRow, type GroupSettings, loadGroup, settingsOf } from "./group-state";
 import { forgetKept, keepMessage, readOwedMessages } from "./kept-messages";
@@ -168,7 +168,6 @@ export function failDeliveries(
   return outcome;
 }
 
-export type RequeueOutcome = { ok: true } | { ok: false; code: string; message: string };
 
 /**
  * Puts a message back in its group's line, durably, whether or not a consumer is connected.
@@ -179,12 +178,12 @@ export function requeueMessage(
   record: StationRecord,
   groupName: string,
   offset: number,
-  content: DeadLetterContent,
+  content: StoredMessage,
   now: number,
-): RequeueOutcome {
+): Result<null> {
   const group = loadGroup(sql, groupName);
-  if (!group) return { ok: false, code: ErrorCode.GroupNotFound, message: `Group ${groupName} no longer exists` };
-  if (offset >= group.next_offset) return { ok: true }; // not handed out yet: it comes anyway
+  if (!group) return fail(ErrorCode.GroupNotFound, `Group ${groupName} no longer exists`);
+  if (offset >= group.next_offset) return ok(null); // not handed out yet: it comes anyway
   sql.exec(
     `INSERT INTO deliveries (group_name, msg_offset, consumer, lease_until, deliveries, available_at)
      VALUES (?, ?, NULL, NULL, 0, ?) ON CONFLICT (group_name, msg_offset) DO NOTHING`,
@@ -193,5 +192,5 @@ export function requeueMessage(
     now,
   );
   if (offset < record.firstOffset) keepMessage(sql, groupName, offset, content);
-  return { ok: true };
+  return ok(null);
 }

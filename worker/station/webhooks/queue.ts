@@ -2,9 +2,10 @@
 // claims due ones for sending (ordered: only the lowest offset, one at a time), records each
 // attempt's outcome (delivered, retry at a time, dead letter, disable) and says when the next
 // attempt is due. Every function is synchronous SQL inside the caller's transaction; no fetch here.
+import { ErrorCode, fail, ok, type Result } from "../../../shared/errors";
 import { DeadLetterReason } from "../../../shared/dead-letters";
 import { DeliveryError, DeliveryOutcome, DisabledReason, type DeliveryAttempt, type WebhookFilter, webhookGroupName } from "../../../shared/webhooks";
-import { addDeadLetter, contentOfRow, type DeadLetterContent } from "../dead-letters";
+import { addDeadLetter, contentOfRow, type StoredMessage } from "../dead-letters";
 import { messageJson } from "../groups/message-json";
 import { MESSAGE_COLUMNS, type MessageRow } from "../log/rows";
 import type { StationRecord } from "../log/record";
@@ -53,7 +54,7 @@ export interface Claim {
   webhookId: string;
   /** The JSON body: the message as read back (`deliveries` = this attempt), plus `station`. */
   payload: string;
-  content: DeadLetterContent;
+  content: StoredMessage;
 }
 
 /** What one attempt came to, as the sender saw it. */
@@ -182,7 +183,7 @@ export function claimDeliveries(sql: SqlStorage, record: StationRecord, inFlight
   for (const { endpoint, row } of candidates) {
     if (claims.length >= slots) break;
     const logged = row.message === null ? loggedRow(sql, row.msg_offset) : null;
-    const content = row.message !== null ? (JSON.parse(row.message) as DeadLetterContent) : logged ? contentOfRow(logged) : null;
+    const content = row.message !== null ? (JSON.parse(row.message) as StoredMessage) : logged ? contentOfRow(logged) : null;
     if (content === null) {
       skipTrimmed(sql, endpoint, row, now);
       continue;
@@ -231,7 +232,7 @@ function skipTrimmed(sql: SqlStorage, endpoint: Endpoint, row: QueueRow, now: nu
 }
 
 /** The delivery body: exactly the Message shape of shared/messages.ts, plus `station`. */
-function payloadJson(station: string, partition: number, offset: number, content: DeadLetterContent, attempt: number, visibleAt: number | null): string {
+function payloadJson(station: string, partition: number, offset: number, content: StoredMessage, attempt: number, visibleAt: number | null): string {
   const message = messageJson(
     {
       msg_offset: offset,
@@ -424,12 +425,12 @@ export function requeueDeadLetter(
   sql: SqlStorage,
   endpointName: string,
   offset: number | null,
-  content: DeadLetterContent,
+  content: StoredMessage,
   now: number,
-): { ok: true } | { ok: false; code: string; message: string } {
+): Result<null> {
   const endpoint = sql.exec<{ id: number }>("SELECT id FROM webhooks WHERE name = ?", endpointName).toArray()[0];
-  if (!endpoint) return { ok: false, code: "webhook_not_found", message: `No webhook endpoint ${endpointName} to resend to` };
-  if (offset === null) return { ok: false, code: "not_resendable", message: "A dead letter without an offset cannot go to a webhook" };
+  if (!endpoint) return fail(ErrorCode.WebhookNotFound, `No webhook endpoint ${endpointName} to resend to`);
+  if (offset === null) return fail(ErrorCode.NotResendable, "A dead letter without an offset cannot go to a webhook");
   sql.exec(
     `INSERT INTO webhook_queue (webhook_id, msg_offset, attempts, next_attempt_at, message) VALUES (?, ?, 0, ?, ?)
      ON CONFLICT (webhook_id, msg_offset) DO UPDATE SET attempts = 0, next_attempt_at = excluded.next_attempt_at, message = excluded.message`,
@@ -438,5 +439,5 @@ export function requeueDeadLetter(
     now,
     JSON.stringify(content),
   );
-  return { ok: true };
+  return ok(null);
 }

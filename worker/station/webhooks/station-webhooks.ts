@@ -226,7 +226,7 @@ export class StationWebhooks implements StationFeature {
     target: (letter) => this.requeue(letter, webhookOfGroup(letter.group_name!)!),
   };
 
-  private requeue(letter: DeadLetterRow, endpoint: string): { ok: true } | { ok: false; code: string; message: string } {
+  private requeue(letter: DeadLetterRow, endpoint: string): Result<null> {
     const outcome = requeueDeadLetter(
       this.host.sql,
       endpoint,
