@@ -1,6 +1,6 @@
 // The public `Client` interface. Apart from client/types.ts because it names WaystationDoc, whose
 // module itself depends on those types.
-import type { DocOptions, WaystationDoc } from "./docs/doc";
+import type { DocOptions, WaystationDoc } from "./collab/doc";
 import type { ClientEvents, DeadLetter, PendingAction, BlockedStream, Station, Status } from "./types";
 
 /**

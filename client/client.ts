@@ -13,13 +13,13 @@ import { Connection } from "./outbox/connection";
 import { dropDeadLetter, listDeadLetters, retryDeadLetter } from "./outbox/dead-letters";
 import { discardStreams } from "./outbox/batch";
 import { currentProducer, listPending } from "./outbox/queries";
-import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, parseStreamKey, serverRange, streamKey } from "./outbox/schema";
+import { type DeadEntry, type OutboxEntry, PRODUCER_KEY, newProducerId, parseStreamKey, serverRange, streamKey } from "./outbox/db";
 import { StationHandle } from "./station-handle";
 import { SyncEngine } from "./sync";
 import { Transport } from "./transport";
 import type { EncodedAction } from "./encode";
-import type { DocOptions, WaystationDoc } from "./docs/doc";
-import { docFactory } from "./docs/factory";
+import type { DocOptions, WaystationDoc } from "./collab/doc";
+import { docFactory } from "./collab/factory";
 
 const KiB = 1024;
 /** Most enqueue() calls sharing one transaction. */

@@ -15,7 +15,7 @@ import type { Message } from "../shared/messages";
 import { closeNeedsFreshToken, webSocketProtocols } from "../shared/websocket-auth";
 import { backoffDelayMs } from "./backoff";
 import { WaystationError } from "./errors";
-import { randomId } from "./outbox/schema";
+import { randomId } from "./outbox/db";
 import { settleTargets } from "./settle-targets";
 import type { ConsumeOptions, Consumer, MessageHandler } from "./types";
 import type { Transport } from "./transport";

@@ -3,12 +3,12 @@
 // Exports the one yjs copy it uses as `Y`, so an app never mixes two copies of yjs.
 import * as Y from "yjs";
 import type { Client } from "./index";
-import { WaystationDoc, type DocOptions } from "./docs/doc";
-import { registerDocFactory } from "./docs/factory";
+import { WaystationDoc, type DocOptions } from "./collab/doc";
+import { registerDocFactory } from "./collab/factory";
 
 export { Y, WaystationDoc };
-export type { DocError, DocOptions, DocStatus } from "./docs/doc";
-export type { AwarenessChange, DocAwareness } from "./docs/awareness";
+export type { DocError, DocOptions, DocStatus } from "./collab/doc";
+export type { AwarenessChange, DocAwareness } from "./collab/awareness";
 export type { AwarenessState } from "../shared/doc-socket";
 
 registerDocFactory((client, station, options, onClose) => new WaystationDoc(client, station, options, onClose));

@@ -6,7 +6,7 @@ import type { ClientOptions } from "./types";
 
 export { WaystationError, type WaystationErrorCode } from "./errors";
 export type { Message } from "../shared/messages";
-export type { DocOptions, DocStatus, WaystationDoc } from "./docs/doc";
+export type { DocOptions, DocStatus, WaystationDoc } from "./collab/doc";
 export type { Client } from "./client-api";
 export type {
   AckedEvent,

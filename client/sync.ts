@@ -18,7 +18,7 @@ import { type Batch, type BatchLimits, moveRefused, moveToNewProducer, readBatch
 import type { Connection } from "./outbox/connection";
 import { countDeadLetters } from "./outbox/dead-letters";
 import { countPending } from "./outbox/queries";
-import type { DeadEntry, OutboxEntry } from "./outbox/schema";
+import type { DeadEntry, OutboxEntry } from "./outbox/db";
 import type { Transport } from "./transport";
 
 export interface SyncConfig {

@@ -17,7 +17,7 @@ import {
   streamKey,
   streamRange,
   type StreamRecord,
-} from "./schema";
+} from "./db";
 
 export interface StreamRef {
   stream: string;

@@ -3,7 +3,7 @@
 // refused to the dead letters) and move a stream to a new producer. Nothing here renumbers: an
 // entry's wire seq under its producer is fixed for life. Every write checks what it read.
 import { abortQuietly, loadStream, settleAll, type StreamRef } from "./append";
-import { type DeadEntry, epochOf, freshEpoch, type OutboxDB, type OutboxEntry, type ProducerEpoch, sameEpoch, streamRange } from "./schema";
+import { type DeadEntry, epochOf, freshEpoch, type OutboxDB, type OutboxEntry, type ProducerEpoch, sameEpoch, streamRange } from "./db";
 
 export interface Batch {
   stream: string;

@@ -3,7 +3,7 @@
 // lost"), and every failure made a typed error.
 import { openDB } from "idb";
 import { storageError } from "../errors";
-import { OUTBOX_VERSION, type OutboxDB, type OutboxSchema, upgradeOutbox } from "./schema";
+import { OUTBOX_VERSION, type OutboxDB, type OutboxSchema, upgradeOutbox } from "./db";
 
 export class Connection {
   private db: Promise<OutboxDB> | undefined;

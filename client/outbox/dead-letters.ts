@@ -3,7 +3,7 @@
 // action with a new seq, in the same transaction) or drops it. Counts never load bodies.
 import { entryBytes } from "../encode";
 import { loadStream, settleAll } from "./append";
-import { type DeadEntry, type OutboxDB, parseStreamKey, randomId, serverRange } from "./schema";
+import { type DeadEntry, type OutboxDB, parseStreamKey, randomId, serverRange } from "./db";
 
 export function listDeadLetters(db: OutboxDB, url: string): Promise<DeadEntry[]> {
   return db.getAllFromIndex("dead", "stream", serverRange(url));

@@ -1,5 +1,5 @@
 // Reads for the app and the status line: pending actions, counts per stream, the streams of a server.
-import { type OutboxDB, type OutboxEntry, parseStreamKey, partitionStreamsRange, serverRange, streamKey, streamRange } from "./schema";
+import { type OutboxDB, type OutboxEntry, parseStreamKey, partitionStreamsRange, serverRange, streamKey, streamRange } from "./db";
 
 /**
  * Every stream of this server, with how many actions wait in each (counts, no bodies loaded),

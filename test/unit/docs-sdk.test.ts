@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import "../../client/doc";
-import { DocAwareness } from "../../client/docs/awareness";
+import { DocAwareness } from "../../client/collab/awareness";
 import { type Client, createClient } from "../../client/index";
 import { DOC_TOKEN, DOC_URL, startDocServer, switchableFetch, textOfUpdate } from "./docs-fake-server";
 

@@ -1,9 +1,9 @@
-// client/docs/split.ts on random documents: every piece fits (or is a single value reported as
+// client/collab/split.ts on random documents: every piece fits (or is a single value reported as
 // oversized), the pieces applied in any order give the same document as the whole update, and
 // no cut lands inside a surrogate pair. Seeded: DOCS_SPLIT_SEED=<n> replays one seed.
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
-import { splitUpdate, updateBytesFor } from "../../client/docs/split";
+import { splitUpdate, updateBytesFor } from "../../client/collab/split";
 import { seededRandom } from "../seeded-random";
 
 const SEEDS = process.env.DOCS_SPLIT_SEED ? [Number(process.env.DOCS_SPLIT_SEED)] : Array.from({ length: 40 }, (_, i) => 1000 + i);

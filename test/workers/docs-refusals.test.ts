@@ -1,10 +1,10 @@
 // A doc station and the edits it refuses: the gap a refused update leaves shows in the station's state
 // vector, later updates wait behind it (through compactions), and the client's repair — its diff against
-// that state vector, split to fit (client/docs/split.ts) — closes it.
+// that state vector, split to fit (client/collab/split.ts) — closes it.
 import { describe, expect, it } from "vitest";
 import * as Y from "yjs";
 import { encodeBinaryBody } from "../../shared/binary";
-import { splitUpdate, updateBytesFor } from "../../client/docs/split";
+import { splitUpdate, updateBytesFor } from "../../client/collab/split";
 import { canonicalState, createDocStation, readDoc, recordingDoc, runAlarmNow, textOf } from "./docs-helpers";
 import { produce } from "./helpers";
 

@@ -11,7 +11,7 @@
 import { openDB } from "idb";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Client } from "../../../client/index";
-import { OUTBOX_VERSION, type OutboxSchema, upgradeOutbox } from "../../../client/outbox/schema";
+import { OUTBOX_VERSION, type OutboxSchema, upgradeOutbox } from "../../../client/outbox/db";
 import { REFUSAL_CODES } from "../../../shared/producers";
 import { seededRandom } from "../../seeded-random";
 import { error, FakeStation, foreign, json } from "./fake-station";

@@ -353,7 +353,7 @@ export class WaystationDoc extends Y.Doc {
 
   /**
    * The waiting edits as outbox actions of at most `actionBytes()` each: merged while small,
-   * split when large (client/docs/split.ts). A single value larger than any message the station
+   * split when large (client/collab/split.ts). A single value larger than any message the station
    * takes is removed from the document instead (null: hand off again).
    */
   private actionsFor(updates: Uint8Array[], limit: number): EncodedAction[] | null {
