@@ -52,7 +52,7 @@ async function resume(producer: CrashProducer, target: Target, askFirst: boolean
     const again = await producer.send(target, last.messages);
     expect(again, `${producer.id} resends seq ${last.messages[0]!.seq} ${where}`).toEqual({
       kind: "ok",
-      results: last.messages.map((m, i) => ({ seq: m.seq, offset: last.offsets[i], duplicate: true })),
+      results: last.messages.map((m, i) => ({ seq: m.seq, partition: 0, offset: last.offsets[i], duplicate: true })),
     });
   }
 

@@ -53,9 +53,9 @@ describe("schemas against wrangler dev", () => {
       messages: [{ seq: 1, body: { todo: "a" } }, { seq: 2, body: { todo: "b", extra: 1 } }, { seq: 3, body: { todo: "c" } }],
     });
     expect(ruled.status).toBe(200);
-    expect(ruled.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
-    expect(ruled.body.results[1]).toMatchObject({ seq: 2, offset: null, duplicate: false, refused: { code: "schema_violation", violations: [{ path: "/extra" }] } });
-    expect(ruled.body.results[2]).toEqual({ seq: 3, offset: 2, duplicate: false });
+    expect(ruled.body.results[0]).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
+    expect(ruled.body.results[1]).toMatchObject({ seq: 2, partition: 0, offset: null, duplicate: false, refused: { code: "schema_violation", violations: [{ path: "/extra" }] } });
+    expect(ruled.body.results[2]).toEqual({ seq: 3, partition: 0, offset: 2, duplicate: false });
     expect(await readStation(worker, "e2e-todos")).toHaveLength(2);
   });
 
@@ -73,7 +73,7 @@ describe("schemas against wrangler dev", () => {
       producer: "e2e",
       messages: [{ seq: 1, body: { todo: "queued under v1" }, schemaVersion: 1, schemaName: "e2e-evolve" }, { seq: 2, body: { todo: "unstamped" } }],
     });
-    expect(res.body.results[0]).toEqual({ seq: 1, offset: 1, duplicate: false });
+    expect(res.body.results[0]).toEqual({ seq: 1, partition: 0, offset: 1, duplicate: false });
     expect(res.body.results[1].refused).toMatchObject({ code: "schema_violation", schema: { name: "e2e-evolve", version: 2 } });
     expect((await api("GET", "/v1/stations/e2e-evolve/messages")).body.messages[0].schemaVersion).toBe(1);
   });
@@ -86,8 +86,8 @@ describe("schemas against wrangler dev", () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.results).toEqual([
-      { seq: 1, offset: 1, duplicate: false },
-      { seq: 2, offset: null, duplicate: false, deadLettered: true },
+      { seq: 1, partition: 0, offset: 1, duplicate: false },
+      { seq: 2, partition: 0, offset: null, duplicate: false, deadLettered: true },
     ]);
     const dls = await api("GET", "/v1/stations/e2e-todos-dls/dls");
     expect(dls.body.deadLetters).toMatchObject([{ offset: null, group: null, reason: "schema_violation", message: { seq: 2, body: { todo: 2 } } }]);
