@@ -24,6 +24,8 @@ export async function startDashboardWorker(): Promise<RunningWorker & { cleanup(
   execFileSync(process.execPath, [join(ROOT, "client", "build.mjs")], { env: { ...process.env, WAYSTATION_PUBLIC_DIR: publicDir }, stdio: "inherit" });
   const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
     .replace(/^main = "([^"]+)"/m, (_, main: string) => `main = ${JSON.stringify(join(ROOT, main))}`)
+    // Module aliases (`[alias]`) are paths relative to the config: they stay the project's.
+    .replace(/^("[^"]+") = "(\.\/[^"]+)"/gm, (_, name: string, path: string) => `${name} = ${JSON.stringify(join(ROOT, path))}`)
     .replace(/^directory = "[^"]+"/m, `directory = ${JSON.stringify(publicDir)}`)
     .replace(/^\[build\][\s\S]*?(?=^\[)/m, "");
   if (config.includes("[build]") || !config.includes(publicDir)) throw new Error("wrangler.toml changed shape: update startDashboardWorker");
