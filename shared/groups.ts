@@ -11,7 +11,7 @@ import {
   MAX_WAIT_MS,
   MIN_ACK_TIMEOUT_MS,
 } from "./limits";
-import { type Message, MessageSchema } from "./messages";
+import { DecodeSchema, type Message, MessageSchema } from "./messages";
 import { CONSUMER_NAME_PATTERN } from "./names";
 import { intInRange, nonNegativeInt, positiveInt } from "./numbers";
 import { MessageRefListSchema, MessageRefSchema, PartitionSchema } from "./partitions";
@@ -60,6 +60,8 @@ export const FetchRequestSchema = v.strictObject({
   ),
   /** The epoch the acked messages carried: as `epoch` of an ack. */
   ackEpoch: v.optional(EpochSchema),
+  /** `json`: schema binary bodies come back as JSON (as `?decode=json` on replay). */
+  decode: v.optional(DecodeSchema),
 });
 export type FetchRequest = v.InferOutput<typeof FetchRequestSchema>;
 
@@ -299,4 +301,6 @@ export const SubscribeQuerySchema = v.strictObject({
     v.pipe(v.string(), v.regex(/^\d{1,7}$/, "credit must be a count"), v.transform(Number), intInRange(0, MAX_FETCH_MESSAGES)),
     "0",
   ),
+  /** `json`: pushed schema binary bodies come as JSON (as `?decode=json` on replay). */
+  decode: v.optional(DecodeSchema),
 });

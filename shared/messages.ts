@@ -173,13 +173,19 @@ export const MessageSchema = v.object({
 export type Message = v.InferOutput<typeof MessageSchema>;
 
 /** `GET /v1/stations/{station}/messages?from=&limit=` */
+/**
+ * `json`: bodies stored as schema binary (`$binary` under a protobuf or Avro schema) come back as
+ * their type's JSON mapping (docs/schemas.md). Taken by replay, group fetch, subscribe and webhooks.
+ */
+export const DecodeSchema = v.picklist(["json"], "decode must be json");
+export type Decode = v.InferOutput<typeof DecodeSchema>;
+
 export const ReadQuerySchema = v.strictObject({
   from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,16}$/, "from must be an offset"), v.transform(Number), positiveInt)),
   limit: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,16}$/, "limit must be a count"), v.transform(Number), intInRange(1, MAX_READ_LIMIT)),
   ),
-  /** `json`: bodies stored as protobuf binary are read back as their type's JSON mapping (docs/schemas.md). */
-  decode: v.optional(v.picklist(["json"], "decode must be json")),
+  decode: v.optional(DecodeSchema),
   /** The partition to read (0 by default): offsets are per partition. */
   partition: v.optional(v.pipe(v.string(), v.regex(/^\d{1,2}$/, "partition must be a partition index"), v.transform(Number), PartitionSchema)),
 });

@@ -2,7 +2,7 @@
 // defaults and bounds, the endpoint with its delivery health as GET answers it, replay, and the
 // delivery payload. Signing follows Standard Webhooks (https://www.standardwebhooks.com/).
 import * as v from "valibot";
-import type { Message } from "./messages";
+import { DecodeSchema, type Message } from "./messages";
 import { intInRange, positiveInt } from "./numbers";
 import { PartitionSchema } from "./partitions";
 
@@ -133,6 +133,8 @@ export const PutWebhookRequestSchema = v.pipe(
     disableAfterMs: v.optional(intInRange(0, MAX_DISABLE_AFTER_MS), DEFAULT_DISABLE_AFTER_MS),
     rotationGraceMs: v.optional(intInRange(0, MAX_ROTATION_GRACE_MS), DEFAULT_ROTATION_GRACE_MS),
     enabled: v.optional(v.boolean()),
+    /** `json`: schema binary bodies are delivered as JSON (as `?decode=json` on replay). */
+    decode: v.optional(DecodeSchema),
   }),
   v.check((body) => !(body.ordered === true && body.maxInFlight !== undefined && body.maxInFlight > 1), "An ordered endpoint has one delivery in flight: drop maxInFlight or set ordered: false"),
   v.transform(({ ordered, maxInFlight, retry, ...rest }) => {
