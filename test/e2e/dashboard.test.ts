@@ -256,6 +256,29 @@ describe("operator dashboard", () => {
     await screenshot(page, "stations");
   });
 
+  it("turns on archiving to R2 from the config form and shows what R2 holds beside what the object stores", async () => {
+    const { page } = desk;
+    const station = "archived";
+    expect((await api("PUT", `/v1/stations/${station}`, { retention: { maxMessages: 5 } })).status).toBe(201);
+    await page.goto(`${worker.url}/dashboard/#/s/${station}/config`);
+    await page.locator("#f-retention-archive").check();
+    await page.click("#save-station");
+    await until(async () => (await api("GET", `/v1/stations/${station}`)).body.config.retention.archive === true, "archive saved");
+
+    const messages = Array.from({ length: 12 }, (_, n) => ({ body: { n } }));
+    expect((await api("POST", `/v1/stations/${station}/messages`, { messages })).status).toBe(200);
+    const stats = await until(async () => {
+      const { body } = await api("GET", `/v1/stations/${station}`);
+      return body.stats.archivedMessages === 7 ? body.stats : null;
+    }, "seven messages archived");
+    await page.goto(`${worker.url}/dashboard/#/s/${station}`);
+    const stored = page.locator(".stat", { hasText: "Stored" });
+    await waitForText(stored.locator(".stat-hint"), /^\+ .+ in R2 \(7 messages\)$/);
+    expect(stats).toMatchObject({ messages: 5, firstOffset: 8 });
+    await waitForText(page.locator(".stat", { hasText: "Retention" }).locator(".stat-value"), "5 msgs · then R2");
+    await screenshot(page, "archive");
+  });
+
   it("serves /metrics that agree with the API", async () => {
     const scrape = async () => {
       const res = await fetch(`${worker.url}/metrics`, { headers: { authorization: `Bearer ${worker.token}` } });

@@ -98,7 +98,7 @@ function renderStats(info: StationInfo): HTMLElement[] {
   return [
     // Offsets count within a partition: a partitioned station names its partitions instead.
     stat("Messages", formatCount(stats.messages), (info.partitions?.length ?? 1) > 1 ? `over ${plural(info.partitions!.length, "partition")}` : stats.messages > 0 ? `offsets ${formatCount(stats.firstOffset)}–${formatCount(stats.lastOffset)}` : "empty"),
-    stat("Stored", formatBytes(stats.bytes)),
+    stat("Stored", formatBytes(stats.bytes), stats.archivedMessages > 0 ? `+ ${formatBytes(stats.archivedBytes)} in R2 (${plural(stats.archivedMessages, "message")})` : undefined),
     stat("Produce rate", formatRate(produceRate(info.throughput)), `${formatCount(stats.produced)} produced`),
     stat("Delivery rate", formatRate(produceRate(info.throughput, "delivered")), `${formatCount(stats.delivered)} delivered`),
     stat("Dead letters", formatCount(stats.deadLetters)),

@@ -59,12 +59,18 @@ function buildForm(station: string | null, base: Record<string, unknown>, errorS
     return textField(path, label, { value: current === undefined ? "" : String(current), numeric: true, hint: typeof current === "number" && path.endsWith("Ms") ? `${hint} Now ${formatDuration(current)}.` : hint });
   });
   const untilAcked = checkField("retention.untilAcked", "Delete once every group has acked", getPath(base, "retention.untilAcked") === true);
+  const archive = checkField(
+    "retention.archive",
+    "Archive to R2 before retention deletes",
+    getPath(base, "retention.archive") === true,
+    "Replay still reads archived messages. Needs the ARCHIVE bucket binding; not with “until acked”.",
+  );
   const schemaRef = getPath(base, "schema") as { name?: string; version?: unknown } | null | undefined;
   const schemaName = textField("schema.name", "Schema", { value: schemaRef?.name ?? "", placeholder: "none", hint: "A schema registered with PUT /v1/schemas/{name}. Empty: no schema." });
   const schemaVersion = textField("schema.version", "Schema version", { value: schemaRef ? String(schemaRef.version ?? "latest") : "", placeholder: "latest" });
   const onSchemaFailure = checkField("dls.onSchemaFailure", "Schema failures go to the DLS (instead of refusing the batch)", getPath(base, "dls.onSchemaFailure") === true);
   const onMaxDeliveries = checkField("dls.onMaxDeliveries", "Messages out of deliveries go to the DLS", getPath(base, "dls.onMaxDeliveries") !== false);
-  const fields: Field[] = [kindField, ...numberFields, untilAcked, schemaName, schemaVersion, onSchemaFailure, onMaxDeliveries];
+  const fields: Field[] = [kindField, ...numberFields, untilAcked, archive, schemaName, schemaVersion, onSchemaFailure, onMaxDeliveries];
   const json = textAreaField("", "Config as JSON", "", "The whole PUT body. Fields left out take their defaults.", 18);
   const allFields = creating ? [nameField, ...fields] : fields;
 
@@ -74,6 +80,7 @@ function buildForm(station: string | null, base: Record<string, unknown>, errorS
     setPath(body, "kind", kindField.input.value);
     numberFields.forEach((f) => setPath(body, f.path, rawNumber(f.input.value)));
     setPath(body, "retention.untilAcked", (untilAcked.input as HTMLInputElement).checked);
+    setPath(body, "retention.archive", (archive.input as HTMLInputElement).checked);
     const name = schemaName.input.value.trim();
     const version = schemaVersion.input.value.trim();
     setPath(body, "schema", name === "" && version === "" ? null : { name, version: version === "" ? "latest" : (rawNumber(version) ?? version) });
@@ -91,6 +98,7 @@ function buildForm(station: string | null, base: Record<string, unknown>, errorS
     h("h3", { class: "form-section" }, "Retention"),
     ...numberFields.slice(0, 3).map((f) => f.el),
     untilAcked.el,
+    archive.el,
     h("h3", { class: "form-section" }, "Limits and delivery"),
     ...numberFields.slice(3).map((f) => f.el),
     h("h3", { class: "form-section" }, "Schema and dead letters"),

@@ -3,13 +3,16 @@ import type { StationConfig } from "../../../shared/config";
 import { formatBytes, formatCount, formatDuration } from "../format";
 
 export function describeRetention(config: StationConfig): string {
-  const { maxAgeMs, maxMessages, maxBytes, untilAcked } = config.retention;
+  const { maxAgeMs, maxMessages, maxBytes, untilAcked, archive } = config.retention;
   const parts: string[] = [];
   if (maxAgeMs !== undefined) parts.push(formatDuration(maxAgeMs));
   if (maxMessages !== undefined) parts.push(`${formatCount(maxMessages)} msgs`);
   if (maxBytes !== undefined) parts.push(formatBytes(maxBytes));
   if (untilAcked) parts.push("until acked");
-  return parts.length > 0 ? parts.join(" · ") : "forever";
+  if (parts.length === 0) return "forever";
+  // Archived messages leave the object but not the station: replay still reads them.
+  if (archive) parts.push("then R2");
+  return parts.join(" · ");
 }
 
 export function describeSchema(config: StationConfig): string {
