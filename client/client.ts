@@ -4,7 +4,7 @@ import { MAX_BATCH_MESSAGES, MAX_PRODUCE_REQUEST_BYTES } from "../shared/limits"
 import { MAX_PARTITIONS } from "../shared/partitions";
 import { isStationName } from "../shared/names";
 import { Emitter } from "./emitter";
-import { WaystationError } from "./errors";
+import { errorFromPlain, type PlainError, WaystationError } from "./errors";
 import type { Client } from "./client-api";
 import type { AckedEvent, BlockedStream, ClientEvents, ClientOptions, DeadLetter, PendingAction, RejectedEvent, Station, Status } from "./types";
 import { type ChannelMessage, Leader, syncLockName } from "./leader";
@@ -365,8 +365,7 @@ export class WaystationClient implements Client {
     else if (message.t === "acked") this.emitAcked(message.events);
     else if (message.t === "rejected") {
       for (const e of message.events) {
-        const error = new WaystationError(e.error.code as WaystationError["code"], e.error.message, e.error.status, e.error.details);
-        const event: RejectedEvent = { station: e.station, partition: e.partition, seq: e.seq, code: e.error.code, error, deadLetterId: e.deadLetterId };
+        const event: RejectedEvent = { station: e.station, partition: e.partition, seq: e.seq, code: e.error.code, error: errorFromPlain(e.error), deadLetterId: e.deadLetterId };
         this.emitter.emit("rejected", event);
       }
     } else if (message.t === "flushed") {
@@ -384,7 +383,7 @@ export class WaystationClient implements Client {
   }
 }
 
-function plainError(error: WaystationError) {
+function plainError(error: WaystationError): PlainError {
   return { code: error.code, message: error.message, status: error.status, details: error.details };
 }
 
@@ -397,9 +396,7 @@ function toPending({ station, partition }: { station: string; partition: number 
 }
 
 function toDeadLetter(station: { station: string; partition: number }, entry: DeadEntry): DeadLetter {
-  const { code, message, status, details } = entry.error;
-  const error = new WaystationError(code as WaystationError["code"], message, status, details ?? {});
-  return { ...toPending(station, entry), deadLetterId: entry.deadId!, error, failedAt: entry.failedAt };
+  return { ...toPending(station, entry), deadLetterId: entry.deadId!, error: errorFromPlain(entry.error), failedAt: entry.failedAt };
 }
 
 function absoluteUrl(url: string): string {

@@ -8,15 +8,15 @@
 // Loaded on the first consume() only (client/consumer.ts), so producer-only apps never ship it.
 // The group must exist (only `PUT …/groups/{group}`, the manage right, creates one): a missing
 // group is reported to `onError` as `group_not_found` and retried with backoff.
-import * as v from "valibot";
-import { AckResponseSchema, type ClientFrame, FetchResponseSchema, NackResponseSchema, type ServerFrame } from "../shared/groups";
+import { AckResponseSchema, type ClientFrame, FetchResponseSchema, NackResponseSchema } from "../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_WAIT_MS } from "../shared/limits";
 import type { Message } from "../shared/messages";
 import { closeNeedsFreshToken, webSocketProtocols } from "../shared/websocket-auth";
 import { backoffDelayMs } from "./backoff";
-import { WaystationError } from "./errors";
+import { errorFromWire, WaystationError } from "./errors";
 import { randomId } from "./outbox/db";
 import { settleTargets } from "./settle-targets";
+import { readServerFrame } from "./subscribe-frame";
 import type { ConsumeOptions, Consumer, MessageHandler } from "./types";
 import type { Transport } from "./transport";
 
@@ -119,26 +119,22 @@ export function runConsumer(
     const onAbort = () => socket.close(1000, "stopped");
     abort.signal.addEventListener("abort", onAbort, { once: true });
     socket.onmessage = (event) => {
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(event.data)) as ServerFrame;
-      } catch {
-        return report(new WaystationError("bad_response", "A WebSocket frame that is not JSON"));
-      }
+      const reading = readServerFrame(event.data);
+      if (!reading.ok) return report(reading.error);
+      const { frame } = reading;
       if (frame.type === "subscribed") worked = true;
-      else if (frame.type === "error") report(new WaystationError(frame.error.code as WaystationError["code"], frame.error.message, 0, frame.error));
+      else if (frame.type === "error") report(errorFromWire(frame.error));
       else if (frame.type === "messages") {
         worked = true;
-        const parsed = v.safeParse(FetchResponseSchema, { messages: frame.messages });
-        if (!parsed.success) return report(new WaystationError("bad_response", "A pushed message does not fit the contract"));
+        const { messages } = frame;
         work = work.then(async () => {
-          const { acks, nacks } = await handle(parsed.output.messages);
+          const { acks, nacks } = await handle(messages);
           // On the socket when it is still open; over HTTP otherwise (acks are idempotent).
           for (const [epoch, group] of byEpoch(acks)) if (!send({ type: "ack", ...settleTargets(group, epoch) })) await settle("ack", group, epoch);
           for (const [epoch, group] of byEpoch(nacks)) {
             if (!send({ type: "nack", ...settleTargets(group, epoch), delayMs: nackDelayMs })) await settle("nack", group, epoch);
           }
-          send({ type: "credit", n: parsed.output.messages.length });
+          send({ type: "credit", n: messages.length });
         });
       }
     };

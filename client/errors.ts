@@ -42,6 +42,35 @@ export class WaystationError extends Error {
   }
 }
 
+/** An error object as the wire carries it: an error body or frame, a refusal, an unruled result. */
+export interface WireErrorObject {
+  code: string;
+  message: string;
+  [detail: string]: unknown;
+}
+
+/** An error as plain data (structured clone): how the outbox keeps it and tabs pass it on. */
+export interface PlainError {
+  code: string;
+  message: string;
+  /** HTTP status, or 0 when there was no response. */
+  status: number;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one conversion of a wire error object into a {@link WaystationError}: its code and message,
+ * every other field as a detail. `status`: the HTTP status of the answer that carried it (0: none).
+ */
+export function errorFromWire({ code, message, ...details }: WireErrorObject, status = 0, retryAfterMs?: number): WaystationError {
+  return new WaystationError(code as WaystationErrorCode, String(message), status, details, retryAfterMs);
+}
+
+/** A {@link PlainError} kept or posted earlier, typed again. */
+export function errorFromPlain({ code, message, status, details }: PlainError): WaystationError {
+  return new WaystationError(code as WaystationErrorCode, message, status, details ?? {});
+}
+
 /** Maps an IndexedDB failure to a typed error: quota apart, the rest is `storage_error`. */
 export function storageError(error: unknown): WaystationError {
   if (error instanceof WaystationError) return error;

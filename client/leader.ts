@@ -1,13 +1,14 @@
 // One syncing tab per origin: the tab holding a Web Lock syncs; the others wait in the lock's
 // queue and hear status and events over a BroadcastChannel. A closed or crashed tab releases
 // its lock (the browser does it), so the next waiting tab takes over.
+import type { PlainError } from "./errors";
 import type { AckedEvent, Status } from "./types";
 
 /** What tabs say to each other. Plain data only (structured clone). */
 export type ChannelMessage =
   | { t: "status"; status: Status }
   | { t: "acked"; events: AckedEvent[] }
-  | { t: "rejected"; events: { station: string; partition: number; seq: number; deadLetterId: number; error: { code: string; message: string; status: number; details: Record<string, unknown> } }[] }
+  | { t: "rejected"; events: { station: string; partition: number; seq: number; deadLetterId: number; error: PlainError }[] }
   | { t: "enqueued"; stream: string; station: string; partition: number; count: number; recount: boolean }
   | { t: "recount" }
   | { t: "flush"; id: string }

@@ -7,11 +7,10 @@
 // stream to a new producer. The partition count the station answers with is noted for later
 // enqueues (outbox/append.ts adopts it). "Online" means the last request got an answer;
 // navigator.onLine is only a hint.
-import type { ErrorCode } from "../shared/errors";
 import { type ProduceResponse, type ProduceResult, ProduceResponseSchema } from "../shared/messages";
 import { backoffDelayMs, type BackoffOptions, monotonicNow } from "./backoff";
 import { entryFragment } from "./encode";
-import { WaystationError } from "./errors";
+import { errorFromPlain, errorFromWire, WaystationError } from "./errors";
 import type { AckedEvent, BlockedStream, RejectedEvent, Status } from "./types";
 import { notePartitionCount, type StreamRef } from "./outbox/append";
 import { type Batch, type BatchLimits, moveRefused, moveToNewProducer, readBatch, type Ruling, settleBatch, wireSeq } from "./outbox/batch";
@@ -316,9 +315,9 @@ export class SyncEngine {
     this.hooks.changed();
     if (unruled) {
       // Nothing was decided about these: they wait at the head of the stream and go again, same seqs.
-      const { code, message, retryAfterSeconds, ...details } = unruled;
+      const { retryAfterSeconds, ...error } = unruled;
       const retryAfterMs = typeof retryAfterSeconds === "number" ? retryAfterSeconds * 1000 : undefined;
-      this.backOff(state, new WaystationError(code as ErrorCode, message, 503, { ...details, unruled: true }, retryAfterMs));
+      this.backOff(state, errorFromWire({ ...error, unruled: true }, 503, retryAfterMs));
       return false;
     }
     return true;
@@ -466,8 +465,7 @@ function ackedEvent(station: string, partition: number, entry: OutboxEntry, ruli
 }
 
 function rejectedEvent(station: string, partition: number, entry: OutboxEntry, error: DeadEntry["error"], deadLetterId: number): RejectedEvent {
-  const typed = new WaystationError(error.code as ErrorCode, error.message, error.status, error.details ?? {});
-  return { station, partition, seq: entry.seq, code: error.code, error: typed, deadLetterId };
+  return { station, partition, seq: entry.seq, code: error.code, error: errorFromPlain(error), deadLetterId };
 }
 
 function plain(error: WaystationError): { code: string; message: string; status: number } {

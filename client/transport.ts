@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { type ErrorCode, isErrorBody } from "../shared/errors";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../shared/version";
-import { WaystationError } from "./errors";
+import { errorFromWire, WaystationError } from "./errors";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: WaystationError };
 
@@ -121,8 +121,7 @@ function readResponse<S extends v.GenericSchema>(res: Response, text: string, sc
     return failure(new WaystationError("bad_response", `Unexpected ${res.status} response`, res.status));
   }
   if (isErrorBody(json)) {
-    const { code, message, ...details } = json.error;
-    return failure(new WaystationError(code, String(message), res.status, details, retryAfterMs));
+    return failure(errorFromWire(json.error, res.status, retryAfterMs));
   }
   return failure(new WaystationError(codeForStatus(res.status), `HTTP ${res.status}`, res.status, {}, retryAfterMs));
 }

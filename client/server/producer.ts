@@ -12,7 +12,7 @@ import { MAX_BATCH_MESSAGES } from "../../shared/limits";
 import { type ProduceResult, ProduceResponseSchema } from "../../shared/messages";
 import { partitionFor } from "../../shared/partitions";
 import { backoffDelayMs } from "../backoff";
-import { WaystationError } from "../errors";
+import { errorFromWire, WaystationError } from "../errors";
 import type { Transport } from "../transport";
 import { randomHex, sleep } from "./ids";
 
@@ -54,15 +54,11 @@ export interface SendOptions {
   id?: string;
 }
 
-/** What the station ruled: stored at `offset` (null if it went to the DLS), or a duplicate. */
-export interface SendResult {
-  /** The partition that stored it (0 on an unpartitioned station); `offset` counts there. */
-  partition: number;
-  offset: number | null;
-  duplicate: boolean;
-  seq: number | null;
-  deadLettered?: boolean;
-}
+/**
+ * What the station ruled: stored at `offset` (null if it went to the DLS), or a duplicate; in
+ * `partition` (0 on an unpartitioned station), where `offset` counts. The station's own result.
+ */
+export type SendResult = Pick<ProduceResult, "partition" | "offset" | "duplicate" | "seq" | "deadLettered">;
 
 export interface Producer {
   readonly station: string;
@@ -187,8 +183,7 @@ export function createProducer(transport: Transport, station: string, options: P
         if (unruled.length === 0) return partitions;
         batch = unruled;
         if (attempt >= maxAttempts) {
-          const { code, message } = results.find((r) => r.unruled)!.unruled!;
-          const error = new WaystationError(code as WaystationError["code"], message, 503);
+          const error = errorFromWire(results.find((r) => r.unruled)!.unruled!, 503);
           batch.forEach((p) => p.reject(error));
           return partitions;
         }
@@ -210,8 +205,7 @@ export function createProducer(transport: Transport, station: string, options: P
 
   const settle = (p: Pending, result: ProduceResult) => {
     if (result.refused) {
-      const { code, message, ...details } = result.refused;
-      return p.reject(new WaystationError(code as WaystationError["code"], message, 200, details));
+      return p.reject(errorFromWire(result.refused, 200));
     }
     p.resolve({ partition: result.partition, offset: result.offset, duplicate: result.duplicate, seq: result.seq, ...(result.deadLettered ? { deadLettered: true } : {}) });
   };

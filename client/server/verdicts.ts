@@ -8,7 +8,7 @@ import * as v from "valibot";
 import { AckResponseSchema, type ClientFrame, DeadLetterResponseSchema, ExtendResponseSchema, NackResponseSchema, type ServerFrame } from "../../shared/groups";
 import { MAX_ACK_OFFSETS } from "../../shared/limits";
 import { backoffDelayMs } from "../backoff";
-import { WaystationError } from "../errors";
+import { errorFromWire, WaystationError } from "../errors";
 import { settleTargets } from "../settle-targets";
 import type { Transport } from "../transport";
 import { sleep } from "./ids";
@@ -34,6 +34,8 @@ export interface Verdicts {
   attach(socket: WebSocket): void;
   detach(socket: WebSocket): void;
   onFrame(frame: ServerFrame): void;
+  /** The answer to the frame with this `ref` came and could not be read: that verdict goes over HTTP. */
+  unanswered(ref: string): void;
   /** Resolves when every verdict made so far has been answered (or given up on). */
   settled(): Promise<void>;
 }
@@ -107,8 +109,13 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
   /** A verdict on the socket, or over HTTP if the socket cannot answer it. */
   const decide = async <S extends v.GenericSchema>(frame: ClientFrame, route: string, body: object, schema: S): Promise<v.InferOutput<S> | null> => {
     const answer = await overSocket(frame);
-    if (answer && answer.type !== "error") return answer as v.InferOutput<S>;
-    if (answer?.type === "error") report(new WaystationError(answer.error.code as WaystationError["code"], answer.error.message, 0, answer.error));
+    if (answer?.type === "error") report(errorFromWire(answer.error));
+    else if (answer) {
+      // An answer of another kind than the verdict asked for is no answer to it.
+      const fits = v.safeParse(schema, answer);
+      if (fits.success) return fits.output;
+      report(new WaystationError("bad_response", `A ${answer.type} frame answered a ${frame.type} frame`));
+    }
     return overHttp(route, body, schema);
   };
 
@@ -194,10 +201,13 @@ export function createVerdicts(transport: Transport, path: string, consumer: str
     },
     onFrame(frame) {
       if (!("ref" in frame) || frame.ref === undefined) {
-        if (frame.type === "error") report(new WaystationError(frame.error.code as WaystationError["code"], frame.error.message, 0, frame.error));
+        if (frame.type === "error") report(errorFromWire(frame.error));
         return;
       }
-      waitingAnswers.get(frame.ref)?.(frame as Answer);
+      waitingAnswers.get(frame.ref)?.(frame);
+    },
+    unanswered(ref) {
+      waitingAnswers.get(ref)?.(null);
     },
     async settled() {
       flush();

@@ -1,7 +1,7 @@
 // The page's side: registers the sync service worker, hands it the outbox to sync (database,
 // server, and a token or a token endpoint), and asks for a Background Sync whenever the page's
 // client has actions pending — so they still go out after the last tab is closed.
-import { WaystationError } from "../errors";
+import { errorFromWire, WaystationError } from "../errors";
 import type { Client } from "../index";
 import { checkRegistration, normalizeUrl, type OutboxRegistration, PERIODIC_SYNC_TAG, type PageMessage, SYNC_TAG, type WorkerReply } from "./protocol";
 
@@ -151,7 +151,7 @@ function ask(worker: ServiceWorker, message: PageMessage): Promise<void> {
       clearTimeout(timer);
       channel.port1.close();
       if (event.data.ok) resolve();
-      else reject(new WaystationError(event.data.error.code as WaystationError["code"], event.data.error.message));
+      else reject(errorFromWire(event.data.error));
     };
     worker.postMessage(message, [channel.port2]);
   });
