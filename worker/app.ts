@@ -1,10 +1,11 @@
-// The Hono app: /healthz, then everything under /v1 behind authentication; errors mapped once.
+// The Hono app: /healthz, then everything under /v1 behind authentication, each resource of a
+// station mounted at its own path; errors mapped once.
 import { Hono } from "hono";
 import { PROTOCOL_HEADER, PROTOCOL_VERSION } from "../shared/version";
 import type { AppBindings } from "./env";
 import { errorResponse } from "./http/error-response";
 import { setHeaders } from "./http/set-headers";
-import { notFoundHandler } from "./http/method-not-allowed";
+import { methodNotAllowedOrNotFound } from "./http/method-not-allowed-or-not-found";
 import { authenticate } from "./middleware/authenticate";
 import { cors } from "./middleware/cors";
 import { limitTokenRate } from "./middleware/rate-limit";
@@ -28,12 +29,12 @@ export function buildApp() {
     .use("*", limitTokenRate)
     .route("/tokens", tokens)
     .route("/stations", stations)
-    .route("/stations", messages)
-    .route("/stations", groups)
-    .route("/stations", deadLetters)
-    .route("/stations", docs)
-    .route("/stations", stationSchema)
-    .route("/stations", webhooks)
+    .route("/stations/:station/messages", messages)
+    .route("/stations/:station/groups", groups)
+    .route("/stations/:station/dls", deadLetters)
+    .route("/stations/:station/doc", docs)
+    .route("/stations/:station/schema", stationSchema)
+    .route("/stations/:station/webhooks", webhooks)
     .route("/schemas", schemas);
 
   const app = new Hono<AppBindings>()
@@ -51,7 +52,7 @@ export function buildApp() {
     .route("/", metrics)
     .route("/v1", v1);
 
-  app.notFound(notFoundHandler(app));
+  app.notFound(methodNotAllowedOrNotFound(app));
   app.onError(errorResponse);
   return app;
 }

@@ -1,24 +1,23 @@
-// Checks the caller's right to an action on a station; routes call it before touching storage.
+// Checks the caller's right to an action on a station, a schema or everywhere, before any storage is touched.
 import type { Context } from "hono";
 import type { Action } from "../../shared/auth";
 import { ErrorCode } from "../../shared/errors";
 import type { AppBindings } from "../env";
 import { ApiError } from "../http/api-error";
 
-export function requireAccess(c: Context<AppBindings>, action: Action, station: string): void {
+/**
+ * The right to one of `actions` on `station` (and on `group` of it, where the route names one:
+ * a grant's `groups` narrows it). A refusal speaks of the first action.
+ */
+export function requireStationAccess(c: Context<AppBindings>, actions: readonly [Action, ...Action[]], station: string, group: string | null): void {
   const principal = c.get("principal");
-  if (!principal.can(action, station)) {
+  const reaches = (action: Action) => principal.can(action, station) && (group === null || principal.canGroup(action, station, group));
+  if (actions.some(reaches)) return;
+  const [action] = actions;
+  if (group === null || !principal.can(action, station)) {
     throw new ApiError(ErrorCode.Forbidden, `This token may not ${action} on station ${station}`, { action, station });
   }
-}
-
-/** The right to `action` on group `group` of `station` (a grant's `groups` narrows it). */
-export function requireGroupAccess(c: Context<AppBindings>, action: Action, station: string, group: string): void {
-  const principal = c.get("principal");
-  if (!principal.can(action, station)) requireAccess(c, action, station);
-  if (!principal.canGroup(action, station, group)) {
-    throw new ApiError(ErrorCode.Forbidden, `This token may not ${action} group ${group} of station ${station}`, { action, station, group });
-  }
+  throw new ApiError(ErrorCode.Forbidden, `This token may not ${action} group ${group} of station ${station}`, { action, station, group });
 }
 
 /** The right to read, add versions of or bind schema `name`: a `manage` grant reaching it. */

@@ -5,30 +5,23 @@ import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import { DeadLetterIdParamSchema, DeadLetterQuerySchema, DropQuerySchema, ResendRequestSchema } from "../../shared/dead-letters";
 import { MAX_REQUEST_BYTES } from "../../shared/limits";
-import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
-import { stationParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
+import { stationAccess } from "../middleware/station-access";
 import { dropStationDeadLetter, listStationDeadLetters, resendStationDeadLetters } from "../partitions/dead-letters";
 
 export const deadLetters = new Hono<AppBindings>()
-  .get("/:station/dls", async (c) => {
-    const station = stationParam(c);
-    requireAccess(c, Action.Manage, station);
+  .get("/", stationAccess(Action.Manage), async (c) => {
     const query = unwrapValidation(DeadLetterQuerySchema, c.req.query());
-    return c.json(unwrap(await listStationDeadLetters(c.env, station, query)));
+    return c.json(unwrap(await listStationDeadLetters(c.env, c.var.station, query)));
   })
-  .post("/:station/dls/resend", async (c) => {
-    const station = stationParam(c);
-    requireAccess(c, Action.Manage, station);
+  .post("/resend", stationAccess(Action.Manage), async (c) => {
     const request = await readJson(c, ResendRequestSchema, { maxBytes: MAX_REQUEST_BYTES });
-    return c.json(unwrap(await resendStationDeadLetters(c.env, station, request)));
+    return c.json(unwrap(await resendStationDeadLetters(c.env, c.var.station, request)));
   })
-  .delete("/:station/dls/:id", async (c) => {
-    const station = stationParam(c);
-    requireAccess(c, Action.Manage, station);
+  .delete("/:id", stationAccess(Action.Manage), async (c) => {
     const id = unwrapValidation(DeadLetterIdParamSchema, c.req.param("id"));
     const { partition = 0 } = unwrapValidation(DropQuerySchema, c.req.query());
-    return c.json(unwrap(await dropStationDeadLetter(c.env, station, id, partition)));
+    return c.json(unwrap(await dropStationDeadLetter(c.env, c.var.station, id, partition)));
   });

@@ -7,12 +7,11 @@ import { Action } from "../../shared/auth";
 import { decodeBase64, decodeBinaryBody, encodeBase64, encodeBinaryBody } from "../../shared/binary";
 import { DocQuerySchema, DocRequestSchema, type DocState, MAX_DOC_STATE_VECTOR_BYTES } from "../../shared/docs";
 import { ErrorCode } from "../../shared/errors";
-import { requireAccess } from "../auth/require";
 import { socketCredentialOf, withSocketCredential } from "../auth/socket-credential";
 import type { AppBindings } from "../env";
 import { ApiError, unwrap } from "../http/api-error";
-import { stationParam } from "../http/params";
 import { readJson, unwrapValidation } from "../http/read-json";
+import { stationAccess } from "../middleware/station-access";
 import { stationStub } from "../stubs";
 
 /** Headers of the binary answer (the JSON answer holds the same fields). */
@@ -21,23 +20,17 @@ export const DOC_SNAPSHOT_OFFSET_HEADER = "waystation-doc-snapshot-offset";
 export const DOC_STATE_VECTOR_HEADER = "waystation-doc-state-vector";
 
 export const docs = new Hono<AppBindings>()
-  .get("/:station/doc", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Consume, name);
+  .get("/", stationAccess(Action.Consume), async (c) => {
     const query = unwrapValidation(DocQuerySchema, c.req.query());
     const stateVector = query.stateVector === undefined ? null : checkStateVector(decodeBase64(query.stateVector)!);
-    return answer(c, name, stateVector);
+    return answer(c, stateVector);
   })
-  .post("/:station/doc", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Consume, name);
+  .post("/", stationAccess(Action.Consume), async (c) => {
     const request = await readJson(c, DocRequestSchema, { maxBytes: MAX_DOC_STATE_VECTOR_BYTES * 2, allowEmpty: true });
     const stateVector = request.stateVector === undefined ? null : checkStateVector(decodeBinaryBody(request.stateVector)!);
-    return answer(c, name, stateVector);
+    return answer(c, stateVector);
   })
-  .get("/:station/doc/subscribe", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Consume, name);
+  .get("/subscribe", stationAccess(Action.Consume), async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new ApiError(ErrorCode.InvalidRequest, "Doc subscribe is a WebSocket: send Upgrade: websocket");
     }
@@ -45,13 +38,13 @@ export const docs = new Hono<AppBindings>()
     // the caller's credential with the socket: the socket lives no longer than its token. A copy:
     // the object's answer has immutable headers, and the app's middleware adds its own.
     const forwarded = withSocketCredential(c.req.raw, c.req.url, await socketCredentialOf(c.get("principal"), c.env));
-    const answer = await stationStub(c.env, name).fetch(forwarded);
+    const answer = await stationStub(c.env, c.var.station).fetch(forwarded);
     if (answer.webSocket) return new Response(null, { status: 101, webSocket: answer.webSocket, headers: answer.headers });
     return new Response(answer.body, answer);
   });
 
-async function answer(c: Context<AppBindings>, name: string, stateVector: Uint8Array | null): Promise<Response> {
-  const state = unwrap(await stationStub(c.env, name).readDoc(stateVector));
+async function answer(c: Context<AppBindings>, stateVector: Uint8Array | null): Promise<Response> {
+  const state = unwrap(await stationStub(c.env, c.var.station).readDoc(stateVector));
   if (wantsBinary(c.req.header("accept"))) {
     return new Response(state.update, {
       headers: {

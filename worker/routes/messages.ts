@@ -5,28 +5,25 @@ import * as v from "valibot";
 import { Action } from "../../shared/auth";
 import { MAX_PRODUCE_REQUEST_BYTES } from "../../shared/limits";
 import { ReadQuerySchema, type ReadResponse } from "../../shared/messages";
-import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
-import { stationParam } from "../http/params";
 import { parseProduceRequest } from "../http/produce-request";
 import { readJson, unwrapValidation } from "../http/read-json";
+import { stationAccess } from "../middleware/station-access";
 import { partitionInRange, partitionStub } from "../partitions/objects";
 import { produceToStation } from "../partitions/produce";
 import { decodeBinaryBodies } from "../schemas/decode-bodies";
 import { catalogStub } from "../stubs";
 
 export const messages = new Hono<AppBindings>()
-  .post("/:station/messages", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Produce, name);
+  .post("/", stationAccess(Action.Produce), async (c) => {
+    const name = c.var.station;
     // Parsed only here: a sequenced batch's messages are checked one by one (produce-request.ts).
     const parsed = await readJson(c, v.unknown(), { maxBytes: MAX_PRODUCE_REQUEST_BYTES, ownDepthCheck: true });
     return c.json(unwrap(await produceToStation(c.env, name, parseProduceRequest(parsed))));
   })
-  .get("/:station/messages", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Consume, name);
+  .get("/", stationAccess(Action.Consume), async (c) => {
+    const name = c.var.station;
     const query = unwrapValidation(ReadQuerySchema, c.req.query());
     // Partition 0 needs no count: it is the station's own object (and answers 404 for no station).
     const partition = query.partition ?? 0;

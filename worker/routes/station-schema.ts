@@ -3,15 +3,13 @@
 import { Hono } from "hono";
 import { Action } from "../../shared/auth";
 import type { StationSchemaResponse } from "../../shared/schemas";
-import { requireAccess } from "../auth/require";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
-import { stationParam } from "../http/params";
+import { stationAccess } from "../middleware/station-access";
 import { stationStub } from "../stubs";
 
-export const stationSchema = new Hono<AppBindings>().get("/:station/schema", async (c) => {
-  const name = stationParam(c);
-  requireAccess(c, Action.Produce, name);
+export const stationSchema = new Hono<AppBindings>().get("/", stationAccess(Action.Produce), async (c) => {
+  const name = c.var.station;
   const current = unwrap(await stationStub(c.env, name).currentSchema());
   const body: StationSchemaResponse = {
     station: name,

@@ -5,12 +5,11 @@ import { Action } from "../../shared/auth";
 import { StationConfigSchema } from "../../shared/config";
 import { MAX_REQUEST_BYTES, MAX_STATIONS_PER_PREFIX } from "../../shared/limits";
 import type { Principal } from "../auth/principal";
-import { requireAccess } from "../auth/require";
 import { requireSchemaBinding } from "../auth/schema-binding";
 import type { AppBindings } from "../env";
 import { unwrap } from "../http/api-error";
-import { stationParam } from "../http/params";
 import { readJson } from "../http/read-json";
+import { stationAccess } from "../middleware/station-access";
 import { checkPartitionChange, configureStation, describeStation, destroyStation } from "../partitions/station-lifecycle";
 import { catalogStub } from "../stubs";
 
@@ -20,9 +19,8 @@ export const stations = new Hono<AppBindings>()
     const all = await catalogStub(c.env).listStations();
     return c.json({ stations: all.filter((s) => principal.can(Action.Manage, s.name) || principal.can(Action.Produce, s.name) || principal.can(Action.Consume, s.name)) });
   })
-  .put("/:station", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Manage, name);
+  .put("/:station", stationAccess(Action.Manage), async (c) => {
+    const name = c.var.station;
     const config = await readJson(c, StationConfigSchema, { maxBytes: MAX_REQUEST_BYTES, allowEmpty: true });
     const previousPartitions = unwrap(await checkPartitionChange(c.env, name, config));
     // Binding a schema needs a grant on it (403 before any lookup), and the version must exist (404).
@@ -47,14 +45,11 @@ export const stations = new Hono<AppBindings>()
     await catalogStub(c.env).recordStation({ name, config: info.config, createdAt: info.createdAt, updatedAt: info.updatedAt });
     return c.json(info, created ? 201 : 200);
   })
-  .get("/:station", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Manage, name);
-    return c.json(unwrap(await describeStation(c.env, name)));
+  .get("/:station", stationAccess(Action.Manage), async (c) => {
+    return c.json(unwrap(await describeStation(c.env, c.var.station)));
   })
-  .delete("/:station", async (c) => {
-    const name = stationParam(c);
-    requireAccess(c, Action.Manage, name);
+  .delete("/:station", stationAccess(Action.Manage), async (c) => {
+    const name = c.var.station;
     const result = unwrap(await destroyStation(c.env, name));
     await catalogStub(c.env).forgetStation(name);
     return c.json({ name, ...result });
