@@ -72,7 +72,7 @@ export type CompatibilityRule = (typeof CompatibilityRule)[keyof typeof Compatib
 
 /** One place where a new version breaks its schema's compatibility rule. */
 export interface CompatibilityBreak {
-  /** JSON Pointer into the schemas, to the keyword that breaks the rule. */
+  /** JSON Pointer into the schemas, to the keyword that breaks the rule; for Avro, into the data (fields by name, `*` for items and values, union branches by name). */
   path: string;
   rule: CompatibilityRule;
   message: string;

@@ -5,7 +5,6 @@ import { ErrorCode, fail, ok, type Result } from "../../shared/errors";
 import { MAX_SCHEMAS } from "../../shared/limits";
 import {
   type Compatibility,
-  CompatibilityRule,
   DEFAULT_COMPATIBILITY,
   type IncompatibleSchemaDetails,
   MAX_SCHEMA_VERSIONS,
@@ -14,7 +13,7 @@ import {
   type SchemaSummary,
 } from "../../shared/schemas";
 import { canonicalJson } from "../schemas/canonical-json";
-import { compatibilityBreaks } from "../schemas/compatibility";
+import { versionBreaks } from "../schemas/version-breaks";
 
 /** A schema version as the catalog keeps it: the schema as JSON text. */
 export interface StoredSchema {
@@ -77,11 +76,8 @@ export function addSchemaVersion(sql: SqlStorage, name: string, input: NewSchema
       maxVersions: MAX_SCHEMA_VERSIONS,
     });
   }
-  if (latest && compatibility !== "none") {
-    const breaks =
-      latest.format === SchemaFormat.JsonSchema && format === SchemaFormat.JsonSchema
-        ? compatibilityBreaks(JSON.parse(latest.body), JSON.parse(input.text), compatibility)
-        : [{ path: "", rule: CompatibilityRule.Undecidable, message: "protobuf and avro versions are not compared (nor a change of format): add it with \"compatibility\": \"none\"" }];
+  if (latest) {
+    const breaks = versionBreaks({ format: latest.format as SchemaFormat, text: latest.body }, { format, text: input.text }, compatibility);
     if (breaks.length > 0) {
       const details: IncompatibleSchemaDetails = { schema: name, compatibility, latestVersion: latest.version, breaks };
       const first = breaks[0]!;

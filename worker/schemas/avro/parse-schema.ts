@@ -4,7 +4,7 @@
 // with the place it is at, so a stored version never fails later.
 import { MAX_SCHEMA_DEPTH } from "../../../shared/schemas";
 import { checkAvroJson } from "./check-json";
-import { AVRO_PRIMITIVES, type AvroField, type AvroPrimitive, type AvroType, AvroValueError, branchName } from "./types";
+import { AVRO_PRIMITIVES, type AvroDecimal, type AvroField, type AvroPrimitive, type AvroType, AvroValueError, branchName } from "./types";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -60,9 +60,12 @@ class Parser {
         return { kind: "map", values: this.parse(node.values, namespace, `${path}/values`, depth + 1) };
       case "error":
         throw new AvroSchemaError(path, "\"error\" types belong to Avro protocols: use \"record\"");
-      default:
+      default: {
         // A primitive with attributes (e.g. a logicalType, checked as its underlying type), or a named type's name.
-        return this.reference(kind, namespace, `${path}/type`);
+        const type = this.reference(kind, namespace, `${path}/type`);
+        const decimal = type.kind === "bytes" ? decimalOf(node, null) : undefined;
+        return decimal ? { kind: "bytes", decimal } : type;
+      }
     }
   }
 
@@ -100,10 +103,10 @@ class Parser {
   }
 
   private record(node: Record<string, unknown>, enclosing: string, path: string, depth: number): AvroType {
-    const { fullName, namespace } = this.define(node, enclosing, path);
+    const { fullName, namespace, aliases } = this.define(node, enclosing, path);
     if (!Array.isArray(node.fields)) throw new AvroSchemaError(path, "a record needs \"fields\", an array");
     const fields: AvroField[] = [];
-    const record: Named = { kind: "record", name: fullName, fields };
+    const record: Named = { kind: "record", name: fullName, aliases, fields };
     // Defined before its fields are read, so a field may refer to the record itself.
     this.named.set(fullName, record);
     const names = new Set<string>();
@@ -116,14 +119,15 @@ class Parser {
       names.add(name);
       if (!("type" in field)) throw new AvroSchemaError(at, `field ${name} needs a "type"`);
       const fieldType = this.parse(type, namespace, `${at}/type`, depth + 1);
-      if ("default" in field) this.defaults.push({ type: fieldType, value: (field as { default: unknown }).default, path: `${at}/default` });
-      fields.push({ name, type: fieldType });
+      const hasDefault = "default" in field;
+      if (hasDefault) this.defaults.push({ type: fieldType, value: (field as { default: unknown }).default, path: `${at}/default` });
+      fields.push({ name, type: fieldType, aliases: fieldAliasesOf(field, at), hasDefault });
     });
     return record;
   }
 
   private enumType(node: Record<string, unknown>, enclosing: string, path: string): AvroType {
-    const { fullName } = this.define(node, enclosing, path);
+    const { fullName, aliases } = this.define(node, enclosing, path);
     const symbols = node.symbols;
     if (!Array.isArray(symbols)) throw new AvroSchemaError(path, "an enum needs \"symbols\", an array of names");
     symbols.forEach((symbol, i) => {
@@ -131,22 +135,25 @@ class Parser {
       if (symbols.indexOf(symbol) !== i) throw new AvroSchemaError(`${path}/symbols/${i}`, `the enum lists ${symbol} twice`);
     });
     if ("default" in node && !symbols.includes(node.default)) throw new AvroSchemaError(`${path}/default`, "an enum's default must be one of its symbols");
-    const type: Named = { kind: "enum", name: fullName, symbols: symbols as string[] };
+    const type: Named = { kind: "enum", name: fullName, aliases, symbols: symbols as string[] };
+    if (typeof node.default === "string") type.default = node.default;
     this.named.set(fullName, type);
     return type;
   }
 
   private fixed(node: Record<string, unknown>, enclosing: string, path: string): AvroType {
-    const { fullName } = this.define(node, enclosing, path);
+    const { fullName, aliases } = this.define(node, enclosing, path);
     const size = node.size;
     if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new AvroSchemaError(`${path}/size`, "a fixed needs \"size\", a whole number of bytes");
-    const type: Named = { kind: "fixed", name: fullName, size };
+    const type: Named = { kind: "fixed", name: fullName, aliases, size };
+    const decimal = decimalOf(node, size);
+    if (decimal) type.decimal = decimal;
     this.named.set(fullName, type);
     return type;
   }
 
-  /** A named type's full name and the namespace its own references resolve in; refuses a second definition. */
-  private define(node: Record<string, unknown>, enclosing: string, path: string): { fullName: string; namespace: string } {
+  /** A named type's full name, its aliases' full names, and the namespace its own references resolve in; refuses a second definition. */
+  private define(node: Record<string, unknown>, enclosing: string, path: string): { fullName: string; namespace: string; aliases: string[] } {
     const { name, namespace } = node;
     if (typeof name !== "string" || name === "") throw new AvroSchemaError(path, `a ${String(node.type)} needs a "name"`);
     if (namespace !== undefined && namespace !== null && typeof namespace !== "string") throw new AvroSchemaError(`${path}/namespace`, "a namespace is a string");
@@ -158,8 +165,47 @@ class Parser {
     if ((AVRO_PRIMITIVES as readonly string[]).includes(short) && !space) throw new AvroSchemaError(`${path}/name`, `"${name}" is a primitive type's name`);
     const fullName = space ? `${space}.${short}` : short;
     if (this.named.has(fullName)) throw new AvroSchemaError(`${path}/name`, `${fullName} is defined twice`);
-    return { fullName, namespace: space };
+    return { fullName, namespace: space, aliases: typeAliasesOf(node, space, path) };
   }
+}
+
+/** A named type's aliases as full names: a dotted alias is one already, a plain one is in the type's namespace. */
+function typeAliasesOf(node: Record<string, unknown>, space: string, path: string): string[] {
+  return aliasList(node, path).map((alias, i) => {
+    if (!alias.split(".").every((part) => NAME.test(part))) {
+      throw new AvroSchemaError(`${path}/aliases/${i}`, `"${alias}" is not a valid name: dot-separated parts of letters, digits and _`);
+    }
+    return alias.includes(".") || !space ? alias : `${space}.${alias}`;
+  });
+}
+
+function fieldAliasesOf(field: object, path: string): string[] {
+  return aliasList(field as Record<string, unknown>, path).map((alias, i) => {
+    if (!NAME.test(alias)) throw new AvroSchemaError(`${path}/aliases/${i}`, `"${alias}" is not a valid field name: letters, digits and _, not starting with a digit`);
+    return alias;
+  });
+}
+
+function aliasList(node: Record<string, unknown>, path: string): string[] {
+  const aliases = node.aliases;
+  if (aliases === undefined) return [];
+  if (!Array.isArray(aliases) || !aliases.every((alias) => typeof alias === "string")) throw new AvroSchemaError(`${path}/aliases`, "aliases is an array of names");
+  return aliases as string[];
+}
+
+/**
+ * A valid `decimal` logical type's precision and scale, else undefined: the specification has
+ * readers ignore an invalid logical type and use the type beneath it.
+ */
+function decimalOf(node: Record<string, unknown>, fixedSize: number | null): AvroDecimal | undefined {
+  if (node.logicalType !== "decimal") return undefined;
+  const { precision } = node;
+  const scale = node.scale ?? 0;
+  if (typeof precision !== "number" || !Number.isSafeInteger(precision) || precision < 1) return undefined;
+  if (typeof scale !== "number" || !Number.isSafeInteger(scale) || scale < 0 || scale > precision) return undefined;
+  // n bytes of two's complement hold floor(log10(2^(8n-1) - 1)) decimal digits.
+  if (fixedSize !== null && (fixedSize === 0 || precision > Math.floor((8 * fixedSize - 1) * Math.log10(2)))) return undefined;
+  return { precision, scale };
 }
 
 /** Refuses a schema with a record no finite value can have (a record that holds itself with no union, array or map between). */

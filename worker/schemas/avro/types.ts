@@ -6,13 +6,27 @@ export type AvroPrimitive = "null" | "boolean" | "int" | "long" | "float" | "dou
 export interface AvroField {
   name: string;
   type: AvroType;
+  /** Other names it goes by: a reader takes a writer's field of one of these names for it. */
+  aliases: string[];
+  /** Whether it has a default: a reader fills it in when the writer's record lacks the field. */
+  hasDefault: boolean;
 }
 
+/** A `decimal` logical type's scale and precision: two decimals read each other only when both agree. */
+export interface AvroDecimal {
+  precision: number;
+  scale: number;
+}
+
+/**
+ * `aliases` of a named type are full names: a reader of that type takes a writer's type of one of
+ * these names for it.
+ */
 export type AvroType =
-  | { kind: AvroPrimitive }
-  | { kind: "record"; name: string; fields: AvroField[] }
-  | { kind: "enum"; name: string; symbols: string[] }
-  | { kind: "fixed"; name: string; size: number }
+  | { kind: AvroPrimitive; decimal?: AvroDecimal }
+  | { kind: "record"; name: string; aliases: string[]; fields: AvroField[] }
+  | { kind: "enum"; name: string; aliases: string[]; symbols: string[]; default?: string }
+  | { kind: "fixed"; name: string; aliases: string[]; size: number; decimal?: AvroDecimal }
   | { kind: "array"; items: AvroType }
   | { kind: "map"; values: AvroType }
   | { kind: "union"; branches: AvroType[] };
